@@ -1,0 +1,371 @@
+//! Linux system layer: epoll event buffers, readiness interest, pipes and
+//! eventfd, and one checked-syscall helper.
+//!
+//! Every descriptor created here is non-blocking and close-on-exec from the
+//! syscall that creates it, so no window exists where a concurrent `fork` +
+//! `exec` could inherit it.
+
+use std::fmt;
+use std::io;
+use std::num::NonZeroU8;
+use std::os::fd::RawFd;
+
+/// A raw OS handle that can be registered with the reactor (a file descriptor).
+pub type RawSource = RawFd;
+
+/// Runs a libc call and turns a `-1` return into the thread's `errno` as an
+/// [`io::Error`].
+macro_rules! syscall {
+    ($fn:ident ( $($arg:expr),* $(,)? )) => {{
+        // SAFETY: the caller of the macro upholds the contract of the named
+        // libc function; every use site documents it.
+        #[allow(clippy::macro_metavars_in_unsafe)]
+        let res = unsafe { libc::$fn($($arg),*) };
+        if res == -1 {
+            Err(std::io::Error::last_os_error())
+        } else {
+            Ok(res)
+        }
+    }};
+}
+pub(crate) use syscall;
+
+/// Like [`syscall!`], but retries while the call fails with `EINTR`.
+///
+/// Only for calls that are safe to repeat unchanged (`read`, `write`,
+/// `epoll_wait` with a fresh timeout computed by the caller is *not* one:
+/// the reactor handles its own `EINTR`).
+macro_rules! syscall_retry {
+    ($fn:ident ( $($arg:expr),* $(,)? )) => {{
+        loop {
+            match $crate::platform::sys::syscall!($fn($($arg),*)) {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                other => break other,
+            }
+        }
+    }};
+}
+pub(crate) use syscall_retry;
+
+/// Readiness a source is registered for: readable, writable or both.
+///
+/// It cannot be empty: an empty interest would register a source that can
+/// never become ready, which is always a bug.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Interest(NonZeroU8);
+
+const READ_BIT: u8 = 0b01;
+const WRITE_BIT: u8 = 0b10;
+
+impl Interest {
+    /// Interest in the source becoming readable.
+    pub const READABLE: Interest = Interest(match NonZeroU8::new(READ_BIT) {
+        Some(v) => v,
+        None => unreachable!(),
+    });
+    /// Interest in the source becoming writable.
+    pub const WRITABLE: Interest = Interest(match NonZeroU8::new(WRITE_BIT) {
+        Some(v) => v,
+        None => unreachable!(),
+    });
+    /// Interest in both directions.
+    pub const BOTH: Interest = Interest::READABLE.add(Interest::WRITABLE);
+
+    /// The union of two interests.
+    #[must_use]
+    pub const fn add(self, other: Interest) -> Interest {
+        Interest(match NonZeroU8::new(self.0.get() | other.0.get()) {
+            Some(v) => v,
+            None => unreachable!(),
+        })
+    }
+
+    /// `self` without `other`, or `None` if nothing is left.
+    #[must_use]
+    pub const fn remove(self, other: Interest) -> Option<Interest> {
+        match NonZeroU8::new(self.0.get() & !other.0.get()) {
+            Some(v) => Some(Interest(v)),
+            None => None,
+        }
+    }
+
+    /// Whether this interest includes readability.
+    pub const fn is_readable(self) -> bool {
+        self.0.get() & READ_BIT != 0
+    }
+
+    /// Whether this interest includes writability.
+    pub const fn is_writable(self) -> bool {
+        self.0.get() & WRITE_BIT != 0
+    }
+
+    pub(crate) fn to_epoll(self) -> u32 {
+        let mut bits = 0;
+        if self.is_readable() {
+            bits |= (libc::EPOLLIN | libc::EPOLLRDHUP) as u32;
+        }
+        if self.is_writable() {
+            bits |= libc::EPOLLOUT as u32;
+        }
+        bits
+    }
+}
+
+impl std::ops::BitOr for Interest {
+    type Output = Interest;
+    fn bitor(self, rhs: Interest) -> Interest {
+        self.add(rhs)
+    }
+}
+
+impl fmt::Debug for Interest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.is_readable(), self.is_writable()) {
+            (true, true) => f.write_str("READABLE | WRITABLE"),
+            (true, false) => f.write_str("READABLE"),
+            _ => f.write_str("WRITABLE"),
+        }
+    }
+}
+
+/// One readiness event, decoded from the kernel's representation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Event {
+    /// The token the source was registered under.
+    pub token: usize,
+    /// The source can be read (or the read side hung up / errored: a read
+    /// will not block).
+    pub readable: bool,
+    /// The source can be written (or errored: a write will not block).
+    pub writable: bool,
+    /// The peer closed its write side (`EPOLLRDHUP` / `EPOLLHUP`).
+    pub read_closed: bool,
+    /// The write side is closed (`EPOLLHUP`) or the descriptor has an error.
+    pub write_closed: bool,
+    /// `EPOLLERR`: a pending error; both directions are woken so the next
+    /// operation reports it.
+    pub error: bool,
+}
+
+impl Event {
+    fn from_raw(raw: &libc::epoll_event) -> Event {
+        let bits = raw.events;
+        let has = |flag: libc::c_int| bits & flag as u32 != 0;
+        let error = has(libc::EPOLLERR);
+        let hup = has(libc::EPOLLHUP);
+        let rdhup = has(libc::EPOLLRDHUP);
+        Event {
+            token: raw.u64 as usize,
+            // HUP and ERR wake both directions: the next read or write will
+            // not block, it will report EOF or the error.
+            readable: has(libc::EPOLLIN) || has(libc::EPOLLPRI) || hup || rdhup || error,
+            writable: has(libc::EPOLLOUT) || hup || error,
+            read_closed: hup || rdhup,
+            write_closed: hup,
+            error,
+        }
+    }
+}
+
+/// A reusable buffer of readiness events filled by the reactor's poll.
+pub struct Events {
+    raw: Vec<libc::epoll_event>,
+}
+
+/// An empty event buffer able to hold `capacity` events per poll (at least 1).
+pub fn events_with_capacity(capacity: usize) -> Events {
+    Events {
+        raw: Vec::with_capacity(capacity.max(1)),
+    }
+}
+
+impl Events {
+    /// How many events one poll can return at most.
+    pub fn capacity(&self) -> usize {
+        self.raw.capacity()
+    }
+
+    /// How many events the last poll returned.
+    pub fn len(&self) -> usize {
+        self.raw.len()
+    }
+
+    /// Whether the last poll returned no events.
+    pub fn is_empty(&self) -> bool {
+        self.raw.is_empty()
+    }
+
+    /// Forget all events.
+    pub fn clear(&mut self) {
+        self.raw.clear();
+    }
+
+    /// The events of the last poll, decoded.
+    pub fn iter(&self) -> impl Iterator<Item = Event> + '_ {
+        self.raw.iter().map(Event::from_raw)
+    }
+
+    /// Spare room for the kernel to fill: pointer and length.
+    pub(crate) fn spare(&mut self) -> (*mut libc::epoll_event, libc::c_int) {
+        self.raw.clear();
+        let cap = self.raw.capacity().min(libc::c_int::MAX as usize);
+        (self.raw.as_mut_ptr(), cap as libc::c_int)
+    }
+
+    /// Records that the kernel wrote `n` events into the spare room.
+    ///
+    /// # Safety
+    /// The first `n` slots returned by the last `spare` call must have been
+    /// initialised by `epoll_wait`, and `n` must not exceed its capacity.
+    pub(crate) unsafe fn set_len(&mut self, n: usize) {
+        debug_assert!(n <= self.raw.capacity());
+        // SAFETY: guaranteed by the caller (the kernel initialised n slots).
+        unsafe { self.raw.set_len(n) }
+    }
+}
+
+impl fmt::Debug for Events {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// Creates a pipe `(read_end, write_end)`, both non-blocking and
+/// close-on-exec. The caller owns both descriptors and must close them.
+pub fn create_pipe() -> io::Result<(RawSource, RawSource)> {
+    let mut fds = [0 as RawFd; 2];
+    // SAFETY: `fds` is a valid, writable array of two ints.
+    syscall!(pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC))?;
+    Ok((fds[0], fds[1]))
+}
+
+/// Puts `fd` in non-blocking mode.
+pub fn set_nonblocking(fd: RawSource) -> io::Result<()> {
+    // SAFETY: F_GETFL/F_SETFL on any descriptor value is memory-safe; a bad
+    // descriptor yields EBADF.
+    let flags = syscall!(fcntl(fd, libc::F_GETFL))?;
+    if flags & libc::O_NONBLOCK == 0 {
+        // SAFETY: as above.
+        syscall!(fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK))?;
+    }
+    Ok(())
+}
+
+/// Marks `fd` close-on-exec.
+pub fn set_cloexec(fd: RawSource) -> io::Result<()> {
+    // SAFETY: F_GETFD/F_SETFD on any descriptor value is memory-safe.
+    let flags = syscall!(fcntl(fd, libc::F_GETFD))?;
+    if flags & libc::FD_CLOEXEC == 0 {
+        // SAFETY: as above.
+        syscall!(fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC))?;
+    }
+    Ok(())
+}
+
+/// An owned eventfd used to wake a thread blocked in `epoll_wait`.
+///
+/// Registered edge-triggered: every `notify` produces a fresh edge, so the
+/// counter never has to be read on the hot path. It is only drained when it
+/// would overflow.
+#[derive(Debug)]
+pub struct EventFd {
+    fd: RawFd,
+}
+
+impl EventFd {
+    /// A new non-blocking, close-on-exec eventfd with a zero counter.
+    pub fn new() -> io::Result<EventFd> {
+        // SAFETY: eventfd takes plain integers.
+        let fd = syscall!(eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC))?;
+        Ok(EventFd { fd })
+    }
+
+    /// The descriptor, for registration.
+    pub fn as_raw(&self) -> RawSource {
+        self.fd
+    }
+
+    /// Adds one to the counter, waking any poller.
+    pub fn notify(&self) {
+        let one: u64 = 1;
+        loop {
+            // SAFETY: writes 8 bytes from a live u64 to a descriptor we own.
+            let res = syscall_retry!(write(self.fd, (&one as *const u64).cast(), 8));
+            match res {
+                Ok(_) => return,
+                // The counter is at its maximum: drain it and write again.
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.drain(),
+                // Nothing sensible can be done; a wake-up may still arrive
+                // through the saturated counter's readiness.
+                Err(_) => return,
+            }
+        }
+    }
+
+    /// Resets the counter to zero.
+    pub fn drain(&self) {
+        let mut buf: u64 = 0;
+        // SAFETY: reads 8 bytes into a live u64 from a descriptor we own.
+        let _ = syscall_retry!(read(self.fd, (&mut buf as *mut u64).cast(), 8));
+    }
+}
+
+impl Drop for EventFd {
+    fn drop(&mut self) {
+        // SAFETY: we own the descriptor and nobody uses it after drop.
+        unsafe { libc::close(self.fd) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interest_combines_and_never_empties() {
+        let both = Interest::READABLE | Interest::WRITABLE;
+        assert!(both.is_readable() && both.is_writable());
+        assert_eq!(both, Interest::BOTH);
+        assert_eq!(both.remove(Interest::READABLE), Some(Interest::WRITABLE));
+        assert_eq!(Interest::READABLE.remove(Interest::READABLE), None);
+        assert_eq!(format!("{:?}", Interest::BOTH), "READABLE | WRITABLE");
+    }
+
+    #[test]
+    fn pipe_is_nonblocking_and_cloexec() {
+        let (r, w) = create_pipe().unwrap();
+        for fd in [r, w] {
+            // SAFETY: fd is a descriptor we just created.
+            let fl = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+            assert!(fl & libc::O_NONBLOCK != 0);
+            // SAFETY: as above.
+            let fdfl = unsafe { libc::fcntl(fd, libc::F_GETFD) };
+            assert!(fdfl & libc::FD_CLOEXEC != 0);
+        }
+        let mut b = [0u8; 1];
+        // SAFETY: reading into a live 1-byte buffer.
+        let n = unsafe { libc::read(r, b.as_mut_ptr().cast(), 1) };
+        assert_eq!(n, -1, "empty non-blocking pipe must not block");
+        // SAFETY: closing descriptors we own.
+        unsafe {
+            libc::close(r);
+            libc::close(w);
+        }
+    }
+
+    #[test]
+    fn eventfd_notify_and_drain() {
+        let efd = EventFd::new().unwrap();
+        efd.notify();
+        efd.notify();
+        efd.drain();
+        efd.drain(); // already empty: must not block
+    }
+
+    #[test]
+    fn checked_syscall_reports_errno() {
+        // SAFETY: closing an invalid descriptor is memory-safe; it fails.
+        let err = syscall!(close(-1)).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::EBADF));
+    }
+}
