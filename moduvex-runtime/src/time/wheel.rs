@@ -1,0 +1,447 @@
+//! A hierarchical timer wheel: the data structure behind every timer of one
+//! runtime thread.
+//!
+//! The one idea: a deadline is filed in the level whose slot width matches how
+//! far away it is, so inserting and cancelling are O(1) list operations, and a
+//! timer only moves (cascades) one level down when time reaches its slot. A
+//! per-level `u64` occupancy bitmap finds the next non-empty slot with one
+//! `trailing_zeros`, never a scan over all timers.
+//!
+//! The wheel knows nothing about `Instant` or wakers: time is a `u64` count of
+//! nanoseconds since an origin chosen by the owner (the driver), and each
+//! entry carries an arbitrary value `T` handed back when it fires.
+
+use slab::Slab;
+
+/// log2 of the nanoseconds in one tick: a tick is 2^16 ns = 65.536 µs.
+pub(crate) const TICK_SHIFT: u32 = 16;
+/// log2 of the slots per level.
+const SLOT_BITS: u32 = 6;
+/// Slots per level.
+const SLOTS: usize = 1 << SLOT_BITS;
+/// Number of levels below the overflow list.
+pub(crate) const NUM_LEVELS: usize = 7;
+/// Ticks spanned by the top level; deadlines past it go to the overflow list.
+const TOP_SPAN_BITS: u32 = SLOT_BITS * NUM_LEVELS as u32;
+/// The list index of the overflow list, after every level slot.
+const OVERFLOW: usize = NUM_LEVELS * SLOTS;
+/// "No entry" in the intrusive links.
+const NIL: usize = usize::MAX;
+
+/// Identifies one timer in a [`Wheel`].
+///
+/// The `seq` part makes a key single-use: once its timer fired or was
+/// cancelled, the slab index may hold another timer, and the stale key no
+/// longer matches it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct TimerKey {
+    index: usize,
+    seq: u64,
+}
+
+/// One timer: its exact deadline, its place in an intrusive slot list, and
+/// the value returned when it fires.
+struct Entry<T> {
+    /// Exact deadline in nanoseconds since the wheel's origin.
+    deadline: u64,
+    /// Registration order; breaks deadline ties and validates keys.
+    seq: u64,
+    prev: usize,
+    next: usize,
+    /// Index into `Wheel::heads` of the list holding this entry.
+    list: usize,
+    value: T,
+}
+
+/// What the wheel knows about its earliest deadline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum NextCache {
+    /// Must be recomputed from the earliest slot.
+    Unknown,
+    /// The exact earliest deadline (`None`: the wheel is empty).
+    Known(Option<u64>),
+}
+
+/// The next slot that time will reach, with the tick at which it starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Expiration {
+    /// `0..NUM_LEVELS`, or `NUM_LEVELS` for the overflow list.
+    level: usize,
+    /// Index into `Wheel::heads`.
+    list: usize,
+    /// First tick covered by the slot.
+    tick: u64,
+}
+
+/// A hierarchical timer wheel of 7 levels of 64 slots each, plus an overflow
+/// list, with a base tick of 2^16 ns (65.536 µs).
+///
+/// | level | slot width         | range of the level   |
+/// |-------|--------------------|----------------------|
+/// | 0     | 2^16 ns ≈ 65.5 µs  | 2^22 ns ≈ 4.19 ms    |
+/// | 1     | 2^22 ns ≈ 4.19 ms  | 2^28 ns ≈ 268 ms     |
+/// | 2     | 2^28 ns ≈ 268 ms   | 2^34 ns ≈ 17.2 s     |
+/// | 3     | 2^34 ns ≈ 17.2 s   | 2^40 ns ≈ 18.3 min   |
+/// | 4     | 2^40 ns ≈ 18.3 min | 2^46 ns ≈ 19.5 h     |
+/// | 5     | 2^46 ns ≈ 19.5 h   | 2^52 ns ≈ 52.1 days  |
+/// | 6     | 2^52 ns ≈ 52.1 days| 2^58 ns ≈ 9.13 years |
+/// | overflow | one list        | everything later, up to `u64::MAX` ns |
+///
+/// A timer with deadline tick `t` sits in level `L`, the level of the highest
+/// 6-bit group in which `t` differs from the current tick `elapsed`, in slot
+/// `(t >> 6L) & 63`. So every timer in level `L` is earlier than every timer
+/// in level `L + 1`, and within a level slot order is time order: the earliest
+/// timer is in the first occupied slot of the lowest occupied level. When time
+/// reaches a slot of level `L > 0`, its timers are re-filed relative to the
+/// new `elapsed` and land in lower levels (the cascade). Overflow timers are
+/// re-filed when time reaches the start of the next top-level span.
+///
+/// Ticks only choose the slot: each entry keeps its exact nanosecond deadline,
+/// and a timer fires only once `now >= deadline`, so precision is not limited
+/// to the tick. Deadlines already in the past are filed in the current slot
+/// and fire at the next [`advance`](Wheel::advance).
+///
+/// Firing order within one `advance` is by deadline; ties fire in
+/// registration order (a [`reschedule`](Wheel::reschedule) counts as a new
+/// registration).
+pub(crate) struct Wheel<T> {
+    entries: Slab<Entry<T>>,
+    /// Heads of the slot lists: `level * 64 + slot`, then the overflow list.
+    heads: [usize; OVERFLOW + 1],
+    /// Bit `s` of `occupied[L]` is set iff slot `s` of level `L` is non-empty.
+    occupied: [u64; NUM_LEVELS],
+    /// The current tick.
+    ///
+    /// # Invariant
+    /// No occupied slot lies before `elapsed`: in level 0 every occupied slot
+    /// is `>= elapsed & 63`, in a level `L > 0` every occupied slot is
+    /// `> (elapsed >> 6L) & 63`, and every overflow entry's tick differs from
+    /// `elapsed` above bit 42.
+    elapsed: u64,
+    /// The last time passed to `advance`, in nanoseconds.
+    now: u64,
+    next_seq: u64,
+    next_cache: NextCache,
+    /// Reused buffer of entry indices while firing a slot.
+    scratch: Vec<usize>,
+}
+
+impl<T> Wheel<T> {
+    /// An empty wheel at time 0.
+    pub(crate) fn new() -> Self {
+        Wheel {
+            entries: Slab::new(),
+            heads: [NIL; OVERFLOW + 1],
+            occupied: [0; NUM_LEVELS],
+            elapsed: 0,
+            now: 0,
+            next_seq: 0,
+            next_cache: NextCache::Known(None),
+            scratch: Vec::new(),
+        }
+    }
+
+    /// Number of pending timers.
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether no timer is pending.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The last time the wheel was advanced to, in nanoseconds.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) fn now(&self) -> u64 {
+        self.now
+    }
+
+    /// Files a timer firing at `deadline` (nanoseconds) and returns its key.
+    /// O(1). A deadline not after [`now`](Wheel::now) fires at the next
+    /// `advance`.
+    pub(crate) fn insert(&mut self, deadline: u64, value: T) -> TimerKey {
+        let seq = self.take_seq();
+        let index = self.entries.insert(Entry {
+            deadline,
+            seq,
+            prev: NIL,
+            next: NIL,
+            list: NIL,
+            value,
+        });
+        self.link(index, self.list_for(deadline));
+        self.note_added(deadline);
+        TimerKey { index, seq }
+    }
+
+    /// Removes a pending timer and returns its value; `None` if the key is
+    /// stale (the timer already fired or was cancelled). O(1).
+    pub(crate) fn cancel(&mut self, key: TimerKey) -> Option<T> {
+        self.entry(key)?;
+        self.unlink(key.index);
+        let entry = self.entries.remove(key.index);
+        self.note_removed(entry.deadline);
+        Some(entry.value)
+    }
+
+    /// Moves a pending timer to a new deadline, in place (no allocation), and
+    /// returns its new key; `None` if the key is stale. O(1).
+    pub(crate) fn reschedule(&mut self, key: TimerKey, deadline: u64) -> Option<TimerKey> {
+        let old = self.entry(key)?.deadline;
+        self.unlink(key.index);
+        let seq = self.take_seq();
+        let entry = &mut self.entries[key.index];
+        entry.deadline = deadline;
+        entry.seq = seq;
+        self.link(key.index, self.list_for(deadline));
+        self.note_removed(old);
+        self.note_added(deadline);
+        Some(TimerKey {
+            index: key.index,
+            seq,
+        })
+    }
+
+    /// The value of a pending timer; `None` if the key is stale.
+    pub(crate) fn get_mut(&mut self, key: TimerKey) -> Option<&mut T> {
+        match self.entries.get_mut(key.index) {
+            Some(e) if e.seq == key.seq => Some(&mut e.value),
+            _ => None,
+        }
+    }
+
+    /// The deadline of a pending timer; `None` if the key is stale.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) fn deadline(&self, key: TimerKey) -> Option<u64> {
+        self.entry(key).map(|e| e.deadline)
+    }
+
+    /// The exact earliest pending deadline, or `None` if the wheel is empty.
+    ///
+    /// Found from the occupancy bitmaps, then a walk of that one slot (small:
+    /// its timers are the next to fire); the answer is cached until a change
+    /// can invalidate it.
+    pub(crate) fn next_deadline(&mut self) -> Option<u64> {
+        if let NextCache::Known(next) = self.next_cache {
+            return next;
+        }
+        let next = self.next_expiration().map(|exp| {
+            let mut min = u64::MAX;
+            let mut cur = self.heads[exp.list];
+            while cur != NIL {
+                let e = &self.entries[cur];
+                min = min.min(e.deadline);
+                cur = e.next;
+            }
+            min
+        });
+        self.next_cache = NextCache::Known(next);
+        next
+    }
+
+    /// Advances time to `now` (nanoseconds; a value before the last one is
+    /// taken as the last one) and appends the value of every timer with
+    /// `deadline <= now` to `fired`, in deadline order.
+    pub(crate) fn advance(&mut self, now: u64, fired: &mut Vec<T>) {
+        let now = now.max(self.now);
+        self.now = now;
+        let now_tick = now >> TICK_SHIFT;
+        debug_assert!(self.elapsed <= now_tick);
+        while let Some(exp) = self.next_expiration() {
+            if exp.tick > now_tick {
+                break;
+            }
+            self.next_cache = NextCache::Unknown;
+            if exp.level == 0 {
+                self.elapsed = exp.tick;
+                if exp.tick < now_tick {
+                    // The whole tick lies before `now`: everything is due.
+                    self.fire_slot(exp.list, u64::MAX, fired);
+                } else {
+                    // The current tick: only part of it has passed.
+                    self.fire_slot(exp.list, now, fired);
+                    break;
+                }
+            } else if exp.level < NUM_LEVELS {
+                self.elapsed = exp.tick;
+                self.refile(exp.list);
+            } else {
+                // The levels are empty, so time may jump straight to the
+                // earliest overflow timer (or to `now`, whichever is first).
+                let mut min_tick = u64::MAX;
+                let mut cur = self.heads[OVERFLOW];
+                while cur != NIL {
+                    min_tick = min_tick.min(self.entries[cur].deadline >> TICK_SHIFT);
+                    cur = self.entries[cur].next;
+                }
+                self.elapsed = min_tick.min(now_tick);
+                self.refile(OVERFLOW);
+            }
+        }
+        self.elapsed = now_tick;
+    }
+
+    fn take_seq(&mut self) -> u64 {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        seq
+    }
+
+    fn entry(&self, key: TimerKey) -> Option<&Entry<T>> {
+        self.entries.get(key.index).filter(|e| e.seq == key.seq)
+    }
+
+    fn note_added(&mut self, deadline: u64) {
+        if let NextCache::Known(next) = self.next_cache {
+            let min = next.map_or(deadline, |n| n.min(deadline));
+            self.next_cache = NextCache::Known(Some(min));
+        }
+    }
+
+    fn note_removed(&mut self, deadline: u64) {
+        if self.entries.is_empty() {
+            self.next_cache = NextCache::Known(None);
+        } else if self.next_cache == NextCache::Known(Some(deadline)) {
+            self.next_cache = NextCache::Unknown;
+        }
+    }
+
+    /// The list a timer with this deadline belongs in, given `elapsed`.
+    fn list_for(&self, deadline: u64) -> usize {
+        let tick = (deadline >> TICK_SHIFT).max(self.elapsed);
+        let level = level_for(self.elapsed, tick);
+        if level >= NUM_LEVELS {
+            OVERFLOW
+        } else {
+            level * SLOTS + slot_for(tick, level)
+        }
+    }
+
+    /// The first slot time will reach: the lowest occupied slot of the lowest
+    /// occupied level, else the overflow list at the next top-level span.
+    fn next_expiration(&self) -> Option<Expiration> {
+        for (level, &occupied) in self.occupied.iter().enumerate() {
+            if occupied == 0 {
+                continue;
+            }
+            let shift = SLOT_BITS * level as u32;
+            let slot = occupied.trailing_zeros() as usize;
+            let current = slot_for(self.elapsed, level);
+            debug_assert!(
+                slot > current || (slot == current && level == 0),
+                "slot {slot} of level {level} is behind the current slot {current}"
+            );
+            let span_mask = (1u64 << (shift + SLOT_BITS)) - 1;
+            let tick = (self.elapsed & !span_mask) | ((slot as u64) << shift);
+            return Some(Expiration {
+                level,
+                list: level * SLOTS + slot,
+                tick,
+            });
+        }
+        if self.heads[OVERFLOW] == NIL {
+            return None;
+        }
+        let top_mask = (1u64 << TOP_SPAN_BITS) - 1;
+        Some(Expiration {
+            level: NUM_LEVELS,
+            list: OVERFLOW,
+            tick: (self.elapsed | top_mask) + 1,
+        })
+    }
+
+    /// Fires every entry of a level-0 slot with `deadline <= limit`, in
+    /// (deadline, seq) order.
+    fn fire_slot(&mut self, list: usize, limit: u64, fired: &mut Vec<T>) {
+        let mut due = std::mem::take(&mut self.scratch);
+        due.clear();
+        let mut cur = self.heads[list];
+        while cur != NIL {
+            let e = &self.entries[cur];
+            if e.deadline <= limit {
+                due.push(cur);
+            }
+            cur = e.next;
+        }
+        due.sort_unstable_by_key(|&i| (self.entries[i].deadline, self.entries[i].seq));
+        for &i in &due {
+            self.unlink(i);
+            fired.push(self.entries.remove(i).value);
+        }
+        self.scratch = due;
+    }
+
+    /// Empties a list and files each of its entries again relative to the
+    /// current `elapsed`.
+    fn refile(&mut self, list: usize) {
+        let mut cur = self.heads[list];
+        self.heads[list] = NIL;
+        if list < OVERFLOW {
+            self.occupied[list / SLOTS] &= !(1u64 << (list % SLOTS));
+        }
+        while cur != NIL {
+            let next = self.entries[cur].next;
+            let target = self.list_for(self.entries[cur].deadline);
+            debug_assert!(
+                target != list || list == OVERFLOW,
+                "a cascade must move down"
+            );
+            self.link(cur, target);
+            cur = next;
+        }
+    }
+
+    /// Pushes entry `index` at the front of list `list`.
+    fn link(&mut self, index: usize, list: usize) {
+        let head = self.heads[list];
+        let e = &mut self.entries[index];
+        e.prev = NIL;
+        e.next = head;
+        e.list = list;
+        if head != NIL {
+            self.entries[head].prev = index;
+        }
+        self.heads[list] = index;
+        if list < OVERFLOW {
+            self.occupied[list / SLOTS] |= 1u64 << (list % SLOTS);
+        }
+    }
+
+    /// Takes entry `index` out of its list (the entry stays in the slab).
+    fn unlink(&mut self, index: usize) {
+        let Entry {
+            prev, next, list, ..
+        } = self.entries[index];
+        if prev == NIL {
+            debug_assert_eq!(self.heads[list], index);
+            self.heads[list] = next;
+            if next == NIL && list < OVERFLOW {
+                self.occupied[list / SLOTS] &= !(1u64 << (list % SLOTS));
+            }
+        } else {
+            self.entries[prev].next = next;
+        }
+        if next != NIL {
+            self.entries[next].prev = prev;
+        }
+    }
+}
+
+/// The level of a timer at `tick` seen from `elapsed` (`NUM_LEVELS` or more
+/// means overflow): the 6-bit group of the highest differing bit.
+fn level_for(elapsed: u64, tick: u64) -> usize {
+    // OR-ing in the low group makes equal ticks land in level 0.
+    let masked = (elapsed ^ tick) | (SLOTS as u64 - 1);
+    let significant = 63 - masked.leading_zeros();
+    (significant / SLOT_BITS) as usize
+}
+
+/// The slot of `tick` within `level`.
+fn slot_for(tick: u64, level: usize) -> usize {
+    ((tick >> (SLOT_BITS * level as u32)) & (SLOTS as u64 - 1)) as usize
+}
+
+#[cfg(test)]
+#[path = "wheel_tests.rs"]
+mod tests;
