@@ -1,0 +1,424 @@
+//! A multi-producer, multi-consumer channel where every receiver sees every
+//! value, held in a bounded ring.
+//!
+//! The one idea: values are numbered by a global position and stored in
+//! slot `position % capacity`; each receiver keeps the position it reads
+//! next. Senders never wait: when the ring is full the oldest value is
+//! overwritten, and a receiver that fell behind gets
+//! [`RecvError::Lagged`] with the number it missed, then continues from the
+//! oldest value still retained. Each slot counts the receivers that have yet
+//! to read it, so the last reader moves the value out instead of cloning it
+//! and memory is released as soon as everyone has read.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+
+use super::loom_facade::{Arc, Mutex};
+use super::wait_queue::WaitQueue;
+use super::wake_list::WakeList;
+
+/// Errors of the `broadcast` channel.
+pub mod error {
+    use std::fmt;
+
+    /// No receiver exists; the value comes back in field `0`.
+    #[derive(PartialEq, Eq, Clone, Copy)]
+    pub struct SendError<T>(pub T);
+
+    /// The error of [`Receiver::recv`](super::Receiver::recv).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum RecvError {
+        /// Every sender is gone and every retained value has been read.
+        Closed,
+        /// The receiver fell behind and this many values were overwritten
+        /// before it read them; the next receive continues with the oldest
+        /// retained value.
+        Lagged(u64),
+    }
+
+    /// The error of [`Receiver::try_recv`](super::Receiver::try_recv).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum TryRecvError {
+        /// No unread value right now.
+        Empty,
+        /// Every sender is gone and every retained value has been read.
+        Closed,
+        /// As [`RecvError::Lagged`].
+        Lagged(u64),
+    }
+
+    impl<T> fmt::Debug for SendError<T> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.debug_struct("SendError").finish_non_exhaustive()
+        }
+    }
+
+    impl<T> fmt::Display for SendError<T> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("channel closed")
+        }
+    }
+
+    impl<T> std::error::Error for SendError<T> {}
+
+    impl fmt::Display for RecvError {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            match self {
+                RecvError::Closed => f.write_str("channel closed"),
+                RecvError::Lagged(n) => write!(f, "channel lagged by {n}"),
+            }
+        }
+    }
+
+    impl std::error::Error for RecvError {}
+
+    impl fmt::Display for TryRecvError {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            match self {
+                TryRecvError::Empty => f.write_str("channel empty"),
+                TryRecvError::Closed => f.write_str("channel closed"),
+                TryRecvError::Lagged(n) => write!(f, "channel lagged by {n}"),
+            }
+        }
+    }
+
+    impl std::error::Error for TryRecvError {}
+}
+
+pub use error::{RecvError, SendError, TryRecvError};
+
+struct Slot<T> {
+    pos: u64,
+    /// Receivers that have yet to read this value.
+    unread: usize,
+    value: Option<T>,
+}
+
+struct State<T> {
+    ring: Box<[Slot<T>]>,
+    /// Position of the next value to be sent.
+    tail: u64,
+    rx_count: usize,
+    tx_count: usize,
+    waiters: WaitQueue<Option<Waker>>,
+}
+
+impl<T> State<T> {
+    fn cap(&self) -> u64 {
+        self.ring.len() as u64
+    }
+
+    /// Position of the oldest value still retained.
+    fn oldest(&self) -> u64 {
+        self.tail.saturating_sub(self.cap())
+    }
+
+    fn slot(&mut self, pos: u64) -> &mut Slot<T> {
+        let i = (pos % self.cap()) as usize;
+        &mut self.ring[i]
+    }
+}
+
+type Shared<T> = Arc<Mutex<State<T>>>;
+
+/// Sends values to every [`Receiver`]. Cheap to clone; the channel closes
+/// when the last sender is dropped.
+pub struct Sender<T> {
+    shared: Shared<T>,
+}
+
+/// Receives every value sent after it subscribed.
+pub struct Receiver<T> {
+    shared: Shared<T>,
+    next: u64,
+}
+
+/// A channel retaining the last `capacity` values.
+///
+/// # Panics
+///
+/// If `capacity` is 0 (no value could ever be retained) or exceeds
+/// `usize::MAX >> 1`.
+pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
+    assert!(capacity > 0, "broadcast channel requires capacity > 0");
+    assert!(
+        capacity <= usize::MAX >> 1,
+        "broadcast channel capacity exceeds usize::MAX >> 1"
+    );
+    let ring = (0..capacity)
+        .map(|_| Slot {
+            pos: u64::MAX,
+            unread: 0,
+            value: None,
+        })
+        .collect();
+    let shared = Arc::new(Mutex::new(State {
+        ring,
+        tail: 0,
+        rx_count: 1,
+        tx_count: 1,
+        waiters: WaitQueue::new(),
+    }));
+    (
+        Sender {
+            shared: Arc::clone(&shared),
+        },
+        Receiver { shared, next: 0 },
+    )
+}
+
+impl<T> Sender<T> {
+    /// Sends `value` to every current receiver; returns how many there are.
+    /// Never waits: the oldest value is overwritten when the ring is full.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`] with the value if no receiver exists.
+    pub fn send(&self, value: T) -> Result<usize, SendError<T>> {
+        let mut wakers = WakeList::new();
+        let (old, receivers) = {
+            let mut st = self.shared.lock();
+            if st.rx_count == 0 {
+                drop(st);
+                return Err(SendError(value));
+            }
+            let (tail, receivers) = (st.tail, st.rx_count);
+            let slot = st.slot(tail);
+            slot.pos = tail;
+            slot.unread = receivers;
+            let old = slot.value.replace(value);
+            st.tail += 1;
+            st.waiters.drain_linked(|w| wakers.push_opt(w.take()));
+            (old, receivers)
+        };
+        drop(old);
+        wakers.wake_all();
+        Ok(receivers)
+    }
+
+    /// A new receiver that sees values sent from now on.
+    pub fn subscribe(&self) -> Receiver<T> {
+        let mut st = self.shared.lock();
+        st.rx_count += 1;
+        let next = st.tail;
+        drop(st);
+        Receiver {
+            shared: Arc::clone(&self.shared),
+            next,
+        }
+    }
+
+    /// Number of receivers.
+    pub fn receiver_count(&self) -> usize {
+        self.shared.lock().rx_count
+    }
+
+    /// Retained values not yet read by the slowest receiver.
+    pub fn len(&self) -> usize {
+        let mut st = self.shared.lock();
+        let (oldest, tail) = (st.oldest(), st.tail);
+        (oldest..tail).filter(|&p| st.slot(p).unread > 0).count()
+    }
+
+    /// Whether every retained value has been read by every receiver.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether both senders feed the same channel.
+    pub fn same_channel(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+}
+
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Self {
+        self.shared.lock().tx_count += 1;
+        Sender {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl<T> Drop for Sender<T> {
+    fn drop(&mut self) {
+        let mut wakers = WakeList::new();
+        {
+            let mut st = self.shared.lock();
+            st.tx_count -= 1;
+            if st.tx_count == 0 {
+                st.waiters.drain_linked(|w| wakers.push_opt(w.take()));
+            }
+        }
+        wakers.wake_all();
+    }
+}
+
+impl<T> fmt::Debug for Sender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sender").finish_non_exhaustive()
+    }
+}
+
+/// Reads the value at `*next` under the lock; `None` means "empty, open".
+fn recv_locked<T: Clone>(st: &mut State<T>, next: &mut u64) -> Option<Result<T, RecvError>> {
+    let oldest = st.oldest();
+    if *next < oldest {
+        let missed = oldest - *next;
+        *next = oldest;
+        return Some(Err(RecvError::Lagged(missed)));
+    }
+    if *next == st.tail {
+        return (st.tx_count == 0).then_some(Err(RecvError::Closed));
+    }
+    let slot = st.slot(*next);
+    debug_assert_eq!(slot.pos, *next);
+    *next += 1;
+    slot.unread -= 1;
+    let value = if slot.unread == 0 {
+        slot.value.take()
+    } else {
+        slot.value.clone()
+    };
+    match value {
+        Some(v) => Some(Ok(v)),
+        None => unreachable!("broadcast slot emptied before every receiver read it"),
+    }
+}
+
+impl<T: Clone> Receiver<T> {
+    /// Takes the next value without waiting.
+    ///
+    /// # Errors
+    ///
+    /// [`TryRecvError::Empty`], [`TryRecvError::Closed`] or
+    /// [`TryRecvError::Lagged`].
+    pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
+        let mut st = self.shared.lock();
+        match recv_locked(&mut st, &mut self.next) {
+            Some(Ok(v)) => Ok(v),
+            Some(Err(RecvError::Closed)) => Err(TryRecvError::Closed),
+            Some(Err(RecvError::Lagged(n))) => Err(TryRecvError::Lagged(n)),
+            None => Err(TryRecvError::Empty),
+        }
+    }
+
+    /// Waits for the next value.
+    ///
+    /// Cancel safety: cancel-safe; a value is consumed only when returned.
+    ///
+    /// # Errors
+    ///
+    /// [`RecvError::Lagged`] if values were overwritten before this receiver
+    /// read them (the next call continues with the oldest retained value),
+    /// [`RecvError::Closed`] once every sender is gone and all is read.
+    pub async fn recv(&mut self) -> Result<T, RecvError> {
+        Recv {
+            rx: self,
+            key: None,
+        }
+        .await
+    }
+
+    /// Receives from synchronous code, parking the thread. Do not call it
+    /// from an async task: it blocks the worker thread.
+    ///
+    /// # Errors
+    ///
+    /// As [`recv`](Self::recv).
+    #[cfg(not(loom))]
+    pub fn blocking_recv(&mut self) -> Result<T, RecvError> {
+        super::block::block_on(self.recv())
+    }
+}
+
+impl<T> Receiver<T> {
+    /// A new receiver that sees values sent from now on.
+    pub fn resubscribe(&self) -> Self {
+        let mut st = self.shared.lock();
+        st.rx_count += 1;
+        let next = st.tail;
+        drop(st);
+        Receiver {
+            shared: Arc::clone(&self.shared),
+            next,
+        }
+    }
+
+    /// Values this receiver has yet to read (retained or lagged).
+    pub fn len(&self) -> usize {
+        (self.shared.lock().tail - self.next) as usize
+    }
+
+    /// Whether this receiver has read everything sent so far.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        let mut released = Vec::new();
+        {
+            let mut st = self.shared.lock();
+            st.rx_count -= 1;
+            for pos in self.next.max(st.oldest())..st.tail {
+                let slot = st.slot(pos);
+                slot.unread -= 1;
+                if slot.unread == 0 {
+                    released.extend(slot.value.take());
+                }
+            }
+        }
+        drop(released);
+    }
+}
+
+impl<T> fmt::Debug for Receiver<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Receiver")
+            .field("next", &self.next)
+            .finish_non_exhaustive()
+    }
+}
+
+struct Recv<'a, T> {
+    rx: &'a mut Receiver<T>,
+    key: Option<usize>,
+}
+
+impl<T: Clone> Future for Recv<'_, T> {
+    type Output = Result<T, RecvError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let rx = &mut *this.rx;
+        let mut st = rx.shared.lock();
+        if let Some(out) = recv_locked(&mut st, &mut rx.next) {
+            if let Some(key) = this.key.take() {
+                st.waiters.remove(key);
+            }
+            return Poll::Ready(out);
+        }
+        let waker = Some(cx.waker().clone());
+        match this.key {
+            Some(key) if st.waiters.is_linked(key) => *st.waiters.get_mut(key) = waker,
+            Some(key) => {
+                st.waiters.remove(key);
+                this.key = Some(st.waiters.push_back(waker));
+            }
+            None => this.key = Some(st.waiters.push_back(waker)),
+        }
+        Poll::Pending
+    }
+}
+
+impl<T> Drop for Recv<'_, T> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            self.rx.shared.lock().waiters.remove(key);
+        }
+    }
+}

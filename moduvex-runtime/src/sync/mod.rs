@@ -1,0 +1,49 @@
+//! Runtime-agnostic synchronization for async tasks: channels, locks, a
+//! semaphore and one-shot events.
+//!
+//! The one idea shared by every type here: *waiting is an entry in a FIFO
+//! wait queue guarded by a short, blocking critical section*, and anything a
+//! waiter was handed (a permit, a slot, a notification) is passed on if the
+//! waiting future is dropped. Wakers are collected under the lock and woken
+//! after it is released. Nothing here depends on a particular executor: the
+//! futures only use the `Waker` they are polled with.
+//!
+//! | type | for |
+//! |---|---|
+//! | [`mpsc`] | many senders, one receiver; bounded (`channel`) or unbounded |
+//! | [`oneshot`] | one value, once |
+//! | [`broadcast`] | many senders, many receivers, each sees every value |
+//! | [`watch`] | many receivers observe the latest value |
+//! | [`Mutex`], [`RwLock`] | FIFO-fair async locks (on the [`Semaphore`] core) |
+//! | [`Semaphore`] | FIFO-fair counting semaphore |
+//! | [`Notify`] | wake one or all waiters, no data |
+//! | [`Barrier`] | wait until `n` tasks arrive |
+//! | [`OnceCell`] | initialize once, asynchronously |
+
+mod barrier;
+#[cfg(not(loom))]
+mod block;
+pub mod broadcast;
+mod loom_facade;
+pub mod mpsc;
+mod mutex;
+mod notify;
+mod once_cell;
+pub mod oneshot;
+mod rwlock;
+mod sem_core;
+mod semaphore;
+mod wait_queue;
+mod wake_list;
+pub mod watch;
+
+pub use barrier::{Barrier, BarrierWaitResult};
+pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
+pub use notify::{Notified, Notify};
+pub use once_cell::{OnceCell, SetError};
+pub use rwlock::{
+    OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
+};
+pub use semaphore::{
+    AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,
+};

@@ -1,0 +1,44 @@
+//! Multi-producer, single-consumer channels, bounded and unbounded.
+//!
+//! The one idea: in a bounded channel *a free slot is a semaphore permit*
+//! (see `chan.rs`). Senders waiting on a full channel queue in FIFO order,
+//! and cancelling a waiting [`Sender::reserve`] or [`Receiver::recv`] never
+//! loses a slot, a wake-up or a message.
+//!
+//! ```
+//! use moduvex_runtime::sync::mpsc;
+//! let (tx, mut rx) = mpsc::channel(4);
+//! tx.try_send(1).unwrap();
+//! drop(tx);
+//! assert_eq!(rx.try_recv(), Ok(1));
+//! assert_eq!(rx.try_recv(), Err(mpsc::error::TryRecvError::Disconnected));
+//! ```
+
+mod bounded;
+mod chan;
+pub mod error;
+mod unbounded;
+
+pub use bounded::{OwnedPermit, Permit, Receiver, Sender};
+pub use error::{SendError, TryRecvError, TrySendError};
+pub use unbounded::{UnboundedReceiver, UnboundedSender};
+
+/// A bounded channel holding at most `buffer` queued (or reserved) messages.
+///
+/// # Panics
+///
+/// If `buffer` is 0 (a channel with no slot could never carry a message), or
+/// exceeds `Semaphore::MAX_PERMITS`.
+pub fn channel<T>(buffer: usize) -> (Sender<T>, Receiver<T>) {
+    assert!(buffer > 0, "mpsc bounded channel requires buffer > 0");
+    assert!(
+        buffer <= crate::sync::Semaphore::MAX_PERMITS,
+        "mpsc bounded channel buffer must not exceed Semaphore::MAX_PERMITS"
+    );
+    bounded::new_pair(buffer)
+}
+
+/// An unbounded channel: sends never wait.
+pub fn unbounded_channel<T>() -> (UnboundedSender<T>, UnboundedReceiver<T>) {
+    unbounded::new_pair()
+}

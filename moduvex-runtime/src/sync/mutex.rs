@@ -1,0 +1,266 @@
+//! An asynchronous, FIFO-fair mutual-exclusion lock.
+//!
+//! The lock is a one-permit semaphore from `sem_core`: `lock().await` queues
+//! for the permit and the guard gives it back on drop, so tasks get the lock
+//! in the order they asked for it. Hold a guard across `.await` freely;
+//! that is what this lock is for (a `std::sync::Mutex` is cheaper when the
+//! guard never crosses an await).
+
+use std::cell::UnsafeCell;
+use std::fmt;
+use std::marker::PhantomData;
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
+
+use super::sem_core::RawSemaphore;
+
+/// An asynchronous mutex; waiters acquire it in FIFO order.
+///
+/// ```
+/// use moduvex_runtime::sync::Mutex;
+/// let m = Mutex::new(1);
+/// *m.try_lock().unwrap() += 1;
+/// assert_eq!(m.into_inner(), 2);
+/// ```
+pub struct Mutex<T: ?Sized> {
+    sem: RawSemaphore,
+    data: UnsafeCell<T>,
+}
+
+// SAFETY: the mutex hands out access to `T` to one holder at a time, possibly
+// on another thread, so moving or sharing it only needs `T: Send`.
+unsafe impl<T: ?Sized + Send> Send for Mutex<T> {}
+// SAFETY: as above; `&Mutex<T>` never gives two threads access at once.
+unsafe impl<T: ?Sized + Send> Sync for Mutex<T> {}
+
+/// Exclusive access to the data of a [`Mutex`]; unlocks on drop.
+#[must_use = "dropping the guard unlocks the mutex immediately"]
+pub struct MutexGuard<'a, T: ?Sized> {
+    lock: &'a Mutex<T>,
+    // Makes the guard `Sync` only when `T: Sync`, like `&mut T`.
+    _marker: PhantomData<&'a mut T>,
+}
+
+/// Exclusive access to the data of an `Arc<Mutex<T>>`; unlocks on drop.
+#[must_use = "dropping the guard unlocks the mutex immediately"]
+pub struct OwnedMutexGuard<T: ?Sized> {
+    lock: Arc<Mutex<T>>,
+    // Makes the guard `Sync` only when `T: Sync`.
+    _marker: PhantomData<T>,
+}
+
+/// The error of [`Mutex::try_lock`]: the lock is held or others queue for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TryLockError(pub(crate) ());
+
+impl fmt::Display for TryLockError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("operation would block")
+    }
+}
+
+impl std::error::Error for TryLockError {}
+
+impl<T> Mutex<T> {
+    /// An unlocked mutex holding `value`.
+    pub fn new(value: T) -> Self {
+        Mutex {
+            sem: RawSemaphore::new(1),
+            data: UnsafeCell::new(value),
+        }
+    }
+
+    /// Like [`new`](Self::new), usable in a `static`.
+    #[cfg(not(loom))]
+    pub const fn const_new(value: T) -> Self {
+        Mutex {
+            sem: RawSemaphore::new(1),
+            data: UnsafeCell::new(value),
+        }
+    }
+
+    /// Consumes the mutex, returning its data.
+    pub fn into_inner(self) -> T {
+        self.data.into_inner()
+    }
+}
+
+impl<T: ?Sized> Mutex<T> {
+    /// Waits for the lock. Waiters are served in the order they first polled.
+    ///
+    /// Cancel safety: dropping the future gives up the place in the queue;
+    /// if the lock had already been handed to it, it passes to the next
+    /// waiter.
+    pub async fn lock(&self) -> MutexGuard<'_, T> {
+        if self.sem.acquire(1).await.is_err() {
+            unreachable!("the semaphore of a Mutex is never closed");
+        }
+        MutexGuard {
+            lock: self,
+            _marker: PhantomData,
+        }
+    }
+
+    /// Takes the lock if it is free and nobody queues for it.
+    ///
+    /// # Errors
+    ///
+    /// [`TryLockError`] otherwise.
+    pub fn try_lock(&self) -> Result<MutexGuard<'_, T>, TryLockError> {
+        match self.sem.try_acquire(1) {
+            Ok(()) => Ok(MutexGuard {
+                lock: self,
+                _marker: PhantomData,
+            }),
+            Err(_) => Err(TryLockError(())),
+        }
+    }
+
+    /// Locks from synchronous code by parking the thread.
+    ///
+    /// # Panics
+    ///
+    /// Never by itself, but calling it from an async task blocks that task's
+    /// worker thread and can deadlock it; use [`lock`](Self::lock) there.
+    #[cfg(not(loom))]
+    pub fn blocking_lock(&self) -> MutexGuard<'_, T> {
+        super::block::block_on(self.lock())
+    }
+
+    /// Waits for the lock of an `Arc<Mutex<T>>`, returning a guard that owns
+    /// the `Arc`.
+    pub async fn lock_owned(self: Arc<Self>) -> OwnedMutexGuard<T> {
+        if self.sem.acquire(1).await.is_err() {
+            unreachable!("the semaphore of a Mutex is never closed");
+        }
+        OwnedMutexGuard {
+            lock: self,
+            _marker: PhantomData,
+        }
+    }
+
+    /// Takes the lock of an `Arc<Mutex<T>>` now if possible.
+    ///
+    /// # Errors
+    ///
+    /// [`TryLockError`] if the lock is held or others queue for it.
+    pub fn try_lock_owned(self: Arc<Self>) -> Result<OwnedMutexGuard<T>, TryLockError> {
+        match self.sem.try_acquire(1) {
+            Ok(()) => Ok(OwnedMutexGuard {
+                lock: self,
+                _marker: PhantomData,
+            }),
+            Err(_) => Err(TryLockError(())),
+        }
+    }
+
+    /// Access through a unique borrow: no locking needed.
+    pub fn get_mut(&mut self) -> &mut T {
+        self.data.get_mut()
+    }
+}
+
+impl<T: Default> Default for Mutex<T> {
+    fn default() -> Self {
+        Mutex::new(T::default())
+    }
+}
+
+impl<T> From<T> for Mutex<T> {
+    fn from(value: T) -> Self {
+        Mutex::new(value)
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for Mutex<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Mutex");
+        match self.try_lock() {
+            Ok(guard) => d.field("data", &&*guard),
+            Err(_) => d.field("data", &format_args!("<locked>")),
+        };
+        d.finish()
+    }
+}
+
+impl<T: ?Sized> MutexGuard<'_, T> {
+    /// The mutex this guard locks.
+    pub fn mutex(this: &Self) -> &Mutex<T> {
+        this.lock
+    }
+}
+
+impl<T: ?Sized> Deref for MutexGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: the guard holds the mutex's only permit, so no other
+        // reference to the data exists while it lives.
+        unsafe { &*self.lock.data.get() }
+    }
+}
+
+impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: as in `deref`; `&mut self` makes this borrow unique too.
+        unsafe { &mut *self.lock.data.get() }
+    }
+}
+
+impl<T: ?Sized> Drop for MutexGuard<'_, T> {
+    fn drop(&mut self) {
+        self.lock.sem.release(1);
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for MutexGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: ?Sized + fmt::Display> fmt::Display for MutexGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&**self, f)
+    }
+}
+
+impl<T: ?Sized> OwnedMutexGuard<T> {
+    /// The mutex this guard locks.
+    pub fn mutex(this: &Self) -> &Arc<Mutex<T>> {
+        &this.lock
+    }
+}
+
+impl<T: ?Sized> Deref for OwnedMutexGuard<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: the guard holds the mutex's only permit, so no other
+        // reference to the data exists while it lives.
+        unsafe { &*self.lock.data.get() }
+    }
+}
+
+impl<T: ?Sized> DerefMut for OwnedMutexGuard<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: as in `deref`; `&mut self` makes this borrow unique too.
+        unsafe { &mut *self.lock.data.get() }
+    }
+}
+
+impl<T: ?Sized> Drop for OwnedMutexGuard<T> {
+    fn drop(&mut self) {
+        self.lock.sem.release(1);
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for OwnedMutexGuard<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: ?Sized + fmt::Display> fmt::Display for OwnedMutexGuard<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&**self, f)
+    }
+}

@@ -1,0 +1,248 @@
+//! Wake one task or all waiting tasks, without sending data.
+//!
+//! The one idea: [`Notify::notify_one`] either hands its notification to the
+//! oldest waiter or, if nobody waits, stores it as a single permit that the
+//! next [`Notified`] consumes at once, so a notification sent "too early" is
+//! never lost. [`Notify::notify_waiters`] instead wakes every current waiter
+//! and stores nothing; a `Notified` created before that call counts as
+//! waiting even if it was not yet polled (it remembers the call count at its
+//! creation).
+//!
+//! A `Notified` that is dropped after receiving a `notify_one` passes that
+//! notification on to the next waiter (or back to the permit).
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+
+use super::loom_facade::{AtomicUsize, Mutex, Ordering};
+use super::wait_queue::WaitQueue;
+use super::wake_list::WakeList;
+
+/// Notifies tasks of an event. See the module docs for the exact rules.
+///
+/// ```
+/// # fn main() {
+/// use moduvex_runtime::sync::Notify;
+/// let notify = Notify::new();
+/// notify.notify_one(); // stored as a permit
+/// let fut = notify.notified(); // completes at once when awaited
+/// # drop(fut);
+/// # }
+/// ```
+pub struct Notify {
+    state: Mutex<State>,
+    /// Number of `notify_waiters` calls; written only under `state`'s lock.
+    waiters_calls: AtomicUsize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    One,
+    All,
+}
+
+#[derive(Debug)]
+struct Waiter {
+    waker: Option<Waker>,
+    notified: Option<Kind>,
+}
+
+#[derive(Debug)]
+struct State {
+    permit: bool,
+    waiters: WaitQueue<Waiter>,
+}
+
+impl State {
+    /// Notifies the oldest waiter, or stores the permit.
+    fn notify_one(&mut self, wakers: &mut WakeList) {
+        match self.waiters.pop_front() {
+            Some(key) => {
+                let w = self.waiters.get_mut(key);
+                w.notified = Some(Kind::One);
+                wakers.push_opt(w.waker.take());
+            }
+            None => self.permit = true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Stage {
+    /// Not yet registered.
+    Init,
+    /// Queued in the slot with this key.
+    Waiting(usize),
+    /// Notified, but not yet returned `Ready` (only after `enable`).
+    Notified(Kind),
+    /// Returned `Ready`.
+    Done,
+}
+
+/// Future of [`Notify::notified`].
+#[must_use = "futures do nothing unless polled"]
+pub struct Notified<'a> {
+    notify: &'a Notify,
+    calls_at_creation: usize,
+    stage: Stage,
+}
+
+impl Notify {
+    /// A `Notify` with no stored permit.
+    pub fn new() -> Self {
+        Notify {
+            state: Mutex::new(State {
+                permit: false,
+                waiters: WaitQueue::new(),
+            }),
+            waiters_calls: AtomicUsize::new(0),
+        }
+    }
+
+    /// Like [`new`](Self::new), usable in a `static`.
+    #[cfg(not(loom))]
+    pub const fn const_new() -> Self {
+        Notify {
+            state: Mutex::new(State {
+                permit: false,
+                waiters: WaitQueue::new(),
+            }),
+            waiters_calls: AtomicUsize::new(0),
+        }
+    }
+
+    /// A future completing on the next notification meant for it.
+    ///
+    /// Cancel safety: dropping it loses nothing; a `notify_one` it had
+    /// already received passes to the next waiter.
+    pub fn notified(&self) -> Notified<'_> {
+        Notified {
+            notify: self,
+            calls_at_creation: self.waiters_calls.load(Ordering::SeqCst),
+            stage: Stage::Init,
+        }
+    }
+
+    /// Wakes the oldest waiter; with none waiting, stores one permit (at
+    /// most one: repeated calls do not add up).
+    pub fn notify_one(&self) {
+        let mut wakers = WakeList::new();
+        self.state.lock().notify_one(&mut wakers);
+        wakers.wake_all();
+    }
+
+    /// Wakes every task waiting right now (and every [`Notified`] created
+    /// before this call). Stores no permit.
+    pub fn notify_waiters(&self) {
+        let mut wakers = WakeList::new();
+        {
+            let mut st = self.state.lock();
+            self.waiters_calls.fetch_add(1, Ordering::SeqCst);
+            st.waiters.drain_linked(|w| {
+                w.notified = Some(Kind::All);
+                wakers.push_opt(w.waker.take());
+            });
+        }
+        wakers.wake_all();
+    }
+}
+
+impl Default for Notify {
+    fn default() -> Self {
+        Notify::new()
+    }
+}
+
+impl fmt::Debug for Notify {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Notify").finish_non_exhaustive()
+    }
+}
+
+impl Notified<'_> {
+    /// Registers as a waiter without a waker, so that `notify_one` and
+    /// `notify_waiters` already count this future. Returns `true` if it has
+    /// already been notified (the next poll is then `Ready`). A notification
+    /// seen here is still passed on if the future is dropped unpolled.
+    pub fn enable(self: Pin<&mut Self>) -> bool {
+        self.get_mut().poll_with(None)
+    }
+
+    /// Advances the stage; `true` once notified. Only a real poll (with a
+    /// waker) moves a notification to `Done`, i.e. consumes it.
+    fn poll_with(&mut self, waker: Option<&Waker>) -> bool {
+        let mut st = self.notify.state.lock();
+        if let Stage::Init = self.stage {
+            self.stage =
+                if self.notify.waiters_calls.load(Ordering::SeqCst) != self.calls_at_creation {
+                    Stage::Notified(Kind::All)
+                } else if std::mem::take(&mut st.permit) {
+                    Stage::Notified(Kind::One)
+                } else {
+                    Stage::Waiting(st.waiters.push_back(Waiter {
+                        waker: waker.cloned(),
+                        notified: None,
+                    }))
+                };
+        }
+        if let Stage::Waiting(key) = self.stage {
+            if st.waiters.is_linked(key) {
+                if let Some(waker) = waker {
+                    let slot = &mut st.waiters.get_mut(key).waker;
+                    match slot {
+                        Some(old) if old.will_wake(waker) => {}
+                        _ => *slot = Some(waker.clone()),
+                    }
+                }
+                return false;
+            }
+            let w = st.waiters.remove(key);
+            debug_assert!(w.notified.is_some());
+            self.stage = Stage::Notified(w.notified.unwrap_or(Kind::All));
+        }
+        if waker.is_some() {
+            self.stage = Stage::Done;
+        }
+        true
+    }
+}
+
+impl Future for Notified<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.get_mut().poll_with(Some(cx.waker())) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+impl Drop for Notified<'_> {
+    fn drop(&mut self) {
+        let mut wakers = WakeList::new();
+        match self.stage {
+            Stage::Waiting(key) => {
+                let mut st = self.notify.state.lock();
+                let w = st.waiters.remove(key);
+                if w.notified == Some(Kind::One) {
+                    st.notify_one(&mut wakers);
+                }
+            }
+            Stage::Notified(Kind::One) => self.notify.state.lock().notify_one(&mut wakers),
+            _ => return,
+        }
+        wakers.wake_all();
+    }
+}
+
+impl fmt::Debug for Notified<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Notified")
+            .field("stage", &self.stage)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,254 @@
+//! A channel for sending exactly one value between two tasks.
+//!
+//! The one idea: both halves share a small mutex-guarded cell holding the
+//! value, each side's waker and two "gone" flags; each side wakes the other
+//! exactly when the other could make progress (a value or a closed sender
+//! for the receiver, a closed receiver for [`Sender::closed`]).
+//!
+//! ```
+//! use moduvex_runtime::sync::oneshot;
+//! let (tx, mut rx) = oneshot::channel();
+//! tx.send(7).unwrap();
+//! assert_eq!(rx.try_recv(), Ok(7));
+//! ```
+
+use std::fmt;
+use std::future::{poll_fn, Future};
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+
+use super::loom_facade::{Arc, Mutex};
+
+/// Errors of the `oneshot` channel.
+pub mod error {
+    use std::fmt;
+
+    /// The sender was dropped without sending a value.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct RecvError(pub(crate) ());
+
+    /// The error of [`Receiver::try_recv`](super::Receiver::try_recv).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum TryRecvError {
+        /// No value yet; the sender may still send one.
+        Empty,
+        /// No value, and none will come: the sender is gone, or the value
+        /// was already taken.
+        Closed,
+    }
+
+    impl fmt::Display for RecvError {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("channel closed")
+        }
+    }
+
+    impl std::error::Error for RecvError {}
+
+    impl fmt::Display for TryRecvError {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            match self {
+                TryRecvError::Empty => f.write_str("channel empty"),
+                TryRecvError::Closed => f.write_str("channel closed"),
+            }
+        }
+    }
+
+    impl std::error::Error for TryRecvError {}
+}
+
+pub use error::{RecvError, TryRecvError};
+
+struct State<T> {
+    value: Option<T>,
+    /// The sender sent or was dropped: nothing more will come.
+    tx_done: bool,
+    /// The receiver closed or was dropped.
+    rx_closed: bool,
+    rx_waker: Option<Waker>,
+    tx_waker: Option<Waker>,
+}
+
+type Shared<T> = Arc<Mutex<State<T>>>;
+
+/// Sends the one value; consumed by [`send`](Sender::send).
+pub struct Sender<T> {
+    shared: Shared<T>,
+}
+
+/// Receives the one value: a future of `Result<T, RecvError>`.
+pub struct Receiver<T> {
+    shared: Shared<T>,
+}
+
+/// A connected sender/receiver pair.
+pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
+    let shared = Arc::new(Mutex::new(State {
+        value: None,
+        tx_done: false,
+        rx_closed: false,
+        rx_waker: None,
+        tx_waker: None,
+    }));
+    (
+        Sender {
+            shared: Arc::clone(&shared),
+        },
+        Receiver { shared },
+    )
+}
+
+impl<T> Sender<T> {
+    /// Sends `value`, waking the receiver.
+    ///
+    /// # Errors
+    ///
+    /// Gives `value` back if the receiver closed or was dropped.
+    pub fn send(self, value: T) -> Result<(), T> {
+        let waker = {
+            let mut st = self.shared.lock();
+            if st.rx_closed {
+                drop(st);
+                return Err(value);
+            }
+            st.value = Some(value);
+            st.tx_done = true;
+            st.rx_waker.take()
+        };
+        if let Some(w) = waker {
+            w.wake();
+        }
+        // `Drop` sees `tx_done` and does nothing more.
+        Ok(())
+    }
+
+    /// Whether the receiver closed or was dropped.
+    pub fn is_closed(&self) -> bool {
+        self.shared.lock().rx_closed
+    }
+
+    /// Polls for the receiver closing or being dropped.
+    pub fn poll_closed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let mut st = self.shared.lock();
+        if st.rx_closed {
+            return Poll::Ready(());
+        }
+        match &st.tx_waker {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            _ => st.tx_waker = Some(cx.waker().clone()),
+        }
+        Poll::Pending
+    }
+
+    /// Completes when the receiver closes or is dropped.
+    pub async fn closed(&mut self) {
+        poll_fn(|cx| self.poll_closed(cx)).await;
+    }
+}
+
+impl<T> Drop for Sender<T> {
+    fn drop(&mut self) {
+        let waker = {
+            let mut st = self.shared.lock();
+            if st.tx_done {
+                return;
+            }
+            st.tx_done = true;
+            st.rx_waker.take()
+        };
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+}
+
+impl<T> Receiver<T> {
+    /// Takes the value if it has been sent.
+    ///
+    /// # Errors
+    ///
+    /// [`TryRecvError::Empty`] if the sender may still send,
+    /// [`TryRecvError::Closed`] if it never will.
+    pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
+        let mut st = self.shared.lock();
+        match st.value.take() {
+            Some(v) => Ok(v),
+            None if st.tx_done || st.rx_closed => Err(TryRecvError::Closed),
+            None => Err(TryRecvError::Empty),
+        }
+    }
+
+    /// Waits for the value from synchronous code, parking the thread. Do not
+    /// call it from an async task: it blocks the worker thread.
+    ///
+    /// # Errors
+    ///
+    /// [`RecvError`] if the sender was dropped without sending.
+    #[cfg(not(loom))]
+    pub fn blocking_recv(self) -> Result<T, RecvError> {
+        super::block::block_on(self)
+    }
+
+    /// Refuses the value: a later [`Sender::send`] fails and gives it back.
+    /// A value sent before this call can still be taken with
+    /// [`try_recv`](Self::try_recv).
+    pub fn close(&mut self) {
+        let waker = {
+            let mut st = self.shared.lock();
+            if st.rx_closed {
+                return;
+            }
+            st.rx_closed = true;
+            st.tx_waker.take()
+        };
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+}
+
+impl<T> Future for Receiver<T> {
+    type Output = Result<T, RecvError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut st = self.shared.lock();
+        if let Some(v) = st.value.take() {
+            return Poll::Ready(Ok(v));
+        }
+        if st.tx_done || st.rx_closed {
+            return Poll::Ready(Err(RecvError(())));
+        }
+        match &st.rx_waker {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            _ => st.rx_waker = Some(cx.waker().clone()),
+        }
+        Poll::Pending
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        let (value, waker) = {
+            let mut st = self.shared.lock();
+            st.rx_closed = true;
+            (st.value.take(), st.tx_waker.take())
+        };
+        // Dropped unlocked: the value's `Drop` may use this channel.
+        drop(value);
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+}
+
+impl<T> fmt::Debug for Sender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sender").finish_non_exhaustive()
+    }
+}
+
+impl<T> fmt::Debug for Receiver<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Receiver").finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,316 @@
+//! An asynchronous, fair, write-preferring reader-writer lock.
+//!
+//! The lock is a semaphore from `sem_core` holding `max_readers` permits: a
+//! reader takes one, a writer takes all of them. Because the semaphore hands
+//! permits to the oldest waiter first, a queued writer collects permits as
+//! readers leave and every reader arriving after it queues behind it, so
+//! writers are never starved and nobody jumps the queue.
+
+use std::cell::UnsafeCell;
+use std::fmt;
+use std::marker::PhantomData;
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
+
+use super::mutex::TryLockError;
+use super::sem_core::RawSemaphore;
+
+/// Default and largest number of concurrent readers.
+const MAX_READS: u32 = u32::MAX >> 3;
+
+/// An asynchronous reader-writer lock; waiters are served in FIFO order.
+///
+/// ```
+/// use moduvex_runtime::sync::RwLock;
+/// let lock = RwLock::new(5);
+/// {
+///     let a = lock.try_read().unwrap();
+///     let b = lock.try_read().unwrap();
+///     assert_eq!(*a + *b, 10);
+///     assert!(lock.try_write().is_err());
+/// }
+/// *lock.try_write().unwrap() += 1;
+/// assert_eq!(lock.into_inner(), 6);
+/// ```
+pub struct RwLock<T: ?Sized> {
+    max_readers: u32,
+    sem: RawSemaphore,
+    data: UnsafeCell<T>,
+}
+
+// SAFETY: a writer gets `&mut T` on whichever thread holds the guard, so
+// moving the lock needs `T: Send`.
+unsafe impl<T: ?Sized + Send> Send for RwLock<T> {}
+// SAFETY: readers on several threads share `&T` (needs `T: Sync`) and a
+// writer may take `&mut T` on another thread (needs `T: Send`).
+unsafe impl<T: ?Sized + Send + Sync> Sync for RwLock<T> {}
+
+/// Shared access to the data of a [`RwLock`]; released on drop.
+#[must_use = "dropping the guard releases the lock immediately"]
+pub struct RwLockReadGuard<'a, T: ?Sized> {
+    lock: &'a RwLock<T>,
+    _marker: PhantomData<&'a T>,
+}
+
+/// Exclusive access to the data of a [`RwLock`]; released on drop.
+#[must_use = "dropping the guard releases the lock immediately"]
+pub struct RwLockWriteGuard<'a, T: ?Sized> {
+    lock: &'a RwLock<T>,
+    _marker: PhantomData<&'a mut T>,
+}
+
+/// Shared access to the data of an `Arc<RwLock<T>>`; released on drop.
+#[must_use = "dropping the guard releases the lock immediately"]
+pub struct OwnedRwLockReadGuard<T: ?Sized> {
+    lock: Arc<RwLock<T>>,
+    _marker: PhantomData<T>,
+}
+
+/// Exclusive access to the data of an `Arc<RwLock<T>>`; released on drop.
+#[must_use = "dropping the guard releases the lock immediately"]
+pub struct OwnedRwLockWriteGuard<T: ?Sized> {
+    lock: Arc<RwLock<T>>,
+    _marker: PhantomData<T>,
+}
+
+impl<T> RwLock<T> {
+    /// An unlocked lock holding `value`, allowing up to `u32::MAX >> 3`
+    /// readers at once.
+    pub fn new(value: T) -> Self {
+        Self::with_max_readers(value, MAX_READS)
+    }
+
+    /// An unlocked lock allowing at most `max_readers` readers at once.
+    ///
+    /// # Panics
+    ///
+    /// If `max_readers` is 0 or exceeds `u32::MAX >> 3`.
+    pub fn with_max_readers(value: T, max_readers: u32) -> Self {
+        assert!(
+            max_readers != 0 && max_readers <= MAX_READS,
+            "RwLock max_readers must be in 1..=u32::MAX >> 3"
+        );
+        RwLock {
+            max_readers,
+            sem: RawSemaphore::new(max_readers as usize),
+            data: UnsafeCell::new(value),
+        }
+    }
+
+    /// Like [`new`](Self::new), usable in a `static`.
+    #[cfg(not(loom))]
+    pub const fn const_new(value: T) -> Self {
+        RwLock {
+            max_readers: MAX_READS,
+            sem: RawSemaphore::new(MAX_READS as usize),
+            data: UnsafeCell::new(value),
+        }
+    }
+
+    /// Consumes the lock, returning its data.
+    pub fn into_inner(self) -> T {
+        self.data.into_inner()
+    }
+}
+
+fn never_closed<T>(r: Result<(), T>) {
+    if r.is_err() {
+        unreachable!("the semaphore of a RwLock is never closed");
+    }
+}
+
+impl<T: ?Sized> RwLock<T> {
+    /// Waits for shared access. Queues behind any earlier waiter, including
+    /// writers.
+    ///
+    /// Cancel safety: dropping the future gives up its place; nothing is lost.
+    pub async fn read(&self) -> RwLockReadGuard<'_, T> {
+        never_closed(self.sem.acquire(1).await);
+        RwLockReadGuard {
+            lock: self,
+            _marker: PhantomData,
+        }
+    }
+
+    /// Waits for exclusive access.
+    ///
+    /// Cancel safety: dropping the future gives up its place; reader permits
+    /// it had collected pass on to the waiters behind it.
+    pub async fn write(&self) -> RwLockWriteGuard<'_, T> {
+        never_closed(self.sem.acquire(self.max_readers as usize).await);
+        RwLockWriteGuard {
+            lock: self,
+            _marker: PhantomData,
+        }
+    }
+
+    /// Shared access now, if no writer holds or waits for the lock.
+    ///
+    /// # Errors
+    ///
+    /// [`TryLockError`] otherwise.
+    pub fn try_read(&self) -> Result<RwLockReadGuard<'_, T>, TryLockError> {
+        self.sem.try_acquire(1).map_err(|_| TryLockError(()))?;
+        Ok(RwLockReadGuard {
+            lock: self,
+            _marker: PhantomData,
+        })
+    }
+
+    /// Exclusive access now, if nobody holds or waits for the lock.
+    ///
+    /// # Errors
+    ///
+    /// [`TryLockError`] otherwise.
+    pub fn try_write(&self) -> Result<RwLockWriteGuard<'_, T>, TryLockError> {
+        self.sem
+            .try_acquire(self.max_readers as usize)
+            .map_err(|_| TryLockError(()))?;
+        Ok(RwLockWriteGuard {
+            lock: self,
+            _marker: PhantomData,
+        })
+    }
+
+    /// [`read`](Self::read) for an `Arc<RwLock<T>>`.
+    pub async fn read_owned(self: Arc<Self>) -> OwnedRwLockReadGuard<T> {
+        never_closed(self.sem.acquire(1).await);
+        OwnedRwLockReadGuard {
+            lock: self,
+            _marker: PhantomData,
+        }
+    }
+
+    /// [`write`](Self::write) for an `Arc<RwLock<T>>`.
+    pub async fn write_owned(self: Arc<Self>) -> OwnedRwLockWriteGuard<T> {
+        never_closed(self.sem.acquire(self.max_readers as usize).await);
+        OwnedRwLockWriteGuard {
+            lock: self,
+            _marker: PhantomData,
+        }
+    }
+
+    /// Access through a unique borrow: no locking needed.
+    pub fn get_mut(&mut self) -> &mut T {
+        self.data.get_mut()
+    }
+}
+
+impl<T: Default> Default for RwLock<T> {
+    fn default() -> Self {
+        RwLock::new(T::default())
+    }
+}
+
+impl<T> From<T> for RwLock<T> {
+    fn from(value: T) -> Self {
+        RwLock::new(value)
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLock<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("RwLock");
+        match self.try_read() {
+            Ok(guard) => d.field("data", &&*guard),
+            Err(_) => d.field("data", &format_args!("<locked>")),
+        };
+        d.finish()
+    }
+}
+
+/// `Deref`, `Drop` (returning `$permits(lock)` permits), `Debug` and
+/// `Display` for one guard type.
+macro_rules! guard_impls {
+    ([$($gen:tt)*] $guard:ty, $permits:ident) => {
+        impl<$($gen)*> Deref for $guard {
+            type Target = T;
+            fn deref(&self) -> &T {
+                // SAFETY: the guard holds semaphore permits: a read guard one
+                // (so no writer holds all of them meanwhile), a write guard
+                // all of them (so nobody else holds any). Either way no
+                // `&mut T` from another guard can alias this borrow.
+                unsafe { &*self.lock.data.get() }
+            }
+        }
+
+        impl<$($gen)*> Drop for $guard {
+            fn drop(&mut self) {
+                let n = $permits(&self.lock);
+                self.lock.sem.release(n);
+            }
+        }
+
+        impl<$($gen)*> fmt::Debug for $guard where T: fmt::Debug {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Debug::fmt(&**self, f)
+            }
+        }
+
+        impl<$($gen)*> fmt::Display for $guard where T: fmt::Display {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(&**self, f)
+            }
+        }
+    };
+}
+
+fn one<T: ?Sized>(_: &RwLock<T>) -> usize {
+    1
+}
+
+fn all<T: ?Sized>(lock: &RwLock<T>) -> usize {
+    lock.max_readers as usize
+}
+
+guard_impls!(['a, T: ?Sized] RwLockReadGuard<'a, T>, one);
+guard_impls!(['a, T: ?Sized] RwLockWriteGuard<'a, T>, all);
+guard_impls!([T: ?Sized] OwnedRwLockReadGuard<T>, one);
+guard_impls!([T: ?Sized] OwnedRwLockWriteGuard<T>, all);
+
+impl<T: ?Sized> DerefMut for RwLockWriteGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: a write guard holds every permit, so no other guard
+        // exists; `&mut self` makes this borrow unique too.
+        unsafe { &mut *self.lock.data.get() }
+    }
+}
+
+impl<T: ?Sized> DerefMut for OwnedRwLockWriteGuard<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: a write guard holds every permit, so no other guard
+        // exists; `&mut self` makes this borrow unique too.
+        unsafe { &mut *self.lock.data.get() }
+    }
+}
+
+impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
+    /// Turns exclusive access into shared access without letting a queued
+    /// writer in between.
+    pub fn downgrade(self) -> RwLockReadGuard<'a, T> {
+        let lock = self.lock;
+        std::mem::forget(self);
+        // Keep one permit, hand the rest to the queue (readers behind us).
+        lock.sem.release(lock.max_readers as usize - 1);
+        RwLockReadGuard {
+            lock,
+            _marker: PhantomData,
+        }
+    }
+}
+
+impl<T: ?Sized> OwnedRwLockWriteGuard<T> {
+    /// Turns exclusive access into shared access without letting a queued
+    /// writer in between.
+    pub fn downgrade(self) -> OwnedRwLockReadGuard<T> {
+        let this = std::mem::ManuallyDrop::new(self);
+        // SAFETY: `this` is never used or dropped again, so the `Arc` is
+        // moved out exactly once.
+        let lock = unsafe { std::ptr::read(&this.lock) };
+        lock.sem.release(lock.max_readers as usize - 1);
+        OwnedRwLockReadGuard {
+            lock,
+            _marker: PhantomData,
+        }
+    }
+}

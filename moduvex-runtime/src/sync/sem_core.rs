@@ -1,0 +1,324 @@
+//! The fair semaphore core shared by `Semaphore`, `Mutex`, `RwLock` and the
+//! bounded `mpsc` channel.
+//!
+//! The one idea: *permits are handed to waiters, not grabbed by them.* A
+//! release first satisfies the oldest waiter (possibly in part), so a waiter
+//! needing many permits cannot be starved by a stream of small requests, and
+//! a newcomer may take permits directly only while nobody is queued. As a
+//! result this invariant holds after every transition:
+//!
+//! > **Invariant:** if any waiter is queued, `permits == 0`.
+//!
+//! [`SemState`] holds the pure state transitions; the caller owns the lock
+//! around it and wakes the collected [`WakeList`] after unlocking. That lets
+//! the bounded channel keep its slots and its queue under one lock.
+//! [`RawSemaphore`] and [`Acquire`] wrap the state in its own mutex for the
+//! lock types.
+//!
+//! Cancellation is lossless: a waiter dropped after being granted some or all
+//! of its permits gives them back through [`SemState::cancel`], which hands
+//! them straight to the next waiter.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+
+use super::loom_facade::Mutex;
+use super::semaphore::{AcquireError, TryAcquireError};
+use super::wait_queue::WaitQueue;
+use super::wake_list::WakeList;
+
+/// The largest number of permits a semaphore can hold.
+pub(crate) const MAX_PERMITS: usize = usize::MAX >> 3;
+
+#[derive(Debug)]
+struct Waiter {
+    needed: usize,
+    acquired: usize,
+    waker: Option<Waker>,
+}
+
+/// What [`SemState::start_acquire`] did.
+#[derive(Debug)]
+pub(crate) enum Start {
+    /// Finished at once.
+    Done(Result<(), AcquireError>),
+    /// Queued in the slot with this key; poll it with
+    /// [`SemState::poll_waiter`], or give it up with [`SemState::cancel`].
+    Queued(usize),
+}
+
+/// Permit count, closed flag and FIFO of waiters. See the module docs.
+#[derive(Debug)]
+pub(crate) struct SemState {
+    permits: usize,
+    closed: bool,
+    waiters: WaitQueue<Waiter>,
+}
+
+impl SemState {
+    /// A semaphore state holding `permits` permits.
+    ///
+    /// # Panics
+    ///
+    /// If `permits` exceeds [`MAX_PERMITS`].
+    pub(crate) const fn new(permits: usize) -> Self {
+        assert!(
+            permits <= MAX_PERMITS,
+            "a semaphore cannot hold more than Semaphore::MAX_PERMITS permits"
+        );
+        SemState {
+            permits,
+            closed: false,
+            waiters: WaitQueue::new(),
+        }
+    }
+
+    /// Permits not held by anyone.
+    pub(crate) fn available(&self) -> usize {
+        self.permits
+    }
+
+    /// Whether [`close`](Self::close) was called.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// Takes `n` permits if they are free and nobody is queued ahead.
+    pub(crate) fn try_acquire(&mut self, n: usize) -> Result<(), TryAcquireError> {
+        if self.closed {
+            return Err(TryAcquireError::Closed);
+        }
+        if self.waiters.is_empty() && self.permits >= n {
+            self.permits -= n;
+            Ok(())
+        } else {
+            Err(TryAcquireError::NoPermits)
+        }
+    }
+
+    /// Takes `n` permits, or queues a waiter for them behind every earlier
+    /// waiter. A queued waiter keeps whatever permits were free.
+    ///
+    /// # Panics
+    ///
+    /// If `n` exceeds [`MAX_PERMITS`]: such a request could never be met.
+    pub(crate) fn start_acquire(&mut self, n: usize, waker: &Waker) -> Start {
+        assert!(
+            n <= MAX_PERMITS,
+            "cannot acquire more than Semaphore::MAX_PERMITS permits at once"
+        );
+        match self.try_acquire(n) {
+            Ok(()) => Start::Done(Ok(())),
+            Err(TryAcquireError::Closed) => Start::Done(Err(AcquireError(()))),
+            Err(TryAcquireError::NoPermits) => {
+                // By the invariant `permits` is 0 unless the queue is empty.
+                let acquired = std::mem::take(&mut self.permits);
+                debug_assert!(acquired < n);
+                Start::Queued(self.waiters.push_back(Waiter {
+                    needed: n,
+                    acquired,
+                    waker: Some(waker.clone()),
+                }))
+            }
+        }
+    }
+
+    /// Checks the waiter in slot `key`. On `Ready` its slot is freed and the
+    /// key must not be used again; on `Pending` its waker is refreshed.
+    pub(crate) fn poll_waiter(
+        &mut self,
+        key: usize,
+        waker: &Waker,
+    ) -> Poll<Result<(), AcquireError>> {
+        if self.waiters.is_linked(key) {
+            let w = self.waiters.get_mut(key);
+            match &mut w.waker {
+                Some(old) if old.will_wake(waker) => {}
+                slot => *slot = Some(waker.clone()),
+            }
+            return Poll::Pending;
+        }
+        let w = self.waiters.remove(key);
+        if w.acquired == w.needed {
+            Poll::Ready(Ok(()))
+        } else {
+            // Unlinked before being satisfied: only `close` does that, and
+            // with the queue gone the partial grant just returns to the pool.
+            debug_assert!(self.closed);
+            self.permits += w.acquired;
+            Poll::Ready(Err(AcquireError(())))
+        }
+    }
+
+    /// Gives up the waiter in slot `key`, returning any permits it was
+    /// granted so that they pass on to the next waiters.
+    pub(crate) fn cancel(&mut self, key: usize, wakers: &mut WakeList) {
+        let w = self.waiters.remove(key);
+        self.release(w.acquired, wakers);
+    }
+
+    /// Returns `n` permits, satisfying queued waiters oldest first.
+    ///
+    /// # Panics
+    ///
+    /// If the count would exceed [`MAX_PERMITS`].
+    pub(crate) fn release(&mut self, n: usize, wakers: &mut WakeList) {
+        self.permits = match self.permits.checked_add(n) {
+            Some(p) if p <= MAX_PERMITS => p,
+            _ => panic!("a semaphore cannot hold more than Semaphore::MAX_PERMITS permits"),
+        };
+        while self.permits > 0 {
+            let Some(key) = self.waiters.front() else {
+                break;
+            };
+            let w = self.waiters.get_mut(key);
+            let take = self.permits.min(w.needed - w.acquired);
+            w.acquired += take;
+            self.permits -= take;
+            if w.acquired < w.needed {
+                break;
+            }
+            wakers.push_opt(w.waker.take());
+            self.waiters.unlink(key);
+        }
+    }
+
+    /// Removes up to `n` free permits for good and returns how many.
+    pub(crate) fn forget(&mut self, n: usize) -> usize {
+        let k = self.permits.min(n);
+        self.permits -= k;
+        k
+    }
+
+    /// Fails every queued and future acquisition. Permits already held stay
+    /// valid and may still be released.
+    pub(crate) fn close(&mut self, wakers: &mut WakeList) {
+        self.closed = true;
+        self.waiters
+            .drain_linked(|w| wakers.push_opt(w.waker.take()));
+    }
+}
+
+/// A [`SemState`] behind its own mutex.
+#[derive(Debug)]
+pub(crate) struct RawSemaphore {
+    state: Mutex<SemState>,
+}
+
+impl RawSemaphore {
+    /// A semaphore holding `permits` permits.
+    ///
+    /// # Panics
+    ///
+    /// If `permits` exceeds [`MAX_PERMITS`].
+    #[cfg(not(loom))]
+    pub(crate) const fn new(permits: usize) -> Self {
+        RawSemaphore {
+            state: Mutex::new(SemState::new(permits)),
+        }
+    }
+
+    /// A semaphore holding `permits` permits.
+    ///
+    /// # Panics
+    ///
+    /// If `permits` exceeds [`MAX_PERMITS`].
+    #[cfg(loom)]
+    pub(crate) fn new(permits: usize) -> Self {
+        RawSemaphore {
+            state: Mutex::new(SemState::new(permits)),
+        }
+    }
+
+    /// Waits for `n` permits, in FIFO order with other waiters.
+    pub(crate) fn acquire(&self, n: usize) -> Acquire<'_> {
+        Acquire {
+            sem: self,
+            n,
+            key: None,
+        }
+    }
+
+    /// Takes `n` permits now if possible.
+    pub(crate) fn try_acquire(&self, n: usize) -> Result<(), TryAcquireError> {
+        self.state.lock().try_acquire(n)
+    }
+
+    /// Returns `n` permits.
+    pub(crate) fn release(&self, n: usize) {
+        if n == 0 {
+            return;
+        }
+        let mut wakers = WakeList::new();
+        self.state.lock().release(n, &mut wakers);
+        wakers.wake_all();
+    }
+
+    /// Removes up to `n` free permits for good.
+    pub(crate) fn forget(&self, n: usize) -> usize {
+        self.state.lock().forget(n)
+    }
+
+    /// Closes the semaphore, failing all waiters.
+    pub(crate) fn close(&self) {
+        let mut wakers = WakeList::new();
+        self.state.lock().close(&mut wakers);
+        wakers.wake_all();
+    }
+
+    /// Whether the semaphore is closed.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.state.lock().is_closed()
+    }
+
+    /// Free permits.
+    pub(crate) fn available(&self) -> usize {
+        self.state.lock().available()
+    }
+}
+
+/// Future of [`RawSemaphore::acquire`]. Dropping it while queued passes any
+/// permits it was granted on to the next waiter.
+#[derive(Debug)]
+#[must_use = "futures do nothing unless polled"]
+pub(crate) struct Acquire<'a> {
+    sem: &'a RawSemaphore,
+    n: usize,
+    key: Option<usize>,
+}
+
+impl Future for Acquire<'_> {
+    type Output = Result<(), AcquireError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let mut st = this.sem.state.lock();
+        match this.key {
+            None => match st.start_acquire(this.n, cx.waker()) {
+                Start::Done(res) => Poll::Ready(res),
+                Start::Queued(key) => {
+                    this.key = Some(key);
+                    Poll::Pending
+                }
+            },
+            Some(key) => {
+                let res = st.poll_waiter(key, cx.waker());
+                if res.is_ready() {
+                    this.key = None;
+                }
+                res
+            }
+        }
+    }
+}
+
+impl Drop for Acquire<'_> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            let mut wakers = WakeList::new();
+            self.sem.state.lock().cancel(key, &mut wakers);
+            wakers.wake_all();
+        }
+    }
+}
