@@ -42,12 +42,6 @@ impl WakeList {
         }
     }
 
-    /// Whether nothing has been queued.
-    #[cfg(test)]
-    pub(crate) fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
     /// Wakes every queued waker. Call only with no lock of this module held.
     pub(crate) fn wake_all(mut self) {
         for slot in &mut self.inline[..self.len] {
