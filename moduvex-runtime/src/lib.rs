@@ -1,4 +1,21 @@
 //! moduvex-runtime: an async runtime for Rust.
+//!
+//! A per-thread I/O reactor (epoll), a task executor, timers, sockets and
+//! sync primitives, with the names tokio and smol users already know.
+//!
+//! ```
+//! let out = moduvex_runtime::block_on(async {
+//!     let a = moduvex_runtime::spawn(async { 1 });
+//!     let b = moduvex_runtime::spawn(async { 2 });
+//!     a.await.unwrap() + b.await.unwrap()
+//! });
+//! assert_eq!(out, 3);
+//! ```
 #![warn(missing_docs)]
 
+pub mod executor;
 pub mod platform;
+pub mod reactor;
+pub mod sync;
+
+pub use executor::{block_on, spawn, spawn_local, yield_now, JoinError, JoinHandle};

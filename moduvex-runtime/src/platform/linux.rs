@@ -45,6 +45,7 @@ macro_rules! syscall_retry {
         }
     }};
 }
+#[allow(unused_imports)]
 pub(crate) use syscall_retry;
 
 /// Readiness a source is registered for: readable, writable or both.

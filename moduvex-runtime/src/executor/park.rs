@@ -1,0 +1,52 @@
+//! Parking a scheduler thread: block in the reactor until I/O, a timer or
+//! a wake-up from another thread arrives, then wake what became ready.
+
+use std::task::Waker;
+use std::time::{Duration, Instant};
+
+use crate::platform::sys::{events_with_capacity, Events};
+use crate::reactor::with_reactor;
+use crate::time::driver::{next_timeout, process_timers};
+
+/// Events one reactor poll can return.
+const EVENT_CAPACITY: usize = 1024;
+
+/// The per-thread buffers a scheduler reuses across parks.
+pub(crate) struct Parker {
+    events: Events,
+    wakers: Vec<Waker>,
+}
+
+impl Parker {
+    pub(crate) fn new() -> Parker {
+        Parker {
+            events: events_with_capacity(EVENT_CAPACITY),
+            wakers: Vec::new(),
+        }
+    }
+
+    /// Polls this thread's reactor — blocking until something happens if
+    /// `block`, else only collecting what is ready — and wakes the tasks
+    /// it satisfies after the reactor's locks are released.
+    ///
+    /// A blocking poll lasts at most until this thread's earliest timer
+    /// (no timers: no timeout); either way, the timers due by the time the
+    /// reactor returns are fired.
+    pub(crate) fn park(&mut self, block: bool) {
+        let timeout = if block {
+            next_timeout(Instant::now())
+        } else {
+            Some(Duration::ZERO)
+        };
+        let res = with_reactor(|r| r.poll_collect(&mut self.events, timeout, &mut self.wakers));
+        if let Err(e) = res {
+            // epoll_wait only fails on a broken epoll descriptor or buffer:
+            // a bug, and looping on it would spin forever.
+            panic!("moduvex-runtime: polling the reactor failed: {e}");
+        }
+        for waker in self.wakers.drain(..) {
+            waker.wake();
+        }
+        process_timers(Instant::now());
+    }
+}

@@ -1,0 +1,106 @@
+//! `JoinError`: why a task produced no output.
+
+use std::any::Any;
+use std::fmt;
+
+enum Repr {
+    Cancelled,
+    Panic(SyncPanic),
+}
+
+/// A panic payload that can be shared between threads.
+///
+/// Through a shared reference the payload is only asked its type and, if it
+/// is a `&'static str` or a `String` (both `Sync`), read as text.
+struct SyncPanic(Box<dyn Any + Send + 'static>);
+
+// SAFETY: shared access only calls `Any::type_id` (which reads no data)
+// and reads the payload after downcasting it to `&str` or `String`, both
+// `Sync`; any other payload is only reached by value (`into_panic`).
+unsafe impl Sync for SyncPanic {}
+
+/// The task failed to complete: it was cancelled, or it panicked.
+pub struct JoinError {
+    repr: Repr,
+}
+
+impl JoinError {
+    pub(crate) fn cancelled() -> JoinError {
+        JoinError {
+            repr: Repr::Cancelled,
+        }
+    }
+
+    pub(crate) fn panic(payload: Box<dyn Any + Send + 'static>) -> JoinError {
+        JoinError {
+            repr: Repr::Panic(SyncPanic(payload)),
+        }
+    }
+
+    /// The task was aborted or its runtime shut down before it finished.
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self.repr, Repr::Cancelled)
+    }
+
+    /// The task panicked.
+    pub fn is_panic(&self) -> bool {
+        matches!(self.repr, Repr::Panic(_))
+    }
+
+    /// The panic payload, to resume it with `std::panic::resume_unwind`.
+    ///
+    /// # Panics
+    /// Panics if the task was cancelled rather than panicking; use
+    /// [`try_into_panic`](JoinError::try_into_panic) to check.
+    #[track_caller]
+    pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
+        self.try_into_panic()
+            .expect("`JoinError::into_panic` called on a cancelled task's error (check `is_panic` first)")
+    }
+
+    /// The panic payload, or the error itself if the task was cancelled.
+    pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
+        match self.repr {
+            Repr::Panic(p) => Ok(p.0),
+            Repr::Cancelled => Err(self),
+        }
+    }
+
+    fn panic_message(&self) -> Option<&str> {
+        match &self.repr {
+            Repr::Panic(SyncPanic(p)) => p
+                .downcast_ref::<&'static str>()
+                .copied()
+                .or_else(|| p.downcast_ref::<String>().map(String::as_str)),
+            Repr::Cancelled => None,
+        }
+    }
+}
+
+impl fmt::Display for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.repr, self.panic_message()) {
+            (Repr::Cancelled, _) => f.write_str("task was cancelled"),
+            (Repr::Panic(_), Some(msg)) => write!(f, "task panicked with message {msg:?}"),
+            (Repr::Panic(_), None) => f.write_str("task panicked"),
+        }
+    }
+}
+
+impl fmt::Debug for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.repr, self.panic_message()) {
+            (Repr::Cancelled, _) => f.write_str("JoinError::Cancelled"),
+            (Repr::Panic(_), Some(msg)) => write!(f, "JoinError::Panic({msg:?})"),
+            (Repr::Panic(_), None) => f.write_str("JoinError::Panic(..)"),
+        }
+    }
+}
+
+impl std::error::Error for JoinError {}
+
+impl From<JoinError> for std::io::Error {
+    fn from(e: JoinError) -> std::io::Error {
+        std::io::Error::other(e.to_string())
+    }
+}

@@ -1,0 +1,312 @@
+//! Reactor — the I/O readiness event loop.
+//!
+//! The reactor multiplexes OS readiness events (epoll on Linux) onto async
+//! tasks. Each thread owns exactly one reactor, created lazily in the
+//! thread-local `REACTOR` and reached through [`with_reactor`]. Platform
+//! dispatch happens at compile time through `cfg`: no vtable.
+//!
+//! The one idea: **readiness is state, wakers are notifications.** A poll
+//! records each event in the source's [`ScheduledIo`] and collects the
+//! wakers it satisfies; they are woken only after every lock is released.
+//! There is no `RefCell` around the reactor: every method takes `&self` and
+//! holds its internal locks briefly, so a woken task may register or drop a
+//! source from inside a wake-up without a borrow panic.
+//!
+//! A source belongs to the reactor it was registered on, and its
+//! [`IoSource`] keeps that reactor alive. Readiness wakes the waiting task
+//! wherever it runs (wakers are `Send`), and dropping an `IoSource` on any
+//! thread deregisters it from its own reactor.
+
+use std::io;
+use std::sync::Arc;
+use std::task::Waker;
+use std::time::Duration;
+
+use crate::platform::sys::{EventFd, Events, Interest, RawSource};
+
+#[cfg(target_os = "linux")]
+mod epoll;
+#[cfg(target_os = "linux")]
+pub use epoll::EpollReactor;
+#[cfg(target_os = "linux")]
+use epoll::EpollReactor as PlatformReactor;
+
+pub mod source;
+pub mod waker_registry;
+
+pub use source::IoSource;
+pub(crate) use waker_registry::ScheduledIo;
+pub use waker_registry::{Direction, ReadyEvent, WakerRegistry};
+
+/// Token of the reactor's own eventfd, used to interrupt a blocked poll.
+const UNPARK_TOKEN: usize = usize::MAX;
+
+// ── ReactorBackend trait ──────────────────────────────────────────────────────
+
+/// What every platform backend provides.
+///
+/// All methods take `&self`: the backend is shared by the owning thread's
+/// poll loop and by sources deregistering from other threads.
+pub trait ReactorBackend: Sized {
+    /// Opens the underlying OS resource.
+    fn new() -> io::Result<Self>;
+
+    /// Registers `source` under `token` (returned verbatim in events).
+    /// Registering a descriptor twice is an error (`AlreadyExists`).
+    fn register(&self, source: RawSource, token: usize, interest: Interest) -> io::Result<()>;
+
+    /// Changes the interest of a registered source.
+    fn reregister(&self, source: RawSource, token: usize, interest: Interest) -> io::Result<()>;
+
+    /// Removes `source`. Must be called before the descriptor is closed;
+    /// an unknown descriptor is an error (`NotFound`).
+    fn deregister(&self, source: RawSource) -> io::Result<()>;
+
+    /// Blocks until an event arrives or `timeout` passes (`None`: no limit,
+    /// `Some(ZERO)`: do not block). Fills `events` (cleared first) and
+    /// returns their number. An interrupted wait returns `Ok(0)`.
+    fn poll(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<usize>;
+}
+
+// ── Reactor ───────────────────────────────────────────────────────────────────
+
+struct Inner {
+    backend: PlatformReactor,
+    wakers: WakerRegistry,
+    unpark: EventFd,
+}
+
+/// A reactor: a backend, the waker registry of its sources, and an eventfd
+/// that interrupts a blocked poll from any thread.
+///
+/// Cloning yields another handle to the same reactor.
+#[derive(Clone)]
+pub struct Reactor {
+    inner: Arc<Inner>,
+}
+
+impl Reactor {
+    /// Creates a reactor, opening the OS polling resource and its eventfd.
+    pub fn new() -> io::Result<Self> {
+        let backend = PlatformReactor::new()?;
+        let unpark = EventFd::new()?;
+        backend.register(unpark.as_raw(), UNPARK_TOKEN, Interest::READABLE)?;
+        Ok(Reactor {
+            inner: Arc::new(Inner {
+                backend,
+                wakers: WakerRegistry::new(),
+                unpark,
+            }),
+        })
+    }
+
+    /// Registers a raw source under a caller-chosen token (edge-triggered).
+    ///
+    /// Low-level: events for raw registrations are returned by [`poll`]
+    /// but wake nobody unless the token belongs to an [`IoSource`]; prefer
+    /// `IoSource`, which allocates its own token. Registering the same
+    /// descriptor twice returns an error.
+    ///
+    /// [`poll`]: Reactor::poll
+    #[inline]
+    pub fn register(&self, source: RawSource, token: usize, interest: Interest) -> io::Result<()> {
+        self.inner.backend.register(source, token, interest)
+    }
+
+    /// Changes the interest of a raw registration.
+    #[inline]
+    pub fn reregister(&self, source: RawSource, token: usize, interest: Interest) -> io::Result<()> {
+        self.inner.backend.reregister(source, token, interest)
+    }
+
+    /// Removes a raw registration. Unknown descriptors return an error.
+    #[inline]
+    pub fn deregister(&self, source: RawSource) -> io::Result<()> {
+        self.inner.backend.deregister(source)
+    }
+
+    /// Removes a source and drops its waker slots (the `IoSource` path).
+    pub(crate) fn deregister_with_token(&self, source: RawSource, token: usize) -> io::Result<()> {
+        let res = self.inner.backend.deregister(source);
+        self.inner.wakers.remove_token(token);
+        res
+    }
+
+    /// The registry of this reactor's sources.
+    pub fn wakers(&self) -> &WakerRegistry {
+        &self.inner.wakers
+    }
+
+    /// Polls for events with a millisecond timeout and wakes the tasks they
+    /// satisfy (after releasing every lock). Returns the number of events.
+    ///
+    /// `None` blocks until an event; `Some(0)` returns at once.
+    pub fn poll(&self, events: &mut Events, timeout_ms: Option<u64>) -> io::Result<usize> {
+        self.poll_timeout(events, timeout_ms.map(Duration::from_millis))
+    }
+
+    /// Like [`poll`](Reactor::poll), with a nanosecond-precision timeout.
+    pub fn poll_timeout(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<usize> {
+        let mut wake = Vec::new();
+        let n = self.poll_collect(events, timeout, &mut wake)?;
+        wake.into_iter().for_each(Waker::wake);
+        Ok(n)
+    }
+
+    /// Polls and moves the satisfied wakers into `wake` without waking
+    /// them: the executor's path, which reuses one vector across polls.
+    pub(crate) fn poll_collect(
+        &self,
+        events: &mut Events,
+        timeout: Option<Duration>,
+        wake: &mut Vec<Waker>,
+    ) -> io::Result<usize> {
+        let n = self.inner.backend.poll(events, timeout)?;
+        if n > 0 {
+            // The eventfd is edge-triggered: its event needs no action.
+            let io_events = events.iter().filter(|ev| ev.token != UNPARK_TOKEN);
+            self.inner.wakers.deliver(io_events, wake);
+        }
+        Ok(n)
+    }
+
+    /// A handle that interrupts this reactor's blocked poll from any thread.
+    pub fn unparker(&self) -> Unparker {
+        Unparker {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Reactor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reactor")
+            .field("backend", &self.inner.backend)
+            .field("sources", &self.inner.wakers.len())
+            .finish()
+    }
+}
+
+/// Wakes a reactor blocked in poll, from any thread.
+#[derive(Clone)]
+pub struct Unparker {
+    inner: Arc<Inner>,
+}
+
+impl Unparker {
+    /// Makes the reactor's current or next poll return promptly.
+    pub fn unpark(&self) {
+        self.inner.unpark.notify();
+    }
+}
+
+impl std::fmt::Debug for Unparker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Unparker")
+    }
+}
+
+// ── Thread-local reactor ──────────────────────────────────────────────────────
+
+thread_local! {
+    /// This thread's reactor, created on first use.
+    ///
+    /// Panics if the OS refuses an epoll instance or an eventfd (descriptor
+    /// exhaustion), since no I/O could run on this thread anyway.
+    static REACTOR: Reactor = Reactor::new()
+        .expect("moduvex-runtime: failed to create this thread's reactor (epoll_create1 or eventfd failed; is the process out of file descriptors?)");
+}
+
+/// Runs `f` with this thread's reactor.
+///
+/// Re-entrant: `f` (or a waker it triggers) may call `with_reactor` again.
+pub fn with_reactor<F, R>(f: F) -> R
+where
+    F: FnOnce(&Reactor) -> R,
+{
+    REACTOR.with(f)
+}
+
+/// Runs `f` with this thread's reactor for driving it (polling).
+///
+/// Kept for the executor's poll loop. The reactor needs no exclusive
+/// borrow (all its state is behind short internal locks), so this is the
+/// same access as [`with_reactor`].
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) fn with_reactor_mut<F, R>(f: F) -> R
+where
+    F: FnOnce(&Reactor) -> R,
+{
+    REACTOR.with(f)
+}
+
+// ── Tests ─────────────────────────────────────────────────────────────────────
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::platform::sys::{create_pipe, events_with_capacity};
+
+    #[test]
+    fn reactor_initialises_via_thread_local() {
+        // `with_reactor` must not panic — reactor initialised lazily here.
+        with_reactor(|_r| {});
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn reactor_register_deregister_roundtrip() {
+        let (r, w) = create_pipe().unwrap();
+        with_reactor(|reactor| {
+            reactor
+                .register(r, 10, Interest::READABLE)
+                .expect("register");
+            reactor.deregister(r).expect("deregister");
+        });
+        // SAFETY: fds are valid and owned by this test; deregistered above.
+        unsafe { libc::close(r) };
+        unsafe { libc::close(w) };
+    }
+
+    #[test]
+    fn reactor_poll_timeout_zero_returns_immediately() {
+        let mut events = events_with_capacity(16);
+        with_reactor_mut(|reactor| {
+            // No sources registered — timeout=0 must return immediately with 0.
+            let n = reactor.poll(&mut events, Some(0)).expect("poll");
+            assert_eq!(n, 0);
+        });
+    }
+
+    #[test]
+    fn register_twice_and_unknown_deregister_are_errors() {
+        let (r, w) = create_pipe().unwrap();
+        with_reactor(|reactor| {
+            reactor.register(r, 1, Interest::READABLE).unwrap();
+            let err = reactor.register(r, 2, Interest::READABLE).unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+            reactor.deregister(r).unwrap();
+            let err = reactor.deregister(r).unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::NotFound);
+            let err = reactor.deregister(w).unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        });
+        // SAFETY: fds are owned by this test and no longer registered.
+        unsafe {
+            libc::close(r);
+            libc::close(w);
+        }
+    }
+
+    #[test]
+    fn unparker_interrupts_a_blocking_poll() {
+        let reactor = Reactor::new().unwrap();
+        let unparker = reactor.unparker();
+        let t = std::thread::spawn(move || unparker.unpark());
+        let mut events = events_with_capacity(4);
+        // Blocks with no timeout: only the unparker can end it.
+        let n = reactor.poll(&mut events, None).unwrap();
+        assert_eq!(n, 1);
+        t.join().unwrap();
+    }
+}

@@ -1,0 +1,219 @@
+//! Reactor and `IoSource`: registration, readiness per direction, and
+//! wake-ups delivered to tasks.
+
+use std::io::{self, Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+
+use moduvex_runtime::platform::sys::{create_pipe, events_with_capacity, Interest};
+use moduvex_runtime::reactor::{with_reactor, Direction, IoSource, Reactor};
+use moduvex_runtime::{block_on, spawn};
+
+struct CountingWaker(AtomicUsize);
+impl Wake for CountingWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+fn counting() -> (Arc<CountingWaker>, Waker) {
+    let c = Arc::new(CountingWaker(AtomicUsize::new(0)));
+    (c.clone(), Waker::from(c))
+}
+
+fn pipe() -> (std::fs::File, std::fs::File) {
+    let (r, w) = create_pipe().unwrap();
+    // SAFETY: create_pipe returns two fresh descriptors we now own.
+    unsafe { (std::fs::File::from(OwnedFd::from_raw_fd(r)), std::fs::File::from(OwnedFd::from_raw_fd(w))) }
+}
+
+fn drive(reactor: &Reactor) {
+    let mut events = events_with_capacity(64);
+    reactor.poll(&mut events, Some(0)).unwrap();
+}
+
+#[test]
+fn register_deregister_round_trips() {
+    let (r, _w) = pipe();
+    with_reactor(|reactor| {
+        for token in 0..100 {
+            reactor.register(r.as_raw_fd(), token, Interest::READABLE).unwrap();
+            reactor.reregister(r.as_raw_fd(), token, Interest::BOTH).unwrap();
+            reactor.deregister(r.as_raw_fd()).unwrap();
+        }
+    });
+    for _ in 0..100 {
+        let (r, _w) = pipe();
+        let src = IoSource::new(r).unwrap();
+        let r = src.into_inner().unwrap();
+        // Deregistered: can be registered again.
+        drop(IoSource::new(r).unwrap());
+    }
+    with_reactor(|reactor| assert_eq!(reactor.wakers().len(), 0));
+}
+
+#[test]
+fn io_source_registering_a_registered_fd_is_an_error() {
+    let (r, _w) = pipe();
+    let src = IoSource::new(r).unwrap();
+    // Same descriptor, second registration through a borrowed view.
+    struct Borrowed(i32);
+    impl AsRawFd for Borrowed {
+        fn as_raw_fd(&self) -> i32 {
+            self.0
+        }
+    }
+    let err = IoSource::new(Borrowed(src.get_ref().as_raw_fd())).map(|s| {
+        std::mem::forget(s);
+    });
+    assert_eq!(err.unwrap_err().kind(), io::ErrorKind::AlreadyExists);
+}
+
+#[test]
+fn pipe_readiness_wakes_exactly_the_right_direction() {
+    let (r, w) = pipe();
+    let reader = IoSource::new(r).unwrap();
+    let writer = IoSource::new(w).unwrap();
+    let reactor = with_reactor(Reactor::clone);
+    drive(&reactor); // initial writable edge for the writer
+
+    let (reads, read_waker) = counting();
+    let mut cx = Context::from_waker(&read_waker);
+    assert!(reader.poll_ready(&mut cx, Direction::Read).is_pending());
+    // The write end is writable right away; the read end is not readable.
+    let (writes, write_waker) = counting();
+    let mut wcx = Context::from_waker(&write_waker);
+    let ev = match writer.poll_ready(&mut wcx, Direction::Write) {
+        Poll::Ready(ev) => ev,
+        Poll::Pending => panic!("an empty pipe must be writable"),
+    };
+    let _ = ev;
+    drive(&reactor);
+    assert_eq!(reads.0.load(Ordering::SeqCst), 0, "no data yet: no read wake");
+
+    (&*writer.get_ref()).write_all(b"x").unwrap();
+    drive(&reactor);
+    assert_eq!(reads.0.load(Ordering::SeqCst), 1, "data arrived: one read wake");
+    assert_eq!(writes.0.load(Ordering::SeqCst), 0, "the writer was not waiting");
+    assert!(reader.poll_ready(&mut cx, Direction::Read).is_ready());
+}
+
+#[test]
+fn arming_write_keeps_a_pending_read() {
+    let (a, b) = UnixStream::pair().unwrap();
+    a.set_nonblocking(true).unwrap();
+    b.set_nonblocking(true).unwrap();
+    let src = IoSource::new(a).unwrap();
+    let reactor = with_reactor(Reactor::clone);
+    drive(&reactor);
+    let (reads, read_waker) = counting();
+    let (_writes, write_waker) = counting();
+    assert!(src
+        .poll_ready(&mut Context::from_waker(&read_waker), Direction::Read)
+        .is_pending());
+    // Arm the write direction too; this must not drop the read waiter.
+    let _ = src.poll_ready(&mut Context::from_waker(&write_waker), Direction::Write);
+    (&b).write_all(b"hello").unwrap();
+    drive(&reactor);
+    assert_eq!(reads.0.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn hangup_wakes_both_directions() {
+    let (a, b) = UnixStream::pair().unwrap();
+    a.set_nonblocking(true).unwrap();
+    let src = IoSource::new(a).unwrap();
+    let reactor = with_reactor(Reactor::clone);
+    drive(&reactor);
+    // Fill the socket so the writer must wait.
+    let mut filled = 0usize;
+    loop {
+        match (&*src.get_ref()).write(&[0u8; 65536]) {
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert!(filled > 0);
+    let ev = match src.poll_ready(&mut Context::from_waker(Waker::noop()), Direction::Write) {
+        Poll::Ready(ev) => ev,
+        Poll::Pending => unreachable!("writable edge was recorded"),
+    };
+    src.clear_ready(ev);
+    let (reads, rw) = counting();
+    let (writes, ww) = counting();
+    assert!(src.poll_ready(&mut Context::from_waker(&rw), Direction::Read).is_pending());
+    assert!(src.poll_ready(&mut Context::from_waker(&ww), Direction::Write).is_pending());
+    drop(b);
+    drive(&reactor);
+    assert_eq!(reads.0.load(Ordering::SeqCst), 1, "hang-up wakes the reader");
+    assert_eq!(writes.0.load(Ordering::SeqCst), 1, "hang-up wakes the writer");
+}
+
+#[test]
+fn wouldblock_clears_readiness_and_task_waits_for_data() {
+    let (a, b) = UnixStream::pair().unwrap();
+    a.set_nonblocking(true).unwrap();
+    let got = block_on(async move {
+        let src = IoSource::new(a).unwrap();
+        let writer = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            (&b).write_all(b"ping").unwrap();
+            b
+        });
+        let mut buf = [0u8; 16];
+        let n = src.read_with(|s| (&*s).read(&mut buf)).await.unwrap();
+        // Nothing more: try_io reports WouldBlock instead of waiting.
+        let again = src.try_io(Direction::Read, |s| (&*s).read(&mut [0u8; 4]));
+        assert_eq!(again.unwrap_err().kind(), io::ErrorKind::WouldBlock);
+        drop(writer.join().unwrap());
+        buf[..n].to_vec()
+    });
+    assert_eq!(got, b"ping");
+}
+
+#[test]
+fn io_source_dropped_on_another_thread_deregisters_from_its_reactor() {
+    let (r, _w) = pipe();
+    let fd = r.as_raw_fd();
+    let src = IoSource::new(r).unwrap();
+    let reactor = with_reactor(Reactor::clone);
+    assert_eq!(reactor.wakers().len(), 1);
+    std::thread::spawn(move || drop(src)).join().unwrap();
+    assert_eq!(reactor.wakers().len(), 0);
+    // The descriptor was closed after deregistration.
+    // SAFETY: F_GETFD on a possibly-closed descriptor is memory-safe.
+    assert_eq!(unsafe { libc::fcntl(fd, libc::F_GETFD) }, -1);
+}
+
+#[test]
+fn readiness_wakes_a_task_in_block_on() {
+    let (a, b) = UnixStream::pair().unwrap();
+    a.set_nonblocking(true).unwrap();
+    b.set_nonblocking(true).unwrap();
+    let total = block_on(async move {
+        let a = IoSource::new(a).unwrap();
+        let b = IoSource::new(b).unwrap();
+        let reader = spawn(async move {
+            let mut total = 0;
+            let mut buf = [0u8; 1024];
+            loop {
+                let n = a.read_with(|s| (&*s).read(&mut buf)).await.unwrap();
+                if n == 0 {
+                    return total;
+                }
+                total += n;
+            }
+        });
+        for _ in 0..100 {
+            b.write_with(|s| (&*s).write(&[1u8; 1000])).await.unwrap();
+            moduvex_runtime::yield_now().await;
+        }
+        drop(b);
+        reader.await.unwrap()
+    });
+    assert_eq!(total, 100_000);
+}
