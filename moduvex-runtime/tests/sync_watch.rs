@@ -119,3 +119,23 @@ mod sync_watch {
         }
     }
 }
+
+mod sync_watch_wait_for {
+    use super::sync_common::{block_on, spawn};
+    use moduvex_runtime::sync::watch;
+
+    #[test]
+    fn wait_for_returns_matching_value() {
+        let (tx, mut rx) = watch::channel(0u32);
+        let h = spawn(async move {
+            for i in 1..=50 {
+                tx.send(i).unwrap();
+            }
+            tx
+        });
+        let v = block_on(async { *rx.wait_for(|v| *v == 50).await.unwrap() });
+        assert_eq!(v, 50);
+        drop(h.join().unwrap());
+        assert!(block_on(rx.wait_for(|v| *v == 0)).is_err());
+    }
+}

@@ -34,6 +34,13 @@ unsafe impl<T: ?Sized + Send> Send for Mutex<T> {}
 unsafe impl<T: ?Sized + Send> Sync for Mutex<T> {}
 
 /// Exclusive access to the data of a [`Mutex`]; unlocks on drop.
+///
+/// Shareable across threads only when `T: Sync`:
+///
+/// ```compile_fail
+/// fn sync<T: Sync>() {}
+/// sync::<moduvex_runtime::sync::MutexGuard<'static, std::cell::Cell<u8>>>();
+/// ```
 #[must_use = "dropping the guard unlocks the mutex immediately"]
 pub struct MutexGuard<'a, T: ?Sized> {
     lock: &'a Mutex<T>,

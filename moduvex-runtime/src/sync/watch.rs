@@ -305,10 +305,41 @@ impl<T> Receiver<T> {
     /// [`RecvError`] if every sender is gone and no unseen value remains.
     pub async fn changed(&mut self) -> Result<(), RecvError> {
         Changed {
-            rx: self,
+            shared: &self.shared,
+            seen: &mut self.seen,
             key: None,
         }
         .await
+    }
+
+    /// Waits until the value satisfies `f`, checking the current value
+    /// first, and returns it borrowed (and marked seen).
+    ///
+    /// # Errors
+    ///
+    /// [`RecvError`] if every sender is gone before a value satisfies `f`.
+    pub async fn wait_for(
+        &mut self,
+        mut f: impl FnMut(&T) -> bool,
+    ) -> Result<Ref<'_, T>, RecvError> {
+        let Receiver { shared, seen } = self;
+        let shared: &Shared<T> = shared;
+        loop {
+            let guard = shared.value.read();
+            let version = shared.version.load(Ordering::Acquire);
+            let has_changed = version != *seen;
+            *seen = version;
+            if f(&guard) {
+                return Ok(Ref { guard, has_changed });
+            }
+            drop(guard);
+            Changed {
+                shared,
+                seen: &mut *seen,
+                key: None,
+            }
+            .await?;
+        }
     }
 
     /// Whether both receivers watch the same channel.
@@ -343,7 +374,8 @@ impl<T> Drop for Receiver<T> {
 }
 
 struct Changed<'a, T> {
-    rx: &'a mut Receiver<T>,
+    shared: &'a Shared<T>,
+    seen: &'a mut usize,
     key: Option<usize>,
 }
 
@@ -352,13 +384,13 @@ impl<T> Future for Changed<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        let shared = &*this.rx.shared;
+        let shared = this.shared;
         let mut w = shared.waiters.lock();
         // Read under the waiter lock: a sender bumps the version before it
         // takes this lock to wake us, so we either see it or get woken.
         let version = shared.version.load(Ordering::Acquire);
-        let out = if version != this.rx.seen {
-            this.rx.seen = version;
+        let out = if version != *this.seen {
+            *this.seen = version;
             Ok(())
         } else if w.tx_closed {
             Err(RecvError(()))
@@ -385,7 +417,7 @@ impl<T> Future for Changed<'_, T> {
 impl<T> Drop for Changed<'_, T> {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
-            self.rx.shared.waiters.lock().rx.remove(key);
+            self.shared.waiters.lock().rx.remove(key);
         }
     }
 }
