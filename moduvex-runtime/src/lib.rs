@@ -19,3 +19,8 @@ pub mod reactor;
 pub mod sync;
 
 pub use executor::{block_on, spawn, spawn_local, yield_now, JoinError, JoinHandle};
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

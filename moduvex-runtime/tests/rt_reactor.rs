@@ -27,7 +27,12 @@ fn counting() -> (Arc<CountingWaker>, Waker) {
 fn pipe() -> (std::fs::File, std::fs::File) {
     let (r, w) = create_pipe().unwrap();
     // SAFETY: create_pipe returns two fresh descriptors we now own.
-    unsafe { (std::fs::File::from(OwnedFd::from_raw_fd(r)), std::fs::File::from(OwnedFd::from_raw_fd(w))) }
+    unsafe {
+        (
+            std::fs::File::from(OwnedFd::from_raw_fd(r)),
+            std::fs::File::from(OwnedFd::from_raw_fd(w)),
+        )
+    }
 }
 
 fn drive(reactor: &Reactor) {
@@ -40,8 +45,12 @@ fn register_deregister_round_trips() {
     let (r, _w) = pipe();
     with_reactor(|reactor| {
         for token in 0..100 {
-            reactor.register(r.as_raw_fd(), token, Interest::READABLE).unwrap();
-            reactor.reregister(r.as_raw_fd(), token, Interest::BOTH).unwrap();
+            reactor
+                .register(r.as_raw_fd(), token, Interest::READABLE)
+                .unwrap();
+            reactor
+                .reregister(r.as_raw_fd(), token, Interest::BOTH)
+                .unwrap();
             reactor.deregister(r.as_raw_fd()).unwrap();
         }
     });
@@ -92,12 +101,24 @@ fn pipe_readiness_wakes_exactly_the_right_direction() {
     };
     let _ = ev;
     drive(&reactor);
-    assert_eq!(reads.0.load(Ordering::SeqCst), 0, "no data yet: no read wake");
+    assert_eq!(
+        reads.0.load(Ordering::SeqCst),
+        0,
+        "no data yet: no read wake"
+    );
 
     (&*writer.get_ref()).write_all(b"x").unwrap();
     drive(&reactor);
-    assert_eq!(reads.0.load(Ordering::SeqCst), 1, "data arrived: one read wake");
-    assert_eq!(writes.0.load(Ordering::SeqCst), 0, "the writer was not waiting");
+    assert_eq!(
+        reads.0.load(Ordering::SeqCst),
+        1,
+        "data arrived: one read wake"
+    );
+    assert_eq!(
+        writes.0.load(Ordering::SeqCst),
+        0,
+        "the writer was not waiting"
+    );
     assert!(reader.poll_ready(&mut cx, Direction::Read).is_ready());
 }
 
@@ -145,12 +166,24 @@ fn hangup_wakes_both_directions() {
     src.clear_ready(ev);
     let (reads, rw) = counting();
     let (writes, ww) = counting();
-    assert!(src.poll_ready(&mut Context::from_waker(&rw), Direction::Read).is_pending());
-    assert!(src.poll_ready(&mut Context::from_waker(&ww), Direction::Write).is_pending());
+    assert!(src
+        .poll_ready(&mut Context::from_waker(&rw), Direction::Read)
+        .is_pending());
+    assert!(src
+        .poll_ready(&mut Context::from_waker(&ww), Direction::Write)
+        .is_pending());
     drop(b);
     drive(&reactor);
-    assert_eq!(reads.0.load(Ordering::SeqCst), 1, "hang-up wakes the reader");
-    assert_eq!(writes.0.load(Ordering::SeqCst), 1, "hang-up wakes the writer");
+    assert_eq!(
+        reads.0.load(Ordering::SeqCst),
+        1,
+        "hang-up wakes the reader"
+    );
+    assert_eq!(
+        writes.0.load(Ordering::SeqCst),
+        1,
+        "hang-up wakes the writer"
+    );
 }
 
 #[test]

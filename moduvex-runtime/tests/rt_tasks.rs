@@ -409,6 +409,9 @@ fn many_sequential_block_ons_reuse_the_thread() {
         assert_eq!(block_on(async move { i }), i);
     }
     for i in 0..100u32 {
-        assert_eq!(block_on(async move { spawn(async move { i }).await.unwrap() }), i);
+        assert_eq!(
+            block_on(async move { spawn(async move { i }).await.unwrap() }),
+            i
+        );
     }
 }

@@ -30,7 +30,13 @@ pub struct EpollReactor {
 }
 
 impl EpollReactor {
-    fn ctl(&self, op: libc::c_int, fd: RawSource, token: usize, interest: Interest) -> io::Result<()> {
+    fn ctl(
+        &self,
+        op: libc::c_int,
+        fd: RawSource,
+        token: usize,
+        interest: Interest,
+    ) -> io::Result<()> {
         let mut ev = libc::epoll_event {
             events: interest.to_epoll() | libc::EPOLLET as u32,
             u64: token as u64,
@@ -69,7 +75,12 @@ impl ReactorBackend for EpollReactor {
 
     fn deregister(&self, source: RawSource) -> io::Result<()> {
         // SAFETY: a null event pointer is allowed for EPOLL_CTL_DEL (≥ 2.6.9).
-        syscall!(epoll_ctl(self.epfd, libc::EPOLL_CTL_DEL, source, std::ptr::null_mut()))?;
+        syscall!(epoll_ctl(
+            self.epfd,
+            libc::EPOLL_CTL_DEL,
+            source,
+            std::ptr::null_mut()
+        ))?;
         Ok(())
     }
 

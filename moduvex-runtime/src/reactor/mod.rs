@@ -115,7 +115,12 @@ impl Reactor {
 
     /// Changes the interest of a raw registration.
     #[inline]
-    pub fn reregister(&self, source: RawSource, token: usize, interest: Interest) -> io::Result<()> {
+    pub fn reregister(
+        &self,
+        source: RawSource,
+        token: usize,
+        interest: Interest,
+    ) -> io::Result<()> {
         self.inner.backend.reregister(source, token, interest)
     }
 
@@ -146,7 +151,11 @@ impl Reactor {
     }
 
     /// Like [`poll`](Reactor::poll), with a nanosecond-precision timeout.
-    pub fn poll_timeout(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<usize> {
+    pub fn poll_timeout(
+        &self,
+        events: &mut Events,
+        timeout: Option<Duration>,
+    ) -> io::Result<usize> {
         let mut wake = Vec::new();
         let n = self.poll_collect(events, timeout, &mut wake)?;
         wake.into_iter().for_each(Waker::wake);

@@ -150,7 +150,9 @@ impl<T: AsRawFd> Drop for IoSource<T> {
             // Deregister first, then close the descriptor by dropping `io`:
             // a closed descriptor number can be reused at once by another
             // thread, and must not inherit this registration.
-            let _ = self.reactor.deregister_with_token(io.as_raw_fd(), self.token);
+            let _ = self
+                .reactor
+                .deregister_with_token(io.as_raw_fd(), self.token);
             drop(io);
         }
     }

@@ -126,10 +126,12 @@ impl ScheduledIo {
         loop {
             let tick = (cur >> TICK_SHIFT).wrapping_add(1) & (usize::MAX >> TICK_SHIFT);
             let next = (tick << TICK_SHIFT) | (cur & READY_MASK) | bits;
-            match self
-                .readiness
-                .compare_exchange_weak(cur, next, Ordering::AcqRel, Ordering::Acquire)
-            {
+            match self.readiness.compare_exchange_weak(
+                cur,
+                next,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
                 Ok(_) => break,
                 Err(actual) => cur = actual,
             }
@@ -275,6 +277,8 @@ impl WakerRegistry {
 
 impl std::fmt::Debug for WakerRegistry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WakerRegistry").field("sources", &self.len()).finish()
+        f.debug_struct("WakerRegistry")
+            .field("sources", &self.len())
+            .finish()
     }
 }

@@ -54,8 +54,9 @@ impl JoinError {
     /// [`try_into_panic`](JoinError::try_into_panic) to check.
     #[track_caller]
     pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
-        self.try_into_panic()
-            .expect("`JoinError::into_panic` called on a cancelled task's error (check `is_panic` first)")
+        self.try_into_panic().expect(
+            "`JoinError::into_panic` called on a cancelled task's error (check `is_panic` first)",
+        )
     }
 
     /// The panic payload, or the error itself if the task was cancelled.

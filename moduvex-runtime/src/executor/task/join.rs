@@ -72,7 +72,11 @@ impl<T> Future for JoinHandle<T> {
         let header = self.raw.header();
         // SAFETY: we are the JoinHandle and `out` has the task's output type.
         unsafe {
-            (header.vtable.try_read_output)(self.raw.ptr(), (&mut out as *mut Poll<_>).cast(), cx.waker())
+            (header.vtable.try_read_output)(
+                self.raw.ptr(),
+                (&mut out as *mut Poll<_>).cast(),
+                cx.waker(),
+            )
         };
         out
     }

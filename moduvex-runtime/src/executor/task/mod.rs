@@ -133,7 +133,10 @@ impl<S: Schedule> Notified<S> {
 
 /// Allocates a task for `future`, returning the owned-list reference, the
 /// first `Notified` and the `JoinHandle`.
-pub(crate) fn new_task<F, S>(future: F, scheduler: S) -> (Task<S>, Notified<S>, JoinHandle<F::Output>)
+pub(crate) fn new_task<F, S>(
+    future: F,
+    scheduler: S,
+) -> (Task<S>, Notified<S>, JoinHandle<F::Output>)
 where
     F: Future + 'static,
     F::Output: 'static,

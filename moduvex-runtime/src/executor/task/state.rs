@@ -120,7 +120,7 @@ impl State {
     /// A fresh task: scheduled once, with a `JoinHandle`, referenced by the
     /// handle, its first `Notified` and the owned-tasks list.
     pub(crate) fn new() -> State {
-        State(AtomicUsize::new(NOTIFIED | JOIN_INTEREST | 3 * REF_ONE))
+        State(AtomicUsize::new(NOTIFIED | JOIN_INTEREST | (3 * REF_ONE)))
     }
 
     pub(crate) fn load(&self) -> Snapshot {
@@ -146,7 +146,10 @@ impl State {
     /// The runner takes a `Notified` out of a queue and wants to poll.
     pub(crate) fn transition_to_running(&self) -> ToRunning {
         self.update(|s| {
-            debug_assert!(s.is_notified(), "running a task that is not notified: {s:?}");
+            debug_assert!(
+                s.is_notified(),
+                "running a task that is not notified: {s:?}"
+            );
             if !s.is_idle() {
                 // Release the Notified's reference.
                 debug_assert!(s.ref_count() > 0);
@@ -354,7 +357,10 @@ mod tests {
     fn wake_while_running_repolls() {
         let s = State::new();
         let _ = s.transition_to_running();
-        assert!(matches!(s.transition_to_notified_by_ref(), ToNotified::Nothing));
+        assert!(matches!(
+            s.transition_to_notified_by_ref(),
+            ToNotified::Nothing
+        ));
         assert!(matches!(s.transition_to_idle(), ToIdle::Notified));
         assert!(matches!(s.transition_to_running(), ToRunning::Poll));
     }
@@ -362,7 +368,10 @@ mod tests {
     #[test]
     fn wake_while_queued_is_coalesced() {
         let s = State::new();
-        assert!(matches!(s.transition_to_notified_by_ref(), ToNotified::Nothing));
+        assert!(matches!(
+            s.transition_to_notified_by_ref(),
+            ToNotified::Nothing
+        ));
         assert_eq!(s.load().ref_count(), 3);
     }
 
@@ -371,8 +380,14 @@ mod tests {
         let s = State::new();
         let _ = s.transition_to_running();
         let _ = s.transition_to_idle();
-        assert!(matches!(s.transition_to_notified_and_cancel(), ToNotified::Submit));
-        assert!(matches!(s.transition_to_notified_and_cancel(), ToNotified::Nothing));
+        assert!(matches!(
+            s.transition_to_notified_and_cancel(),
+            ToNotified::Submit
+        ));
+        assert!(matches!(
+            s.transition_to_notified_and_cancel(),
+            ToNotified::Nothing
+        ));
         assert!(matches!(s.transition_to_running(), ToRunning::Cancel));
     }
 
