@@ -1,4 +1,5 @@
 //! broadcast: fan-out, lagging, closing, cancellation, stress.
+#![cfg(not(loom))]
 
 mod sync_common;
 

@@ -1,4 +1,5 @@
 //! Mutex and RwLock: exclusion, FIFO fairness, cancellation, stress.
+#![cfg(not(loom))]
 
 mod sync_common;
 

@@ -1,4 +1,5 @@
 //! mpsc channels: ordering, closing, capacity, cancellation and stress.
+#![cfg(not(loom))]
 
 mod sync_common;
 
@@ -340,7 +341,7 @@ mod sync_mpsc {
             let (mut count, mut sum, mut ordered) = (0u64, 0u64, true);
             while let Some(v) = rx.recv().await {
                 let p = (v / PER) as usize;
-                ordered &= last[p].map_or(true, |l| l < v);
+                ordered &= !matches!(last[p], Some(l) if l >= v);
                 last[p] = Some(v);
                 count += 1;
                 sum += v;

@@ -1,4 +1,5 @@
 //! Notify: stored permit, notify_waiters, FIFO, cancellation hand-off.
+#![cfg(not(loom))]
 
 mod sync_common;
 

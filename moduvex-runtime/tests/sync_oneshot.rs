@@ -1,4 +1,5 @@
 //! oneshot: delivery, closing from either side, wake-ups, threads.
+#![cfg(not(loom))]
 
 mod sync_common;
 

@@ -1,5 +1,6 @@
 //! The sync primitives on moduvex-runtime's own executor: many tasks on one
 //! thread, plus a second thread, exchanging values through every primitive.
+#![cfg(not(loom))]
 
 mod sync_runtime {
     use moduvex_runtime::sync::{mpsc, oneshot, Barrier, Mutex, Notify, Semaphore};

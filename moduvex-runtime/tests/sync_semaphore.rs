@@ -1,5 +1,6 @@
 //! Semaphore: permits, fairness of multi-permit waiters, closing,
 //! cancellation and stress.
+#![cfg(not(loom))]
 
 mod sync_common;
 

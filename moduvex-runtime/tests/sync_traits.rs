@@ -1,5 +1,6 @@
 //! Compile-time checks: handles and futures are `Send`/`Sync` exactly when
 //! they should be, and error types are usable as `std::error::Error`.
+#![cfg(not(loom))]
 
 mod sync_traits {
     use moduvex_runtime::sync::{

@@ -1,4 +1,5 @@
 //! watch: latest value, change detection, closing, cancellation.
+#![cfg(not(loom))]
 
 mod sync_common;
 

@@ -325,14 +325,15 @@ impl<T> Receiver<T> {
         let Receiver { shared, seen } = self;
         let shared: &Shared<T> = shared;
         loop {
-            let guard = shared.value.read();
-            let version = shared.version.load(Ordering::Acquire);
-            let has_changed = version != *seen;
-            *seen = version;
-            if f(&guard) {
-                return Ok(Ref { guard, has_changed });
+            {
+                let guard = shared.value.read();
+                let version = shared.version.load(Ordering::Acquire);
+                let has_changed = version != *seen;
+                *seen = version;
+                if f(&guard) {
+                    return Ok(Ref { guard, has_changed });
+                }
             }
-            drop(guard);
             Changed {
                 shared,
                 seen: &mut *seen,
