@@ -17,7 +17,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::sync::Arc;
 use loom::thread;
-use moduvex_runtime::sync::{mpsc, oneshot, Notify, Semaphore};
+use moduvex_runtime::sync::{broadcast, mpsc, oneshot, watch, Mutex, Notify, Semaphore};
 
 struct Unpark(thread::Thread);
 
@@ -303,5 +303,45 @@ fn loom_semaphore_cancelled_acquire_returns_permit() {
         th.join().unwrap();
         assert_eq!(s.available_permits(), 1);
         drop(block_on(s.acquire()).unwrap());
+    });
+}
+
+#[test]
+fn loom_mutex_counter() {
+    model(|| {
+        let m = Arc::new(Mutex::new(0u32));
+        let m2 = m.clone();
+        let th = thread::spawn(move || *block_on(m2.lock()) += 1);
+        *block_on(m.lock()) += 1;
+        th.join().unwrap();
+        assert_eq!(*m.try_lock().unwrap(), 2);
+    });
+}
+
+#[test]
+fn loom_watch_changed_sees_send() {
+    model(|| {
+        let (tx, mut rx) = watch::channel(0u32);
+        // The sender is handed back so that only the send can wake `changed`.
+        let th = thread::spawn(move || {
+            tx.send(1).unwrap();
+            tx
+        });
+        block_on(rx.changed()).unwrap();
+        assert_eq!(*rx.borrow_and_update(), 1);
+        drop(th.join().unwrap());
+    });
+}
+
+#[test]
+fn loom_broadcast_recv_sees_send() {
+    model(|| {
+        let (tx, mut rx) = broadcast::channel::<u32>(1);
+        let th = thread::spawn(move || {
+            tx.send(4).unwrap();
+            tx
+        });
+        assert_eq!(block_on(rx.recv()), Ok(4));
+        drop(th.join().unwrap());
     });
 }
