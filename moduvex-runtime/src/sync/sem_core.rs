@@ -112,6 +112,7 @@ impl SemState {
             Ok(()) => Start::Done(Ok(())),
             Err(TryAcquireError::Closed) => Start::Done(Err(AcquireError(()))),
             Err(TryAcquireError::NoPermits) => {
+                debug_assert!(self.waiters.is_empty() || self.permits == 0);
                 // By the invariant `permits` is 0 unless the queue is empty.
                 let acquired = std::mem::take(&mut self.permits);
                 debug_assert!(acquired < n);
