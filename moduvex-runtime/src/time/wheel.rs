@@ -151,15 +151,8 @@ impl<T> Wheel<T> {
         self.entries.is_empty()
     }
 
-    /// The last time the wheel was advanced to, in nanoseconds.
-    #[cfg_attr(not(test), allow(dead_code))]
-    pub(crate) fn now(&self) -> u64 {
-        self.now
-    }
-
     /// Files a timer firing at `deadline` (nanoseconds) and returns its key.
-    /// O(1). A deadline not after [`now`](Wheel::now) fires at the next
-    /// `advance`.
+    /// O(1). A deadline already passed fires at the next `advance`.
     pub(crate) fn insert(&mut self, deadline: u64, value: T) -> TimerKey {
         let seq = self.take_seq();
         let index = self.entries.insert(Entry {
