@@ -17,6 +17,7 @@ pub mod executor;
 pub mod platform;
 pub mod reactor;
 pub mod sync;
+pub mod time;
 
 pub use executor::{block_on, spawn, spawn_local, yield_now, JoinError, JoinHandle};
 
