@@ -101,8 +101,12 @@ fn reset_moves_the_deadline_both_ways() {
         (&mut s).await;
         assert!(Instant::now() >= later);
 
-        // Reset into the past completes at once.
+        // Reset into the past completes at once, also while filed.
         Pin::new(&mut s).reset(Instant::now() - Duration::from_secs(1));
+        assert_eq!(poll_once(&mut s).await, Poll::Ready(()));
+        Pin::new(&mut s).reset(Instant::now() + Duration::from_secs(3600));
+        assert_eq!(poll_once(&mut s).await, Poll::Pending);
+        Pin::new(&mut s).reset(Instant::now());
         assert_eq!(poll_once(&mut s).await, Poll::Ready(()));
     });
 }
@@ -222,11 +226,20 @@ fn reset_from_another_thread_wakes_a_parked_owner() {
 #[test]
 #[should_panic(expected = "timers must be used inside a moduvex runtime")]
 fn sleep_outside_a_runtime_panics() {
-    let _ = sleep(Duration::from_millis(1));
+    drop(sleep(Duration::from_millis(1)));
 }
 
 #[test]
 #[should_panic(expected = "timers must be used inside a moduvex runtime")]
 fn sleep_until_outside_a_runtime_panics() {
-    let _ = sleep_until(Instant::now());
+    drop(sleep_until(Instant::now()));
+}
+
+#[test]
+fn timer_types_are_send_sync_and_unpin() {
+    fn check<T: Send + Sync + Unpin>() {}
+    check::<Sleep>();
+    check::<moduvex_runtime::time::Interval>();
+    check::<moduvex_runtime::time::Timeout<std::future::Ready<()>>>();
+    check::<moduvex_runtime::time::Elapsed>();
 }

@@ -67,7 +67,7 @@ pub(crate) fn assert_in_runtime() {
 }
 
 /// Whether `driver` is this thread's driver.
-fn is_current(driver: &Driver) -> bool {
+pub(crate) fn is_current(driver: &Driver) -> bool {
     DRIVER
         .try_with(|cell| cell.get().is_some_and(|d| std::ptr::eq(&**d, driver)))
         .unwrap_or(false)

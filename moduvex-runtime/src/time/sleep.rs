@@ -97,13 +97,23 @@ impl Sleep {
     pub fn reset(self: Pin<&mut Self>, deadline: Instant) {
         let this = self.get_mut();
         this.deadline = deadline;
-        if let Some(reg) = &mut this.registration {
-            match reg.driver.reschedule(reg.key, deadline) {
-                Some(key) => reg.key = key,
-                // It fired already: the next poll files a new timer.
-                None => this.registration = None,
+        let Some(reg) = this.registration.take() else {
+            // Not filed: the next poll reads the new deadline.
+            return;
+        };
+        if deadline <= Instant::now() {
+            // Already due: fire it now, as its wheel would at its next turn
+            // (the waker is woken after the wheel's lock is released).
+            if let Some(waker) = reg.driver.cancel(reg.key) {
+                waker.wake();
             }
+        } else if let Some(key) = reg.driver.reschedule(reg.key, deadline) {
+            this.registration = Some(Registration {
+                driver: reg.driver,
+                key,
+            });
         }
+        // Else it had fired: the next poll files a new timer.
     }
 
     /// Cancels the filed timer, if any.
@@ -114,32 +124,17 @@ impl Sleep {
         }
     }
 
-    /// Makes sure this thread's wheel holds a timer for this sleep that
-    /// wakes `waker`.
-    fn register(&mut self, waker: &Waker) -> Poll<()> {
+    /// Files a timer for this sleep on this thread's wheel, waking `waker`,
+    /// after cancelling any timer filed on another thread's wheel.
+    fn register(&mut self, waker: &Waker) {
+        self.deregister();
         driver::with_current(|here| {
-            if let Some(reg) = &self.registration {
-                if Arc::ptr_eq(&reg.driver, here) {
-                    return match reg.driver.update_waker(reg.key, waker) {
-                        // Any replaced waker is dropped here, unlocked.
-                        WakerUpdate::Pending(_old) => Poll::Pending,
-                        WakerUpdate::Fired => {
-                            self.registration = None;
-                            Poll::Ready(())
-                        }
-                    };
-                }
-            }
-            // Not filed yet, or filed on another thread's wheel: file it
-            // here, where the task runs now and a live park loop fires it.
-            self.deregister();
             let key = here.register(self.deadline, waker.clone());
             self.registration = Some(Registration {
                 driver: Arc::clone(here),
                 key,
             });
-            Poll::Pending
-        })
+        });
     }
 }
 
@@ -148,11 +143,28 @@ impl Future for Sleep {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
+        if let Some(reg) = &this.registration {
+            if driver::is_current(&reg.driver) {
+                // Filed here: this thread's park loop fires it on time, so
+                // the wheel, not the clock, says whether it is due.
+                return match reg.driver.update_waker(reg.key, cx.waker()) {
+                    // Any replaced waker is dropped here, unlocked.
+                    WakerUpdate::Pending(_old) => Poll::Pending,
+                    WakerUpdate::Fired => {
+                        this.registration = None;
+                        Poll::Ready(())
+                    }
+                };
+            }
+        }
         if this.deadline <= Instant::now() {
             this.deregister();
             return Poll::Ready(());
         }
-        this.register(cx.waker())
+        // Not filed yet, or filed on another thread's wheel: file it here,
+        // where the task runs now and a live park loop fires it.
+        this.register(cx.waker());
+        Poll::Pending
     }
 }
 
