@@ -145,6 +145,8 @@ fn duration_max_sleep_saturates_and_can_be_dropped() {
 }
 
 #[test]
+// Handing the registered `Sleep` out of `block_on` is the point.
+#[allow(clippy::async_yields_async)]
 fn sleep_polled_here_then_awaited_on_another_runtime_thread() {
     // Registered on this thread's wheel, then finished by another thread's
     // `block_on`: the timer follows the thread that polls it.
@@ -181,6 +183,8 @@ fn sleep_created_here_runs_in_a_task_on_another_thread() {
 }
 
 #[test]
+// Handing the registered `Sleep` out of `block_on` is the point.
+#[allow(clippy::async_yields_async)]
 fn registered_sleep_dropped_on_another_thread() {
     let s = block_on(async {
         let mut s = sleep(Duration::from_secs(60));

@@ -73,31 +73,35 @@ pub(crate) fn is_current(driver: &Driver) -> bool {
         .unwrap_or(false)
 }
 
-/// This thread's driver, if it has one (never creates it).
-fn existing() -> Option<Arc<Driver>> {
-    DRIVER.try_with(|cell| cell.get().cloned()).ok().flatten()
+/// Runs `f` with this thread's driver, if it has one (never creates it).
+fn with_existing<R>(f: impl FnOnce(&Driver) -> R) -> Option<R> {
+    DRIVER
+        .try_with(|cell| cell.get().map(|d| f(d)))
+        .ok()
+        .flatten()
 }
 
 /// Time from `now` until this thread's earliest timer, or None if it has none.
 pub(crate) fn next_timeout(now: Instant) -> Option<Duration> {
-    let driver = existing()?;
-    let next = driver.lock().next_deadline()?;
-    Some(driver.instant_at(next).saturating_duration_since(now))
+    with_existing(|driver| {
+        let next = driver.lock().next_deadline()?;
+        Some(driver.instant_at(next).saturating_duration_since(now))
+    })
+    .flatten()
 }
 
 /// Fire every timer of this thread whose deadline <= now (wake outside locks).
 pub(crate) fn process_timers(now: Instant) {
-    let Some(driver) = existing() else { return };
-    let mut fired = Vec::new();
-    {
+    let fired = with_existing(|driver| {
+        let mut fired = Vec::new();
         let mut wheel = driver.lock();
-        if wheel.is_empty() {
-            return;
+        if !wheel.is_empty() {
+            wheel.advance(driver.nanos_at(now), &mut fired);
         }
-        wheel.advance(driver.nanos_at(now), &mut fired);
-    }
-    // In deadline order, with no lock held.
-    fired.into_iter().for_each(Waker::wake);
+        fired
+    });
+    // In deadline order, with the lock released.
+    fired.into_iter().flatten().for_each(Waker::wake);
 }
 
 impl Driver {
