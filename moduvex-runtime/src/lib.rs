@@ -14,6 +14,8 @@
 #![warn(missing_docs)]
 
 pub mod executor;
+pub mod io;
+pub mod net;
 pub mod platform;
 pub mod reactor;
 pub mod sync;

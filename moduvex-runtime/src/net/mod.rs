@@ -1,0 +1,31 @@
+//! Sockets: TCP, UDP and Unix-domain, driven by this thread's reactor.
+//!
+//! The one idea: **every socket is an [`IoSource`] over the std type, and
+//! every operation is "try the syscall, and wait for readiness only when the
+//! kernel says `WouldBlock`".** Readiness is cached per direction and cleared
+//! only by an operation that proved it stale (a `WouldBlock`, or a short read
+//! or write on a stream, which means the kernel buffer was drained or
+//! filled), so an edge is never lost and an idle socket costs no syscalls.
+//!
+//! Descriptors are non-blocking and close-on-exec from the syscall that
+//! creates them (`socket(SOCK_NONBLOCK | SOCK_CLOEXEC)`, `accept4`). Stream
+//! writes use `send`/`sendmsg` with `MSG_NOSIGNAL`, so writing to a closed
+//! peer is a `BrokenPipe` error, never a `SIGPIPE`. Socket options go
+//! through `socket2`.
+//!
+//! Host names are resolved on a helper thread (the system resolver blocks);
+//! numeric addresses are parsed inline. See [`ToSocketAddrs`].
+//!
+//! [`IoSource`]: crate::reactor::IoSource
+
+mod addr;
+pub mod split;
+mod stream_io;
+pub mod tcp;
+mod udp;
+pub mod unix;
+
+pub use addr::ToSocketAddrs;
+pub use tcp::{TcpListener, TcpSocket, TcpStream};
+pub use udp::UdpSocket;
+pub use unix::{UnixDatagram, UnixListener, UnixStream};

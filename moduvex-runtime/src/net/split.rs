@@ -1,0 +1,224 @@
+//! Splitting a stream into a read half and a write half.
+//!
+//! The one idea: a socket is already full duplex (the reactor keeps one
+//! waiter per direction), so a half is just a shared reference to the
+//! stream, borrowed ([`ReadHalf`], [`WriteHalf`]) or counted
+//! ([`OwnedReadHalf`], [`OwnedWriteHalf`]), with no lock. The owned halves
+//! can be put back together with `reunite`.
+//!
+//! `net::tcp` and `net::unix` name these types for their own streams
+//! (`tcp::OwnedReadHalf` is `OwnedReadHalf<TcpStream>`).
+
+use std::fmt;
+use std::io::{self, IoSlice, IoSliceMut};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use futures_io::{AsyncRead, AsyncWrite};
+
+/// A stream that can be split: [`TcpStream`](super::TcpStream) and
+/// [`UnixStream`](super::UnixStream). Sealed.
+pub trait SplitStream: sealed::Sealed {}
+
+pub(crate) mod sealed {
+    use std::io::{self, IoSlice, IoSliceMut};
+    use std::task::{Context, Poll};
+
+    /// Operations through a shared reference, which is all a half holds.
+    pub trait Sealed {
+        fn poll_read_shared(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>>;
+        fn poll_read_vectored_shared(
+            &self,
+            cx: &mut Context<'_>,
+            bufs: &mut [IoSliceMut<'_>],
+        ) -> Poll<io::Result<usize>>;
+        fn poll_write_shared(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>>;
+        fn poll_write_vectored_shared(
+            &self,
+            cx: &mut Context<'_>,
+            bufs: &[IoSlice<'_>],
+        ) -> Poll<io::Result<usize>>;
+        fn shutdown_write(&self) -> io::Result<()>;
+    }
+}
+
+/// The read half of a borrowed split (see `TcpStream::split`).
+pub struct ReadHalf<'a, S>(&'a S);
+
+/// The write half of a borrowed split. `close` shuts the stream's write
+/// direction down; dropping it does not.
+pub struct WriteHalf<'a, S>(&'a S);
+
+/// The read half of an owned split (see `TcpStream::into_split`).
+pub struct OwnedReadHalf<S: SplitStream> {
+    inner: Arc<S>,
+}
+
+/// The write half of an owned split.
+///
+/// Dropping it shuts the stream's write direction down (the peer sees
+/// end-of-file), unless it was [`forget`](OwnedWriteHalf::forget)-ed or
+/// reunited.
+pub struct OwnedWriteHalf<S: SplitStream> {
+    inner: Arc<S>,
+    shutdown_on_drop: bool,
+}
+
+/// The halves passed to `reunite` came from different streams; they are
+/// handed back unchanged.
+pub struct ReuniteError<S: SplitStream>(pub OwnedReadHalf<S>, pub OwnedWriteHalf<S>);
+
+pub(crate) fn split<S: SplitStream>(stream: &S) -> (ReadHalf<'_, S>, WriteHalf<'_, S>) {
+    (ReadHalf(stream), WriteHalf(stream))
+}
+
+pub(crate) fn into_split<S: SplitStream>(stream: S) -> (OwnedReadHalf<S>, OwnedWriteHalf<S>) {
+    let inner = Arc::new(stream);
+    let read = OwnedReadHalf {
+        inner: inner.clone(),
+    };
+    let write = OwnedWriteHalf {
+        inner,
+        shutdown_on_drop: true,
+    };
+    (read, write)
+}
+
+fn reunite<S: SplitStream>(
+    read: OwnedReadHalf<S>,
+    mut write: OwnedWriteHalf<S>,
+) -> Result<S, ReuniteError<S>> {
+    if !Arc::ptr_eq(&read.inner, &write.inner) {
+        return Err(ReuniteError(read, write));
+    }
+    write.shutdown_on_drop = false;
+    drop(write);
+    match Arc::try_unwrap(read.inner) {
+        Ok(stream) => Ok(stream),
+        // Only the two halves ever hold the Arc, and `write` is gone.
+        Err(_) => unreachable!("a split stream is shared by its two halves only"),
+    }
+}
+
+impl<S: SplitStream> OwnedReadHalf<S> {
+    /// Puts the stream back together. Fails, returning both halves, if
+    /// they came from different streams.
+    pub fn reunite(self, write: OwnedWriteHalf<S>) -> Result<S, ReuniteError<S>> {
+        reunite(self, write)
+    }
+}
+
+impl<S: SplitStream> OwnedWriteHalf<S> {
+    /// Puts the stream back together. Fails, returning both halves, if
+    /// they came from different streams.
+    pub fn reunite(self, read: OwnedReadHalf<S>) -> Result<S, ReuniteError<S>> {
+        reunite(read, self)
+    }
+
+    /// Drops the half without shutting the write direction down.
+    pub fn forget(mut self) {
+        self.shutdown_on_drop = false;
+    }
+}
+
+impl<S: SplitStream> Drop for OwnedWriteHalf<S> {
+    fn drop(&mut self) {
+        if self.shutdown_on_drop {
+            // The peer may already be gone (ENOTCONN): nothing to report.
+            let _ = self.inner.shutdown_write();
+        }
+    }
+}
+
+macro_rules! as_ref_and_debug {
+    ($name:ident < $($lt:lifetime,)? S >, $field:tt) => {
+        impl<$($lt,)? S: SplitStream> AsRef<S> for $name<$($lt,)? S> {
+            fn as_ref(&self) -> &S {
+                &self.$field
+            }
+        }
+        impl<$($lt,)? S: SplitStream + fmt::Debug> fmt::Debug for $name<$($lt,)? S> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_tuple(stringify!($name)).field(self.as_ref()).finish()
+            }
+        }
+    };
+}
+
+as_ref_and_debug!(ReadHalf<'a, S>, 0);
+as_ref_and_debug!(WriteHalf<'a, S>, 0);
+as_ref_and_debug!(OwnedReadHalf<S>, inner);
+as_ref_and_debug!(OwnedWriteHalf<S>, inner);
+
+impl<S: SplitStream> fmt::Debug for ReuniteError<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ReuniteError(..)")
+    }
+}
+
+impl<S: SplitStream> fmt::Display for ReuniteError<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("tried to reunite halves that are not from the same stream")
+    }
+}
+
+impl<S: SplitStream> std::error::Error for ReuniteError<S> {}
+
+macro_rules! impl_read {
+    ($name:ident < $($lt:lifetime,)? S >) => {
+        impl<$($lt,)? S: SplitStream> AsyncRead for $name<$($lt,)? S> {
+            fn poll_read(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &mut [u8],
+            ) -> Poll<io::Result<usize>> {
+                AsRef::<S>::as_ref(&*self).poll_read_shared(cx, buf)
+            }
+
+            fn poll_read_vectored(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                bufs: &mut [IoSliceMut<'_>],
+            ) -> Poll<io::Result<usize>> {
+                AsRef::<S>::as_ref(&*self).poll_read_vectored_shared(cx, bufs)
+            }
+        }
+    };
+}
+
+macro_rules! impl_write {
+    ($name:ident < $($lt:lifetime,)? S >) => {
+        impl<$($lt,)? S: SplitStream> AsyncWrite for $name<$($lt,)? S> {
+            fn poll_write(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &[u8],
+            ) -> Poll<io::Result<usize>> {
+                AsRef::<S>::as_ref(&*self).poll_write_shared(cx, buf)
+            }
+
+            fn poll_write_vectored(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                bufs: &[IoSlice<'_>],
+            ) -> Poll<io::Result<usize>> {
+                AsRef::<S>::as_ref(&*self).poll_write_vectored_shared(cx, bufs)
+            }
+
+            fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+                // Sockets have no user-space buffer to flush.
+                Poll::Ready(Ok(()))
+            }
+
+            fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+                Poll::Ready(AsRef::<S>::as_ref(&*self).shutdown_write())
+            }
+        }
+    };
+}
+
+impl_read!(ReadHalf<'a, S>);
+impl_read!(OwnedReadHalf<S>);
+impl_write!(WriteHalf<'a, S>);
+impl_write!(OwnedWriteHalf<S>);

@@ -1,0 +1,392 @@
+//! Byte-stream operations shared by TCP and Unix streams.
+//!
+//! The one idea: a stream operation that moved *fewer* bytes than asked has
+//! proved the kernel buffer empty (read) or full (write), just as
+//! `WouldBlock` would have, so it clears the readiness it observed at once.
+//! The next call then waits for a fresh edge instead of spending a syscall
+//! to learn `WouldBlock`. The clear is tick-checked by the reactor: an edge
+//! delivered after the observation keeps the source ready.
+
+use std::future::poll_fn;
+use std::io::{self, IoSlice, IoSliceMut, Read};
+use std::os::fd::{AsFd, AsRawFd};
+use std::task::{ready, Context, Poll};
+
+use socket2::{SockAddr, SockRef, Socket};
+
+use crate::reactor::{Direction, IoSource};
+
+/// Retries `op` while it fails with `EINTR`.
+pub(crate) fn retry_eintr<R>(mut op: impl FnMut() -> io::Result<R>) -> io::Result<R> {
+    loop {
+        match op() {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            res => return res,
+        }
+    }
+}
+
+/// Runs a byte-moving `op` of `want` bytes once `src` is ready in `dir`.
+///
+/// `WouldBlock` and short transfers clear the observed readiness.
+fn poll_transfer<T: AsRawFd>(
+    src: &IoSource<T>,
+    cx: &mut Context<'_>,
+    dir: Direction,
+    want: usize,
+    mut op: impl FnMut(&T) -> io::Result<usize>,
+) -> Poll<io::Result<usize>> {
+    loop {
+        let ev = ready!(src.poll_ready(cx, dir));
+        match retry_eintr(|| op(src.get_ref())) {
+            Ok(n) => {
+                if n > 0 && n < want {
+                    src.clear_ready(ev);
+                }
+                return Poll::Ready(Ok(n));
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => src.clear_ready(ev),
+            Err(e) => return Poll::Ready(Err(e)),
+        }
+    }
+}
+
+/// Reads into `buf`; an empty `buf` reads nothing and returns `Ok(0)` at once.
+pub(crate) fn poll_read<T>(
+    src: &IoSource<T>,
+    cx: &mut Context<'_>,
+    buf: &mut [u8],
+) -> Poll<io::Result<usize>>
+where
+    T: AsRawFd,
+    for<'a> &'a T: Read,
+{
+    if buf.is_empty() {
+        return Poll::Ready(Ok(0));
+    }
+    let want = buf.len();
+    poll_transfer(src, cx, Direction::Read, want, |mut io| io.read(buf))
+}
+
+/// Reads into several buffers (`readv`).
+pub(crate) fn poll_read_vectored<T>(
+    src: &IoSource<T>,
+    cx: &mut Context<'_>,
+    bufs: &mut [IoSliceMut<'_>],
+) -> Poll<io::Result<usize>>
+where
+    T: AsRawFd,
+    for<'a> &'a T: Read,
+{
+    let want: usize = bufs.iter().map(|b| b.len()).sum();
+    if want == 0 {
+        return Poll::Ready(Ok(0));
+    }
+    poll_transfer(src, cx, Direction::Read, want, |mut io| io.read_vectored(bufs))
+}
+
+/// Writes from `buf` with `send(MSG_NOSIGNAL)`: a closed peer is a
+/// `BrokenPipe` error, never a `SIGPIPE`.
+pub(crate) fn poll_write<T: AsRawFd + AsFd>(
+    src: &IoSource<T>,
+    cx: &mut Context<'_>,
+    buf: &[u8],
+) -> Poll<io::Result<usize>> {
+    if buf.is_empty() {
+        return Poll::Ready(Ok(0));
+    }
+    poll_transfer(src, cx, Direction::Write, buf.len(), |io| {
+        SockRef::from(io).send_with_flags(buf, libc::MSG_NOSIGNAL)
+    })
+}
+
+/// Writes from several buffers with `sendmsg(MSG_NOSIGNAL)`.
+pub(crate) fn poll_write_vectored<T: AsRawFd + AsFd>(
+    src: &IoSource<T>,
+    cx: &mut Context<'_>,
+    bufs: &[IoSlice<'_>],
+) -> Poll<io::Result<usize>> {
+    let want: usize = bufs.iter().map(|b| b.len()).sum();
+    if want == 0 {
+        return Poll::Ready(Ok(0));
+    }
+    poll_transfer(src, cx, Direction::Write, want, |io| {
+        SockRef::from(io).send_vectored_with_flags(bufs, libc::MSG_NOSIGNAL)
+    })
+}
+
+/// Reads now if the source may be readable, else `WouldBlock`.
+pub(crate) fn try_read<T>(src: &IoSource<T>, buf: &mut [u8]) -> io::Result<usize>
+where
+    T: AsRawFd,
+    for<'a> &'a T: Read,
+{
+    if buf.is_empty() {
+        return Ok(0);
+    }
+    src.try_io(Direction::Read, |mut io| retry_eintr(|| io.read(buf)))
+}
+
+/// Vectored [`try_read`].
+pub(crate) fn try_read_vectored<T>(
+    src: &IoSource<T>,
+    bufs: &mut [IoSliceMut<'_>],
+) -> io::Result<usize>
+where
+    T: AsRawFd,
+    for<'a> &'a T: Read,
+{
+    src.try_io(Direction::Read, |mut io| retry_eintr(|| io.read_vectored(bufs)))
+}
+
+/// Writes now if the source may be writable, else `WouldBlock`.
+pub(crate) fn try_write<T: AsRawFd + AsFd>(src: &IoSource<T>, buf: &[u8]) -> io::Result<usize> {
+    if buf.is_empty() {
+        return Ok(0);
+    }
+    src.try_io(Direction::Write, |io| {
+        retry_eintr(|| SockRef::from(io).send_with_flags(buf, libc::MSG_NOSIGNAL))
+    })
+}
+
+/// Vectored [`try_write`].
+pub(crate) fn try_write_vectored<T: AsRawFd + AsFd>(
+    src: &IoSource<T>,
+    bufs: &[IoSlice<'_>],
+) -> io::Result<usize> {
+    src.try_io(Direction::Write, |io| {
+        retry_eintr(|| SockRef::from(io).send_vectored_with_flags(bufs, libc::MSG_NOSIGNAL))
+    })
+}
+
+/// Connects the non-blocking `socket` to `addr`, registers it, and waits
+/// until the connection is established or has failed.
+///
+/// The kernel reports the outcome of an in-progress connect as write
+/// readiness; `SO_ERROR` then says whether it failed. A wake-up that finds
+/// the socket still unconnected (`ENOTCONN`) re-arms and waits again.
+pub(crate) async fn connect<T>(socket: Socket, addr: &SockAddr) -> io::Result<IoSource<T>>
+where
+    T: From<Socket> + AsRawFd + AsFd,
+{
+    let in_progress = match socket.connect(addr) {
+        Ok(()) => false,
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => true,
+        // Interrupted by a signal: the connect goes on asynchronously.
+        Err(e) if e.kind() == io::ErrorKind::Interrupted => true,
+        Err(e) => return Err(e),
+    };
+    let src = IoSource::new(T::from(socket))?;
+    if in_progress {
+        poll_fn(|cx| poll_connected(&src, cx)).await?;
+    }
+    Ok(src)
+}
+
+fn poll_connected<T: AsRawFd + AsFd>(src: &IoSource<T>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    loop {
+        let ev = ready!(src.poll_ready(cx, Direction::Write));
+        let sock = SockRef::from(src.get_ref());
+        match sock.take_error() {
+            Ok(Some(e)) | Err(e) => return Poll::Ready(Err(e)),
+            Ok(None) => {}
+        }
+        match sock.peer_addr() {
+            Ok(_) => return Poll::Ready(Ok(())),
+            Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => src.clear_ready(ev),
+            Err(e) => return Poll::Ready(Err(e)),
+        }
+    }
+}
+
+/// The methods and trait impls TCP and Unix streams share: readiness,
+/// `try_*` operations, splitting, and `AsyncRead`/`AsyncWrite` for the
+/// stream and for a shared reference to it. The stream type must have an
+/// `io: IoSource<$std>` field.
+macro_rules! stream_common {
+    ($ty:ident, $std:ty) => {
+        impl $ty {
+            /// Waits until the stream may be readable (a following read may
+            /// still return `WouldBlock` after a spurious wake-up).
+            pub async fn readable(&self) -> std::io::Result<()> {
+                self.io.readable().await
+            }
+
+            /// Waits until the stream may be writable.
+            pub async fn writable(&self) -> std::io::Result<()> {
+                self.io.writable().await
+            }
+
+            /// Reads what is available now, without waiting: `WouldBlock`
+            /// if nothing is (pair with [`readable`](Self::readable)).
+            /// `Ok(0)` means end of stream (or an empty `buf`).
+            pub fn try_read(&self, buf: &mut [u8]) -> std::io::Result<usize> {
+                $crate::net::stream_io::try_read(&self.io, buf)
+            }
+
+            /// Like [`try_read`](Self::try_read), into several buffers.
+            pub fn try_read_vectored(
+                &self,
+                bufs: &mut [std::io::IoSliceMut<'_>],
+            ) -> std::io::Result<usize> {
+                $crate::net::stream_io::try_read_vectored(&self.io, bufs)
+            }
+
+            /// Writes what fits now, without waiting: `WouldBlock` if
+            /// nothing does (pair with [`writable`](Self::writable)).
+            pub fn try_write(&self, buf: &[u8]) -> std::io::Result<usize> {
+                $crate::net::stream_io::try_write(&self.io, buf)
+            }
+
+            /// Like [`try_write`](Self::try_write), from several buffers.
+            pub fn try_write_vectored(
+                &self,
+                bufs: &[std::io::IoSlice<'_>],
+            ) -> std::io::Result<usize> {
+                $crate::net::stream_io::try_write_vectored(&self.io, bufs)
+            }
+
+            /// Splits the stream into a read half and a write half that
+            /// borrow it; a reader and a writer can run concurrently.
+            pub fn split(
+                &mut self,
+            ) -> (
+                $crate::net::split::ReadHalf<'_, $ty>,
+                $crate::net::split::WriteHalf<'_, $ty>,
+            ) {
+                $crate::net::split::split(self)
+            }
+
+            /// Splits the stream into owned halves, which may move to
+            /// different tasks; `reunite` puts them back together.
+            pub fn into_split(
+                self,
+            ) -> (
+                $crate::net::split::OwnedReadHalf<$ty>,
+                $crate::net::split::OwnedWriteHalf<$ty>,
+            ) {
+                $crate::net::split::into_split(self)
+            }
+        }
+
+        impl $crate::net::split::SplitStream for $ty {}
+
+        impl $crate::net::split::sealed::Sealed for $ty {
+            fn poll_read_shared(
+                &self,
+                cx: &mut std::task::Context<'_>,
+                buf: &mut [u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                $crate::net::stream_io::poll_read(&self.io, cx, buf)
+            }
+
+            fn poll_read_vectored_shared(
+                &self,
+                cx: &mut std::task::Context<'_>,
+                bufs: &mut [std::io::IoSliceMut<'_>],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                $crate::net::stream_io::poll_read_vectored(&self.io, cx, bufs)
+            }
+
+            fn poll_write_shared(
+                &self,
+                cx: &mut std::task::Context<'_>,
+                buf: &[u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                $crate::net::stream_io::poll_write(&self.io, cx, buf)
+            }
+
+            fn poll_write_vectored_shared(
+                &self,
+                cx: &mut std::task::Context<'_>,
+                bufs: &[std::io::IoSlice<'_>],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                $crate::net::stream_io::poll_write_vectored(&self.io, cx, bufs)
+            }
+
+            fn shutdown_write(&self) -> std::io::Result<()> {
+                self.io.get_ref().shutdown(std::net::Shutdown::Write)
+            }
+        }
+
+        $crate::net::stream_io::async_rw!($ty);
+        $crate::net::stream_io::async_rw!(&$ty);
+
+        impl std::os::fd::AsRawFd for $ty {
+            fn as_raw_fd(&self) -> std::os::fd::RawFd {
+                std::os::fd::AsRawFd::as_raw_fd(self.io.get_ref())
+            }
+        }
+
+        impl std::os::fd::AsFd for $ty {
+            fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+                std::os::fd::AsFd::as_fd(self.io.get_ref())
+            }
+        }
+
+        impl std::fmt::Debug for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                std::fmt::Debug::fmt(self.io.get_ref(), f)
+            }
+        }
+    };
+}
+pub(crate) use stream_common;
+
+/// `AsyncRead` + `AsyncWrite` for a stream type or a reference to one.
+macro_rules! async_rw {
+    ($ty:ty) => {
+        impl futures_io::AsyncRead for $ty {
+            fn poll_read(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &mut [u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                $crate::net::stream_io::poll_read(&self.io, cx, buf)
+            }
+
+            fn poll_read_vectored(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                bufs: &mut [std::io::IoSliceMut<'_>],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                $crate::net::stream_io::poll_read_vectored(&self.io, cx, bufs)
+            }
+        }
+
+        impl futures_io::AsyncWrite for $ty {
+            fn poll_write(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &[u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                $crate::net::stream_io::poll_write(&self.io, cx, buf)
+            }
+
+            fn poll_write_vectored(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                bufs: &[std::io::IoSlice<'_>],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                $crate::net::stream_io::poll_write_vectored(&self.io, cx, bufs)
+            }
+
+            fn poll_flush(
+                self: std::pin::Pin<&mut Self>,
+                _cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                // Sockets have no user-space buffer to flush.
+                std::task::Poll::Ready(Ok(()))
+            }
+
+            /// Shuts the write direction down: the peer reads end-of-file.
+            fn poll_close(
+                self: std::pin::Pin<&mut Self>,
+                _cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                std::task::Poll::Ready(self.io.get_ref().shutdown(std::net::Shutdown::Write))
+            }
+        }
+    };
+}
+pub(crate) use async_rw;

@@ -1,0 +1,154 @@
+//! [`TcpListener`]: accepts TCP connections.
+
+use std::future::poll_fn;
+use std::io;
+use std::net::SocketAddr;
+use std::task::{Context, Poll};
+
+use socket2::{Domain, Protocol, SockRef, Socket, Type};
+
+use super::TcpStream;
+use crate::net::addr::{each_addr, resolve, ToSocketAddrs};
+use crate::net::stream_io::retry_eintr;
+use crate::reactor::{Direction, IoSource};
+
+/// Backlog of listeners made by [`TcpListener::bind`] (the kernel caps it
+/// at `net.core.somaxconn`).
+pub(crate) const DEFAULT_BACKLOG: i32 = 1024;
+
+/// A TCP socket listening for connections.
+///
+/// ```
+/// use moduvex_runtime::net::{TcpListener, TcpStream};
+///
+/// moduvex_runtime::block_on(async {
+///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+///     let addr = listener.local_addr()?;
+///     let connect = moduvex_runtime::spawn(TcpStream::connect(addr));
+///     let (stream, peer) = listener.accept().await?;
+///     assert_eq!(stream.peer_addr()?, peer);
+///     connect.await.unwrap()?;
+///     Ok::<_, std::io::Error>(())
+/// }).unwrap();
+/// ```
+pub struct TcpListener {
+    io: IoSource<std::net::TcpListener>,
+}
+
+impl TcpListener {
+    /// Binds to `addr` (with `SO_REUSEADDR`, as std does) and listens.
+    ///
+    /// Each resolved address is tried in turn; the last error is returned
+    /// if none works (`AddrInUse` if the port is taken, `InvalidInput` for
+    /// an address that does not parse).
+    pub async fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<TcpListener> {
+        let addrs = resolve(&addr).await?;
+        each_addr(addrs, |addr| async move { Self::bind_addr(addr) }).await
+    }
+
+    fn bind_addr(addr: SocketAddr) -> io::Result<TcpListener> {
+        let socket = Socket::new(
+            Domain::for_address(addr),
+            Type::STREAM.nonblocking().cloexec(),
+            Some(Protocol::TCP),
+        )?;
+        socket.set_reuse_address(true)?;
+        socket.bind(&addr.into())?;
+        socket.listen(DEFAULT_BACKLOG)?;
+        Self::from_nonblocking(socket.into())
+    }
+
+    pub(crate) fn from_nonblocking(listener: std::net::TcpListener) -> io::Result<TcpListener> {
+        Ok(TcpListener {
+            io: IoSource::new(listener)?,
+        })
+    }
+
+    /// Wraps a listening std socket, switching it to non-blocking mode and
+    /// registering it with this thread's reactor.
+    pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
+        listener.set_nonblocking(true)?;
+        Self::from_nonblocking(listener)
+    }
+
+    /// Deregisters the listener and returns the std one, still in
+    /// non-blocking mode.
+    pub fn into_std(self) -> io::Result<std::net::TcpListener> {
+        self.io.into_inner()
+    }
+
+    /// Waits for a connection and returns it with the peer's address.
+    ///
+    /// The new socket is non-blocking and close-on-exec from `accept4`.
+    /// When the process or system is out of descriptors or memory
+    /// (`EMFILE`, `ENFILE`, `ENOBUFS`, `ENOMEM`) the error is returned at
+    /// once, without retrying: the pending connection stays queued, and the
+    /// caller should back off (e.g. sleep briefly) before accepting again.
+    pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
+        poll_fn(|cx| self.poll_accept(cx)).await
+    }
+
+    /// Polls for a connection (the poll form of [`accept`](Self::accept)).
+    pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
+        loop {
+            let res = self.io.poll_io(cx, Direction::Read, |l| {
+                retry_eintr(|| {
+                    SockRef::from(l).accept4(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC)
+                })
+            });
+            let (socket, addr) = match res {
+                Poll::Pending => return Poll::Pending,
+                // The peer gave up before we accepted: not this listener's
+                // error, try the next connection.
+                Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::ConnectionAborted => continue,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Ready(Ok(pair)) => pair,
+            };
+            let addr = addr
+                .as_socket()
+                .ok_or_else(|| io::Error::other("accepted a connection with a non-IP address"));
+            let stream = addr.and_then(|addr| {
+                TcpStream::from_nonblocking(socket.into()).map(|stream| (stream, addr))
+            });
+            return Poll::Ready(stream);
+        }
+    }
+
+    /// The local address the listener is bound to.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().local_addr()
+    }
+
+    /// The IP time-to-live of accepted connections' packets.
+    pub fn ttl(&self) -> io::Result<u32> {
+        self.io.get_ref().ttl()
+    }
+
+    /// Sets the IP time-to-live.
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        self.io.get_ref().set_ttl(ttl)
+    }
+
+    /// Takes the pending socket error (`SO_ERROR`), if any.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.io.get_ref().take_error()
+    }
+}
+
+impl std::os::fd::AsRawFd for TcpListener {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.io.get_ref().as_raw_fd()
+    }
+}
+
+impl std::os::fd::AsFd for TcpListener {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.io.get_ref().as_fd()
+    }
+}
+
+impl std::fmt::Debug for TcpListener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.io.get_ref().fmt(f)
+    }
+}

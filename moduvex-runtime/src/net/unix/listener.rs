@@ -1,0 +1,122 @@
+//! [`UnixListener`]: accepts Unix-domain stream connections.
+
+use std::future::poll_fn;
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::path::Path;
+use std::task::{Context, Poll};
+
+use socket2::{Domain, SockAddr, SockRef, Socket, Type};
+
+use super::{SocketAddr, UnixStream};
+use crate::net::stream_io::retry_eintr;
+use crate::net::tcp::DEFAULT_BACKLOG;
+use crate::reactor::{Direction, IoSource};
+
+/// A Unix-domain socket listening for connections.
+///
+/// ```
+/// use moduvex_runtime::net::{UnixListener, UnixStream};
+///
+/// moduvex_runtime::block_on(async {
+///     let path = std::env::temp_dir().join(format!("moduvex-doc-{}.sock", std::process::id()));
+///     let _ = std::fs::remove_file(&path);
+///     let listener = UnixListener::bind(&path)?;
+///     let connect = moduvex_runtime::spawn(UnixStream::connect(path.clone()));
+///     let (_stream, _addr) = listener.accept().await?;
+///     connect.await.unwrap()?;
+///     std::fs::remove_file(&path)?;
+///     Ok::<_, std::io::Error>(())
+/// }).unwrap();
+/// ```
+pub struct UnixListener {
+    io: IoSource<std::os::unix::net::UnixListener>,
+}
+
+impl UnixListener {
+    /// Creates the socket file at `path` and listens on it. Fails with
+    /// `AddrInUse` if the file exists (remove a stale one first).
+    pub fn bind<P: AsRef<Path>>(path: P) -> io::Result<UnixListener> {
+        let socket = Socket::new(Domain::UNIX, Type::STREAM.nonblocking().cloexec(), None)?;
+        socket.bind(&SockAddr::unix(path)?)?;
+        socket.listen(DEFAULT_BACKLOG)?;
+        Ok(UnixListener {
+            io: IoSource::new(socket.into())?,
+        })
+    }
+
+    /// Wraps a std listener, switching it to non-blocking mode and
+    /// registering it with this thread's reactor.
+    pub fn from_std(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
+        listener.set_nonblocking(true)?;
+        Ok(UnixListener {
+            io: IoSource::new(listener)?,
+        })
+    }
+
+    /// Deregisters the listener and returns the std one, still non-blocking.
+    pub fn into_std(self) -> io::Result<std::os::unix::net::UnixListener> {
+        self.io.into_inner()
+    }
+
+    /// Waits for a connection and returns it with the peer's address.
+    ///
+    /// As with [`TcpListener::accept`](crate::net::TcpListener::accept),
+    /// descriptor or memory exhaustion is returned at once; back off
+    /// before accepting again.
+    pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
+        poll_fn(|cx| self.poll_accept(cx)).await
+    }
+
+    /// Polls for a connection (the poll form of [`accept`](Self::accept)).
+    pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
+        loop {
+            let res = self.io.poll_io(cx, Direction::Read, |l| {
+                retry_eintr(|| {
+                    SockRef::from(l).accept4(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC)
+                })
+            });
+            let socket = match res {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::ConnectionAborted => continue,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Ready(Ok((socket, _))) => socket,
+            };
+            let stream: std::os::unix::net::UnixStream = socket.into();
+            // std offers no constructor for an unnamed address, so ask the
+            // kernel for the peer's (usually unnamed) address.
+            let res = stream
+                .peer_addr()
+                .and_then(|addr| Ok((UnixStream::from_nonblocking(stream)?, addr)));
+            return Poll::Ready(res);
+        }
+    }
+
+    /// The address the listener is bound to.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().local_addr()
+    }
+
+    /// Takes the pending socket error (`SO_ERROR`), if any.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.io.get_ref().take_error()
+    }
+}
+
+impl AsRawFd for UnixListener {
+    fn as_raw_fd(&self) -> RawFd {
+        self.io.get_ref().as_raw_fd()
+    }
+}
+
+impl AsFd for UnixListener {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.io.get_ref().as_fd()
+    }
+}
+
+impl std::fmt::Debug for UnixListener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.io.get_ref().fmt(f)
+    }
+}

@@ -1,0 +1,92 @@
+//! [`UnixStream`]: a Unix-domain stream connection.
+
+use std::io;
+use std::net::Shutdown;
+use std::path::Path;
+
+use socket2::{Domain, SockAddr, Socket, Type};
+
+use super::SocketAddr;
+use crate::net::stream_io;
+use crate::reactor::IoSource;
+
+/// A connected Unix-domain stream socket.
+///
+/// Reads and writes like [`TcpStream`](crate::net::TcpStream): through the
+/// `AsyncRead`/`AsyncWrite` traits, through `&UnixStream`, or split.
+///
+/// ```
+/// use moduvex_runtime::io::{AsyncReadExt, AsyncWriteExt};
+/// use moduvex_runtime::net::UnixStream;
+///
+/// moduvex_runtime::block_on(async {
+///     let (mut a, mut b) = UnixStream::pair()?;
+///     a.write_all(b"hello").await?;
+///     let mut buf = [0; 5];
+///     b.read_exact(&mut buf).await?;
+///     assert_eq!(&buf, b"hello");
+///     Ok::<_, std::io::Error>(())
+/// }).unwrap();
+/// ```
+pub struct UnixStream {
+    pub(super) io: IoSource<std::os::unix::net::UnixStream>,
+}
+
+impl UnixStream {
+    /// Connects to the socket bound at `path`.
+    ///
+    /// A listener whose backlog is full makes this fail with `WouldBlock`
+    /// (the kernel does not queue non-blocking Unix connects).
+    pub async fn connect<P: AsRef<Path>>(path: P) -> io::Result<UnixStream> {
+        let addr = SockAddr::unix(path)?;
+        let socket = Socket::new(Domain::UNIX, Type::STREAM.nonblocking().cloexec(), None)?;
+        let io = stream_io::connect(socket, &addr).await?;
+        Ok(UnixStream { io })
+    }
+
+    /// A connected pair of anonymous streams (`socketpair`).
+    pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
+        let (a, b) = Socket::pair(Domain::UNIX, Type::STREAM.nonblocking().cloexec(), None)?;
+        Ok((Self::from_nonblocking(a.into())?, Self::from_nonblocking(b.into())?))
+    }
+
+    pub(crate) fn from_nonblocking(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
+        Ok(UnixStream {
+            io: IoSource::new(stream)?,
+        })
+    }
+
+    /// Wraps a connected std stream, switching it to non-blocking mode and
+    /// registering it with this thread's reactor.
+    pub fn from_std(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
+        stream.set_nonblocking(true)?;
+        Self::from_nonblocking(stream)
+    }
+
+    /// Deregisters the stream and returns the std one, still non-blocking.
+    pub fn into_std(self) -> io::Result<std::os::unix::net::UnixStream> {
+        self.io.into_inner()
+    }
+
+    /// The local address.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().local_addr()
+    }
+
+    /// The peer's address.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().peer_addr()
+    }
+
+    /// Shuts down the read direction, the write direction, or both.
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.io.get_ref().shutdown(how)
+    }
+
+    /// Takes the pending socket error (`SO_ERROR`), if any.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.io.get_ref().take_error()
+    }
+}
+
+stream_io::stream_common!(UnixStream, std::os::unix::net::UnixStream);
