@@ -10,6 +10,7 @@
 
 mod executor;
 mod harness;
+mod net;
 
 use harness::{measure, print_table, Workload};
 
@@ -18,15 +19,18 @@ struct Sizes {
     tasks: usize,
     yields: usize,
     block_ons: usize,
+    net_round: std::time::Duration,
 }
 
 fn workloads(s: &Sizes) -> Vec<Box<dyn FnOnce() -> Workload>> {
     let (tasks, yields, block_ons) = (s.tasks, s.yields, s.block_ons);
-    vec![
+    let mut all: Vec<Box<dyn FnOnce() -> Workload>> = vec![
         Box::new(move || executor::spawn_join(tasks)),
         Box::new(move || executor::yield_many(100, yields)),
         Box::new(move || executor::block_on_empty(block_ons)),
-    ]
+    ];
+    all.extend(net::workloads(s.net_round));
+    all
 }
 
 fn main() {
@@ -39,6 +43,7 @@ fn main() {
             tasks: 20_000,
             yields: 100,
             block_ons: 100_000,
+            net_round: std::time::Duration::from_millis(50),
         }
     } else {
         Sizes {
@@ -46,6 +51,7 @@ fn main() {
             tasks: 200_000,
             yields: 1_000,
             block_ons: 1_000_000,
+            net_round: std::time::Duration::from_millis(150),
         }
     };
     let mut rows = Vec::new();
