@@ -44,7 +44,11 @@ pub fn workloads(round: Duration) -> Vec<Box<dyn FnOnce() -> Workload>> {
 
 /// A runner that starts `rt`'s `kind` server on first use, then runs
 /// `round` against it.
-fn runner(rt: Runtime, kind: Kind, round: impl Fn(SocketAddr) -> Round + 'static) -> Box<dyn FnMut() -> Round> {
+fn runner(
+    rt: Runtime,
+    kind: Kind,
+    round: impl Fn(SocketAddr) -> Round + 'static,
+) -> Box<dyn FnMut() -> Round> {
     let mut addr = None;
     Box::new(move || {
         let addr = *addr.get_or_insert_with(|| servers::start(rt, kind));
@@ -52,7 +56,13 @@ fn runner(rt: Runtime, kind: Kind, round: impl Fn(SocketAddr) -> Round + 'static
     })
 }
 
-fn workload(name: String, unit: Unit, extra: Option<&'static str>, kind: Kind, round: impl Fn(SocketAddr) -> Round + Copy + 'static) -> Workload {
+fn workload(
+    name: String,
+    unit: Unit,
+    extra: Option<&'static str>,
+    kind: Kind,
+    round: impl Fn(SocketAddr) -> Round + Copy + 'static,
+) -> Workload {
     Workload {
         name,
         unit,

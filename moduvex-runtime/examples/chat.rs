@@ -74,7 +74,11 @@ async fn client(stream: TcpStream, peer: SocketAddr, tx: broadcast::Sender<Messa
     let mut line = String::new();
     loop {
         line.clear();
-        match (&mut lines).take(MAX_LINE as u64).read_line(&mut line).await {
+        match (&mut lines)
+            .take(MAX_LINE as u64)
+            .read_line(&mut line)
+            .await
+        {
             Ok(0) | Err(_) => break,
             Ok(_) if !line.ends_with('\n') => break, // too long, or EOF mid-line
             Ok(_) => {

@@ -48,7 +48,10 @@ fn main() -> io::Result<()> {
             wr.write_all(format!("{line}\n").as_bytes()).await?;
             reply.clear();
             if replies.read_line(&mut reply).await? == 0 {
-                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "server closed"));
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "server closed",
+                ));
             }
             print!("{reply}");
         }

@@ -30,7 +30,10 @@ fn framing_rules() {
     assert_eq!(http::parse(&GET[..10]), Parse::Partial);
     assert_eq!(
         http::parse(b"GET / HTTP/1.0\r\n\r\n"),
-        Parse::Request { len: 18, close: true }
+        Parse::Request {
+            len: 18,
+            close: true
+        }
     );
     let close = b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n";
     assert_eq!(
@@ -60,12 +63,22 @@ fn framing_rules() {
         b"GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
         b"hello\r\n",
     ] {
-        assert_eq!(http::parse(bad), Parse::Reject(http::BAD_REQUEST), "{bad:?}");
+        assert_eq!(
+            http::parse(bad),
+            Parse::Reject(http::BAD_REQUEST),
+            "{bad:?}"
+        );
     }
     let huge_body = b"POST / HTTP/1.1\r\nContent-Length: 100000\r\n\r\n";
-    assert_eq!(http::parse(huge_body), Parse::Reject(http::PAYLOAD_TOO_LARGE));
+    assert_eq!(
+        http::parse(huge_body),
+        Parse::Reject(http::PAYLOAD_TOO_LARGE)
+    );
     let no_crlf = vec![b'a'; MAX_REQUEST];
-    assert_eq!(http::parse(&no_crlf), Parse::Reject(http::HEADERS_TOO_LARGE));
+    assert_eq!(
+        http::parse(&no_crlf),
+        Parse::Reject(http::HEADERS_TOO_LARGE)
+    );
 }
 
 #[test]
@@ -200,7 +213,11 @@ fn hostile_clients_are_rejected_and_others_are_unaffected() -> Result {
                 let _ = wr.write_all(b"GET / HTTP/1.1\r\n").await;
                 for i in 0..200 {
                     sleep(Duration::from_millis(50)).await;
-                    if wr.write_all(format!("X-{i}: y\r\n").as_bytes()).await.is_err() {
+                    if wr
+                        .write_all(format!("X-{i}: y\r\n").as_bytes())
+                        .await
+                        .is_err()
+                    {
                         return i;
                     }
                 }
@@ -216,11 +233,23 @@ fn hostile_clients_are_rejected_and_others_are_unaffected() -> Result {
         keep_alive_client(addr, 20).await?;
 
         let got = garbage.await.unwrap()?;
-        assert!(got.starts_with(b"HTTP/1.1 400"), "{:?}", String::from_utf8_lossy(&got));
+        assert!(
+            got.starts_with(b"HTTP/1.1 400"),
+            "{:?}",
+            String::from_utf8_lossy(&got)
+        );
         let got = no_crlf.await.unwrap()?;
-        assert!(got.starts_with(b"HTTP/1.1 431"), "{:?}", String::from_utf8_lossy(&got));
+        assert!(
+            got.starts_with(b"HTTP/1.1 431"),
+            "{:?}",
+            String::from_utf8_lossy(&got)
+        );
         let got = huge.await.unwrap()?;
-        assert!(got.starts_with(b"HTTP/1.1 431"), "{:?}", String::from_utf8_lossy(&got));
+        assert!(
+            got.starts_with(b"HTTP/1.1 431"),
+            "{:?}",
+            String::from_utf8_lossy(&got)
+        );
         // The slowloris connection was closed by the server: EOF or reset.
         match slowloris.await.unwrap()? {
             Ok(0) => {}

@@ -162,7 +162,10 @@ fn accept_recovers_after_descriptor_exhaustion() {
         // cannot accept: it stays queued, and accept reports EMFILE.
         clients.pop();
         let mut pending = TcpStream::connect(addr).await.unwrap();
-        wait_until("an EMFILE from accept", || exhausted.load(Ordering::SeqCst) > 0).await;
+        wait_until("an EMFILE from accept", || {
+            exhausted.load(Ordering::SeqCst) > 0
+        })
+        .await;
         let before = accepted.load(Ordering::SeqCst);
 
         // Descriptors come back: the server must pick up where it was.

@@ -55,7 +55,9 @@ fn sixty_four_mib_through_a_4k_buffer_checksums_equal() -> Result {
     block_on(async {
         let (mut c, mut s) = pair().await?;
         // A prime-sized pattern so chunk edges never line up with reads.
-        let pattern: Vec<u8> = (0..65_521u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+        let pattern: Vec<u8> = (0..65_521u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
         let writer = spawn(async move {
             let mut sent = 0;
             let mut hash = FNV_START;

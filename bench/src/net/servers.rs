@@ -80,7 +80,9 @@ fn moduvex(kind: Kind, tx: mpsc::Sender<SocketAddr>) {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         tx.send(listener.local_addr().unwrap()).unwrap();
         loop {
-            let Ok((s, _)) = listener.accept().await else { continue };
+            let Ok((s, _)) = listener.accept().await else {
+                continue;
+            };
             s.set_nodelay(true).unwrap();
             match kind {
                 Kind::Echo => drop(moduvex_runtime::spawn(echo_conn(s))),
@@ -96,7 +98,9 @@ fn smol(kind: Kind, tx: mpsc::Sender<SocketAddr>) {
         let listener = smol::Async::<std::net::TcpListener>::bind(([127, 0, 0, 1], 0)).unwrap();
         tx.send(listener.get_ref().local_addr().unwrap()).unwrap();
         loop {
-            let Ok((s, _)) = listener.accept().await else { continue };
+            let Ok((s, _)) = listener.accept().await else {
+                continue;
+            };
             s.get_ref().set_nodelay(true).unwrap();
             match kind {
                 Kind::Echo => ex.spawn(echo_conn(s)).detach(),
@@ -153,7 +157,9 @@ fn tokio(kind: Kind, tx: mpsc::Sender<SocketAddr>) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         tx.send(listener.local_addr().unwrap()).unwrap();
         loop {
-            let Ok((s, _)) = listener.accept().await else { continue };
+            let Ok((s, _)) = listener.accept().await else {
+                continue;
+            };
             s.set_nodelay(true).unwrap();
             match kind {
                 Kind::Echo => drop(tokio::spawn(echo_conn(s))),

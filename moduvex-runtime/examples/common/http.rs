@@ -77,7 +77,9 @@ pub fn parse(buf: &[u8]) -> Parse {
     if has_bad_line_ending(head) {
         return Parse::Reject(BAD_REQUEST);
     }
-    let mut lines = head.split(|&b| b == b'\n').map(|l| l.strip_suffix(b"\r").unwrap_or(l));
+    let mut lines = head
+        .split(|&b| b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l));
     let Some(http11) = lines.next().and_then(request_line) else {
         return Parse::Reject(BAD_REQUEST);
     };

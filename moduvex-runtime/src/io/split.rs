@@ -78,7 +78,10 @@ impl<T: Unpin> ReadHalf<T> {
     /// If `write` is not this half's pair.
     #[track_caller]
     pub fn unsplit(self, write: WriteHalf<T>) -> T {
-        assert!(self.is_pair_of(&write), "unsplit: halves of different streams");
+        assert!(
+            self.is_pair_of(&write),
+            "unsplit: halves of different streams"
+        );
         drop(write);
         match Arc::try_unwrap(self.inner) {
             Ok(m) => m.into_inner().unwrap_or_else(|e| e.into_inner()),
@@ -106,7 +109,11 @@ impl<T: AsyncRead + Unpin> AsyncRead for ReadHalf<T> {
 }
 
 impl<T: AsyncWrite + Unpin> AsyncWrite for WriteHalf<T> {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         Pin::new(&mut *lock(&self.inner)).poll_write(cx, buf)
     }
 

@@ -27,7 +27,8 @@ pub(crate) mod sealed {
 
     /// Operations through a shared reference, which is all a half holds.
     pub trait Sealed {
-        fn poll_read_shared(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>>;
+        fn poll_read_shared(&self, cx: &mut Context<'_>, buf: &mut [u8])
+            -> Poll<io::Result<usize>>;
         fn poll_read_vectored_shared(
             &self,
             cx: &mut Context<'_>,

@@ -82,7 +82,9 @@ where
     if want == 0 {
         return Poll::Ready(Ok(0));
     }
-    poll_transfer(src, cx, Direction::Read, want, |mut io| io.read_vectored(bufs))
+    poll_transfer(src, cx, Direction::Read, want, |mut io| {
+        io.read_vectored(bufs)
+    })
 }
 
 /// Writes from `buf` with `send(MSG_NOSIGNAL)`: a closed peer is a
@@ -136,7 +138,9 @@ where
     T: AsRawFd,
     for<'a> &'a T: Read,
 {
-    src.try_io(Direction::Read, |mut io| retry_eintr(|| io.read_vectored(bufs)))
+    src.try_io(Direction::Read, |mut io| {
+        retry_eintr(|| io.read_vectored(bufs))
+    })
 }
 
 /// Writes now if the source may be writable, else `WouldBlock`.
@@ -183,7 +187,10 @@ where
     Ok(src)
 }
 
-fn poll_connected<T: AsRawFd + AsFd>(src: &IoSource<T>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+fn poll_connected<T: AsRawFd + AsFd>(
+    src: &IoSource<T>,
+    cx: &mut Context<'_>,
+) -> Poll<io::Result<()>> {
     loop {
         let ev = ready!(src.poll_ready(cx, Direction::Write));
         let sock = SockRef::from(src.get_ref());

@@ -123,13 +123,16 @@ impl UdpSocket {
         buf: &[u8],
         target: SocketAddr,
     ) -> Poll<io::Result<usize>> {
-        self.io
-            .poll_io(cx, Direction::Write, |s| retry_eintr(|| s.send_to(buf, target)))
+        self.io.poll_io(cx, Direction::Write, |s| {
+            retry_eintr(|| s.send_to(buf, target))
+        })
     }
 
     /// Like [`recv_from`](Self::recv_from), leaving the datagram queued.
     pub async fn peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.io.read_with(|s| retry_eintr(|| s.peek_from(buf))).await
+        self.io
+            .read_with(|s| retry_eintr(|| s.peek_from(buf)))
+            .await
     }
 
     /// Sends to the connected peer now, or `WouldBlock`.

@@ -57,7 +57,10 @@ impl UnixDatagram {
     /// A connected pair of anonymous datagram sockets.
     pub fn pair() -> io::Result<(UnixDatagram, UnixDatagram)> {
         let (a, b) = Socket::pair(Domain::UNIX, Type::DGRAM.nonblocking().cloexec(), None)?;
-        Ok((Self::from_nonblocking(a.into())?, Self::from_nonblocking(b.into())?))
+        Ok((
+            Self::from_nonblocking(a.into())?,
+            Self::from_nonblocking(b.into())?,
+        ))
     }
 
     /// Wraps a std socket, switching it to non-blocking mode and registering
@@ -98,7 +101,9 @@ impl UnixDatagram {
 
     /// Receives a datagram and the address of its sender.
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.io.read_with(|s| retry_eintr(|| s.recv_from(buf))).await
+        self.io
+            .read_with(|s| retry_eintr(|| s.recv_from(buf)))
+            .await
     }
 
     /// Sends to the connected peer now, or `WouldBlock`.

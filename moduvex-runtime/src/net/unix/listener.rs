@@ -72,9 +72,7 @@ impl UnixListener {
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
         loop {
             let res = self.io.poll_io(cx, Direction::Read, |l| {
-                retry_eintr(|| {
-                    SockRef::from(l).accept4(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC)
-                })
+                retry_eintr(|| SockRef::from(l).accept4(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC))
             });
             let socket = match res {
                 Poll::Pending => return Poll::Pending,

@@ -11,9 +11,9 @@ mod stream;
 
 pub use datagram::UnixDatagram;
 pub use listener::UnixListener;
-pub use stream::UnixStream;
 /// A Unix socket address (a path, abstract name, or unnamed).
 pub use std::os::unix::net::SocketAddr;
+pub use stream::UnixStream;
 
 /// Borrowed read half of a [`UnixStream`] (from [`UnixStream::split`]).
 pub type ReadHalf<'a> = super::split::ReadHalf<'a, UnixStream>;

@@ -47,10 +47,15 @@ impl UnixStream {
     /// A connected pair of anonymous streams (`socketpair`).
     pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
         let (a, b) = Socket::pair(Domain::UNIX, Type::STREAM.nonblocking().cloexec(), None)?;
-        Ok((Self::from_nonblocking(a.into())?, Self::from_nonblocking(b.into())?))
+        Ok((
+            Self::from_nonblocking(a.into())?,
+            Self::from_nonblocking(b.into())?,
+        ))
     }
 
-    pub(crate) fn from_nonblocking(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
+    pub(crate) fn from_nonblocking(
+        stream: std::os::unix::net::UnixStream,
+    ) -> io::Result<UnixStream> {
         Ok(UnixStream {
             io: IoSource::new(stream)?,
         })
