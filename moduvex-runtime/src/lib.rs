@@ -23,6 +23,9 @@ pub mod time;
 
 pub use executor::{block_on, spawn, spawn_local, yield_now, JoinError, JoinHandle};
 
+#[cfg(feature = "macros")]
+pub use moduvex_macros::{main, test};
+
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]

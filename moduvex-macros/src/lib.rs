@@ -1,0 +1,349 @@
+//! The `#[main]` and `#[test]` attributes of `moduvex-runtime`.
+//!
+//! The one idea: both attributes turn an `async fn` into a plain `fn`
+//! whose body builds a runtime and blocks on the original body. Use them
+//! through the re-exports, `#[moduvex_runtime::main]` and
+//! `#[moduvex_runtime::test]` (the `macros` feature, on by default).
+//!
+//! Arguments (all optional, comma-separated):
+//!
+//! | argument | meaning |
+//! |---|---|
+//! | `flavor = "current_thread"` | one thread: the caller's (default for `#[test]`) |
+//! | `flavor = "thread_per_core"` | N workers, no task migration (default for `#[main]`) |
+//! | `flavor = "work_stealing"` | N workers, idle ones steal |
+//! | `worker_threads = N` | worker count for the multi-thread flavors (alone: `thread_per_core`) |
+//! | `crate = "path"` | where `moduvex_runtime` is, if renamed or re-exported |
+
+use proc_macro::TokenStream;
+use proc_macro2::{Span, TokenStream as TokenStream2};
+use quote::{quote, quote_spanned, ToTokens};
+use syn::parse::Parser;
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::{Expr, ItemFn, Lit, Meta, ReturnType, Token};
+
+/// Runs an `async fn main` on a moduvex runtime.
+///
+/// With no arguments the runtime is `Runtime::new()`'s (thread-per-core);
+/// see the crate docs for `flavor`, `worker_threads` and `crate`.
+///
+/// ```
+/// #[moduvex_runtime::main(flavor = "current_thread")]
+/// async fn main() {
+///     let task = moduvex_runtime::spawn(async { 6 * 7 });
+///     assert_eq!(task.await.unwrap(), 42);
+/// }
+/// ```
+///
+/// expands to (roughly)
+///
+/// ```text
+/// fn main() {
+///     moduvex_runtime::block_on(async {
+///         let task = moduvex_runtime::spawn(async { 6 * 7 });
+///         assert_eq!(task.await.unwrap(), 42);
+///     })
+/// }
+/// ```
+///
+/// The function may return a value (such as `Result<(), E>`); it takes no
+/// arguments and must be `async`.
+#[proc_macro_attribute]
+pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand(Kind::Main, args.into(), item.into()).into()
+}
+
+/// Runs an `async fn` test on a moduvex runtime (current-thread unless a
+/// `flavor` says otherwise). Other attributes, such as `#[should_panic]`
+/// or `#[ignore]`, are kept.
+///
+/// ```
+/// #[moduvex_runtime::test]
+/// async fn adds() {
+///     assert_eq!(moduvex_runtime::spawn(async { 1 + 1 }).await.unwrap(), 2);
+/// }
+/// # fn main() {}
+/// ```
+#[proc_macro_attribute]
+pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand(Kind::Test, args.into(), item.into()).into()
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Main,
+    Test,
+}
+
+impl Kind {
+    fn attr(self) -> &'static str {
+        match self {
+            Kind::Main => "#[moduvex_runtime::main]",
+            Kind::Test => "#[moduvex_runtime::test]",
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Flavor {
+    CurrentThread,
+    ThreadPerCore,
+    WorkStealing,
+}
+
+const FLAVORS: &str = "\"current_thread\", \"thread_per_core\" or \"work_stealing\"";
+const ARGUMENTS: &str = "`flavor = \"...\"`, `worker_threads = N` or `crate = \"path\"`";
+
+impl Flavor {
+    fn parse(value: &str, span: Span) -> syn::Result<Flavor> {
+        match value {
+            "current_thread" => Ok(Flavor::CurrentThread),
+            "thread_per_core" => Ok(Flavor::ThreadPerCore),
+            "work_stealing" => Ok(Flavor::WorkStealing),
+            "multi_thread" => Err(syn::Error::new(
+                span,
+                format!(
+                    "unknown flavor \"multi_thread\": moduvex has two multi-thread flavors; \
+                     expected one of {FLAVORS}"
+                ),
+            )),
+            other => Err(syn::Error::new(
+                span,
+                format!("unknown flavor \"{other}\": expected one of {FLAVORS}"),
+            )),
+        }
+    }
+
+    fn variant(self) -> TokenStream2 {
+        match self {
+            Flavor::CurrentThread => quote!(CurrentThread),
+            Flavor::ThreadPerCore => quote!(ThreadPerCore),
+            Flavor::WorkStealing => quote!(WorkStealing),
+        }
+    }
+}
+
+/// The parsed arguments.
+#[derive(Default)]
+struct Config {
+    flavor: Option<Flavor>,
+    worker_threads: Option<usize>,
+    crate_path: Option<syn::Path>,
+}
+
+fn parse_config(args: TokenStream2) -> syn::Result<Config> {
+    let metas = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(args)?;
+    let mut config = Config::default();
+    let mut worker_span = Span::call_site();
+    for meta in metas {
+        let Meta::NameValue(nv) = meta else {
+            return Err(syn::Error::new(
+                meta.span(),
+                format!(
+                    "unknown argument `{}`: expected {ARGUMENTS}",
+                    meta.to_token_stream()
+                ),
+            ));
+        };
+        let name = nv
+            .path
+            .get_ident()
+            .map(ToString::to_string)
+            .unwrap_or_else(|| nv.path.to_token_stream().to_string());
+        match name.as_str() {
+            "flavor" => {
+                if config.flavor.is_some() {
+                    return Err(syn::Error::new(nv.span(), "`flavor` is given twice"));
+                }
+                let value = string_value(&nv.value, "flavor")?;
+                config.flavor = Some(Flavor::parse(&value, nv.value.span())?);
+            }
+            "worker_threads" => {
+                if config.worker_threads.is_some() {
+                    return Err(syn::Error::new(
+                        nv.span(),
+                        "`worker_threads` is given twice",
+                    ));
+                }
+                let n = match &nv.value {
+                    Expr::Lit(lit) => match &lit.lit {
+                        Lit::Int(int) => int.base10_parse::<usize>().ok(),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                match n {
+                    Some(n) if n > 0 => config.worker_threads = Some(n),
+                    _ => {
+                        return Err(syn::Error::new(
+                            nv.value.span(),
+                            "`worker_threads` must be a positive integer literal, such as `worker_threads = 4`",
+                        ))
+                    }
+                }
+                worker_span = nv.span();
+            }
+            "crate" => {
+                let value = string_value(&nv.value, "crate")?;
+                let path = syn::parse_str::<syn::Path>(&value).map_err(|e| {
+                    syn::Error::new(nv.value.span(), format!("`crate` must name a path: {e}"))
+                })?;
+                config.crate_path = Some(path);
+            }
+            other => {
+                return Err(syn::Error::new(
+                    nv.path.span(),
+                    format!("unknown argument `{other}`: expected {ARGUMENTS}"),
+                ))
+            }
+        }
+    }
+    if config.flavor == Some(Flavor::CurrentThread) && config.worker_threads.is_some() {
+        return Err(syn::Error::new(
+            worker_span,
+            "`worker_threads` cannot be used with flavor = \"current_thread\", which runs on \
+             the calling thread only; use \"thread_per_core\" or \"work_stealing\"",
+        ));
+    }
+    Ok(config)
+}
+
+fn string_value(value: &Expr, name: &str) -> syn::Result<String> {
+    if let Expr::Lit(syn::ExprLit {
+        lit: Lit::Str(s), ..
+    }) = value
+    {
+        return Ok(s.value());
+    }
+    Err(syn::Error::new(
+        value.span(),
+        format!("`{name}` takes a string literal, such as `{name} = \"...\"`"),
+    ))
+}
+
+/// Problems with the function itself; these keep the item as written.
+fn check_item(kind: Kind, item: &ItemFn) -> syn::Result<()> {
+    let sig = &item.sig;
+    if sig.asyncness.is_none() {
+        return Err(syn::Error::new(
+            sig.fn_token.span(),
+            "the `async` keyword is missing from the function declaration",
+        ));
+    }
+    if !sig.inputs.is_empty() {
+        return Err(syn::Error::new(
+            sig.inputs.span(),
+            format!("a function marked {} cannot take arguments", kind.attr()),
+        ));
+    }
+    if !sig.generics.params.is_empty() {
+        return Err(syn::Error::new(
+            sig.generics.span(),
+            format!("a function marked {} cannot be generic", kind.attr()),
+        ));
+    }
+    if kind == Kind::Test {
+        if let Some(attr) = item.attrs.iter().find(|a| a.path().is_ident("test")) {
+            return Err(syn::Error::new(
+                attr.span(),
+                "a second test attribute is given: remove this `#[test]`, \
+                 `#[moduvex_runtime::test]` already adds it",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn expand(kind: Kind, args: TokenStream2, item: TokenStream2) -> TokenStream2 {
+    let mut func: ItemFn = match syn::parse2(item.clone()) {
+        Ok(f) => f,
+        Err(e) => {
+            let err = e.to_compile_error();
+            return quote!(#item #err);
+        }
+    };
+    if let Err(e) = check_item(kind, &func) {
+        let err = e.to_compile_error();
+        return quote!(#item #err);
+    }
+    // A bad argument is reported, but the function is still expanded (on
+    // a current-thread runtime) so no second error about an `async fn
+    // main` follows.
+    let (config, arg_error) = match parse_config(args) {
+        Ok(config) => (config, None),
+        Err(e) => {
+            let fallback = Config {
+                flavor: Some(Flavor::CurrentThread),
+                ..Config::default()
+            };
+            (fallback, Some(e.to_compile_error()))
+        }
+    };
+
+    let krate = config
+        .crate_path
+        .clone()
+        .map(ToTokens::into_token_stream)
+        .unwrap_or_else(|| quote!(::moduvex_runtime));
+    let flavor = match (config.flavor, config.worker_threads) {
+        (Some(f), _) => Some(f),
+        (None, Some(_)) => Some(Flavor::ThreadPerCore),
+        (None, None) if kind == Kind::Test => Some(Flavor::CurrentThread),
+        (None, None) => None,
+    };
+    let block_on = match flavor {
+        Some(Flavor::CurrentThread) => quote!(#krate::block_on(body)),
+        None => quote! {
+            #krate::Runtime::new()
+                .expect("failed to start the moduvex runtime")
+                .block_on(body)
+        },
+        Some(flavor) => {
+            let variant = flavor.variant();
+            let workers = config
+                .worker_threads
+                .map(|n| quote!(.worker_threads(#n)))
+                .unwrap_or_default();
+            quote! {
+                #krate::Runtime::builder()
+                    .flavor(#krate::Flavor::#variant)
+                    #workers
+                    .build()
+                    .expect("failed to start the moduvex runtime")
+                    .block_on(body)
+            }
+        }
+    };
+
+    let output = match &func.sig.output {
+        ReturnType::Default => quote!(()),
+        ReturnType::Type(_, ty) => quote!(#ty),
+    };
+    let body = &func.block;
+    let body_span = body.span();
+    // Naming the output type lets `?` and `return` inside the body infer
+    // their types as they would in a plain `fn`.
+    let new_body = quote_spanned! {body_span=>
+        {
+            let body = async move #body;
+            let body: ::core::pin::Pin<&mut dyn ::core::future::Future<Output = #output>> =
+                ::core::pin::pin!(body);
+            #block_on
+        }
+    };
+    func.sig.asyncness = None;
+    func.block = match syn::parse2(new_body) {
+        Ok(block) => Box::new(block),
+        Err(e) => return e.to_compile_error(),
+    };
+    let test_attr = match kind {
+        Kind::Test => quote!(#[::core::prelude::v1::test]),
+        Kind::Main => quote!(),
+    };
+    quote! {
+        #arg_error
+        #test_attr
+        #func
+    }
+}

@@ -1,0 +1,7 @@
+//! Compile errors of the attribute macros, checked with trybuild.
+
+#[test]
+fn misuse_is_a_helpful_compile_error() {
+    let t = trybuild::TestCases::new();
+    t.compile_fail("tests/ui/*.rs");
+}

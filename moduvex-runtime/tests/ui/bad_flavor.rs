@@ -1,0 +1,2 @@
+#[moduvex_runtime::main(flavor = "multi_threaded")]
+async fn main() {}

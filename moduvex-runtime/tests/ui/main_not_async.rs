@@ -1,0 +1,2 @@
+#[moduvex_runtime::main]
+fn main() {}

@@ -1,0 +1,4 @@
+#[moduvex_runtime::main]
+async fn main(port: u16) {
+    let _ = port;
+}

@@ -1,0 +1,5 @@
+#[moduvex_runtime::test]
+#[test]
+async fn twice() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[moduvex_runtime::test]
+fn not_async() {}
+
+fn main() {}

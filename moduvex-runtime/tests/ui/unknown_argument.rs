@@ -1,0 +1,4 @@
+#[moduvex_runtime::test(threads = 2)]
+async fn unknown() {}
+
+fn main() {}
