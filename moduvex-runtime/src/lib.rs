@@ -19,6 +19,7 @@ pub mod net;
 pub mod platform;
 pub mod reactor;
 pub mod sync;
+pub mod task;
 pub mod time;
 
 pub use executor::{block_on, spawn, spawn_local, yield_now, JoinError, JoinHandle};

@@ -1,0 +1,297 @@
+//! [`JoinSet`]: a set of spawned tasks joined in the order they finish.
+//!
+//! The one idea: **each task's handle is polled with its own waker, and
+//! that waker only records "this entry may be ready".** The set keeps a
+//! queue of such entries; `join_next` polls only the queued handles, so a
+//! wake-up costs O(1) no matter how many tasks the set holds, and results
+//! come out in completion order. A new entry starts queued, so its first
+//! poll registers its waker with the task.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::{poll_fn, Future};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Wake, Waker};
+
+use slab::Slab;
+
+use crate::{JoinError, JoinHandle};
+
+/// A collection of spawned tasks, joined in completion order.
+///
+/// Every task has the same output type `T`. Dropping the set aborts the
+/// tasks still in it (use [`detach_all`](JoinSet::detach_all) first to
+/// keep them running).
+///
+/// ```
+/// use moduvex_runtime::task::JoinSet;
+/// moduvex_runtime::block_on(async {
+///     let mut set = JoinSet::new();
+///     for i in 0..3u32 {
+///         set.spawn(async move { i * 10 });
+///     }
+///     let mut total = 0;
+///     while let Some(res) = set.join_next().await {
+///         total += res.expect("task failed");
+///     }
+///     assert_eq!(total, 30);
+/// });
+/// ```
+pub struct JoinSet<T> {
+    entries: Slab<Entry<T>>,
+    shared: Arc<Shared>,
+    /// Source of entry ids, which tell a reused slab key's new entry from
+    /// a stale notification for the old one.
+    next_id: u64,
+}
+
+struct Entry<T> {
+    handle: JoinHandle<T>,
+    waker: Arc<EntryWaker>,
+}
+
+/// What the entry wakers share with the set.
+struct Shared {
+    inner: Mutex<SharedInner>,
+}
+
+struct SharedInner {
+    /// Entries that were woken (or are new) and must be polled.
+    ready: VecDeque<(usize, u64)>,
+    /// The task waiting in `join_next`, if any.
+    waiter: Option<Waker>,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, SharedInner> {
+        // Plain data that no panic leaves half-written.
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The waker given to one entry's `JoinHandle`.
+struct EntryWaker {
+    key: usize,
+    id: u64,
+    /// Already in the ready queue: further wakes add nothing.
+    queued: AtomicBool,
+    shared: Arc<Shared>,
+}
+
+impl Wake for EntryWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if self.queued.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let waiter = {
+            let mut inner = self.shared.lock();
+            inner.ready.push_back((self.key, self.id));
+            inner.waiter.take()
+        };
+        // Outside the lock.
+        if let Some(w) = waiter {
+            w.wake();
+        }
+    }
+}
+
+impl<T> JoinSet<T> {
+    /// An empty set.
+    pub fn new() -> JoinSet<T> {
+        JoinSet {
+            entries: Slab::new(),
+            shared: Arc::new(Shared {
+                inner: Mutex::new(SharedInner {
+                    ready: VecDeque::new(),
+                    waiter: None,
+                }),
+            }),
+            next_id: 0,
+        }
+    }
+
+    /// The number of tasks in the set (finished ones count until joined).
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True if the set holds no tasks.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Adds an already spawned task's handle to the set.
+    pub fn insert(&mut self, handle: JoinHandle<T>) {
+        let id = self.next_id;
+        self.next_id += 1;
+        let entry = self.entries.vacant_entry();
+        let waker = Arc::new(EntryWaker {
+            key: entry.key(),
+            id,
+            queued: AtomicBool::new(true),
+            shared: self.shared.clone(),
+        });
+        self.shared.lock().ready.push_back((entry.key(), id));
+        entry.insert(Entry { handle, waker });
+    }
+
+    /// Waits for the next task to finish and returns its result; `None`
+    /// once the set is empty.
+    ///
+    /// Cancel-safe: if the future is dropped before it completes, no
+    /// result is lost; it stays in the set.
+    pub async fn join_next(&mut self) -> Option<Result<T, JoinError>> {
+        poll_fn(|cx| self.poll_join_next(cx)).await
+    }
+
+    /// Polls for the next finished task: `Ready(None)` when the set is
+    /// empty, `Pending` (with `cx`'s waker registered) when no task has
+    /// finished yet.
+    pub fn poll_join_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T, JoinError>>> {
+        if self.entries.is_empty() {
+            return Poll::Ready(None);
+        }
+        match self.poll_ready_entries(Some(cx)) {
+            Some(res) => Poll::Ready(Some(res)),
+            None => Poll::Pending,
+        }
+    }
+
+    /// Returns a finished task's result without waiting; `None` if no
+    /// task has finished (or the set is empty).
+    pub fn try_join_next(&mut self) -> Option<Result<T, JoinError>> {
+        self.poll_ready_entries(None)
+    }
+
+    /// Polls the queued entries until one yields. With `cx`, registers its
+    /// waker *before* looking at the queue, so a wake racing with the scan
+    /// is never lost.
+    fn poll_ready_entries(&mut self, cx: Option<&mut Context<'_>>) -> Option<Result<T, JoinError>> {
+        if let Some(cx) = cx.as_ref() {
+            let mut inner = self.shared.lock();
+            match &inner.waiter {
+                Some(w) if w.will_wake(cx.waker()) => {}
+                _ => inner.waiter = Some(cx.waker().clone()),
+            }
+        }
+        // Bound the work per call: an entry re-queued while we scan waits
+        // for the next call (the waker above, or the caller, sees to it).
+        let mut budget = self.shared.lock().ready.len();
+        while budget > 0 {
+            budget -= 1;
+            let Some((key, id)) = self.shared.lock().ready.pop_front() else {
+                break;
+            };
+            let Some(entry) = self.entries.get_mut(key) else {
+                continue;
+            };
+            if entry.waker.id != id {
+                continue;
+            }
+            // Cleared before polling, so a wake during the poll re-queues.
+            entry.waker.queued.store(false, Ordering::Release);
+            let waker = Waker::from(entry.waker.clone());
+            let mut entry_cx = Context::from_waker(&waker);
+            if let Poll::Ready(res) = Pin::new(&mut entry.handle).poll(&mut entry_cx) {
+                self.entries.remove(key);
+                return Some(res);
+            }
+        }
+        None
+    }
+
+    /// Aborts every task in the set. They stay in the set: joining them
+    /// yields their results, or cancelled [`JoinError`]s for those that
+    /// had not finished.
+    pub fn abort_all(&mut self) {
+        for (_, entry) in self.entries.iter() {
+            entry.handle.abort();
+        }
+    }
+
+    /// Aborts every task and waits until all have stopped, discarding
+    /// their results. The set is empty afterwards.
+    pub async fn shutdown(&mut self) {
+        self.abort_all();
+        while self.join_next().await.is_some() {}
+    }
+
+    /// Removes every task from the set without aborting it: the tasks keep
+    /// running detached, and their outputs are dropped.
+    pub fn detach_all(&mut self) {
+        self.entries.clear();
+        self.shared.lock().ready.clear();
+    }
+
+    /// Waits for every task and returns their outputs in completion order.
+    ///
+    /// # Panics
+    /// If a task panicked, resumes that panic; if a task was cancelled,
+    /// panics saying so. Join with [`join_next`](JoinSet::join_next) to
+    /// handle failures instead.
+    pub async fn join_all(mut self) -> Vec<T> {
+        let mut out = Vec::with_capacity(self.len());
+        while let Some(res) = self.join_next().await {
+            match res {
+                Ok(v) => out.push(v),
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                Err(e) => panic!("`JoinSet::join_all`: a task failed: {e}"),
+            }
+        }
+        out
+    }
+}
+
+impl<T: Send + 'static> JoinSet<T> {
+    /// Spawns `future` on the current runtime (see
+    /// [`spawn`](crate::spawn)) and adds it to the set.
+    ///
+    /// # Panics
+    /// Panics if no runtime is running on this thread.
+    #[track_caller]
+    pub fn spawn<F>(&mut self, future: F)
+    where
+        F: Future<Output = T> + Send + 'static,
+    {
+        self.insert(crate::spawn(future));
+    }
+}
+
+impl<T: 'static> JoinSet<T> {
+    /// Spawns a future that is not `Send` on the current thread (see
+    /// [`spawn_local`](crate::spawn_local)) and adds it to the set.
+    ///
+    /// # Panics
+    /// Panics if no runtime is running on this thread.
+    #[track_caller]
+    pub fn spawn_local<F>(&mut self, future: F)
+    where
+        F: Future<Output = T> + 'static,
+    {
+        self.insert(crate::spawn_local(future));
+    }
+}
+
+impl<T> Drop for JoinSet<T> {
+    fn drop(&mut self) {
+        self.abort_all();
+    }
+}
+
+impl<T> Default for JoinSet<T> {
+    fn default() -> JoinSet<T> {
+        JoinSet::new()
+    }
+}
+
+impl<T> fmt::Debug for JoinSet<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinSet").field("len", &self.len()).finish()
+    }
+}

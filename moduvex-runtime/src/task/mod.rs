@@ -1,0 +1,24 @@
+//! Task-level tools: task-local values, sets of tasks, cancellation.
+//!
+//! The one idea: these are built *on* tasks, not into the scheduler. A
+//! task-local is a value a future carries into each of its polls
+//! ([`task_local!`](crate::task_local)); a [`JoinSet`] is a set of
+//! [`JoinHandle`](crate::JoinHandle)s polled only when their task finishes;
+//! a [`CancellationToken`] is a flag with waiters, arranged in a tree. So
+//! they work with whichever runtime spawned the tasks, and the token and
+//! task-locals with none at all.
+//!
+//! [`spawn`], [`spawn_local`] and [`yield_now`] are re-exported here from
+//! the crate root for code written with `task::spawn` habits.
+
+mod cancel;
+mod join_set;
+mod local;
+
+pub use cancel::{
+    CancellationToken, DropGuard, WaitForCancellationFuture, WaitForCancellationFutureOwned,
+};
+pub use join_set::JoinSet;
+pub use local::{AccessError, LocalKey, TaskLocalFuture};
+
+pub use crate::executor::{spawn, spawn_local, yield_now};
