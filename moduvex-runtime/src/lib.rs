@@ -18,6 +18,7 @@ pub mod io;
 pub mod net;
 pub mod platform;
 pub mod reactor;
+pub mod signal;
 pub mod sync;
 pub mod task;
 pub mod time;

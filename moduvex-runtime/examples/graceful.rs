@@ -1,0 +1,194 @@
+//! A line-echo TCP server that shuts down gracefully on SIGTERM or Ctrl-C.
+//!
+//! ```text
+//! cargo run --example graceful -- --addr 127.0.0.1:7000 --grace 10
+//! ```
+//!
+//! Every line a client sends is echoed back. On the first SIGTERM or
+//! SIGINT the server stops accepting (the listening socket is closed),
+//! lets each open connection finish the request it is receiving or
+//! answering, closes idle connections, and waits up to `--grace` seconds
+//! for that; connections still busy then are dropped. A second signal
+//! drops them at once. The process then exits 0.
+//!
+//! The first line on stdout is `listening on ADDR`; the rest is a log.
+//! `--addr` defaults to `127.0.0.1:7000` (use port 0 for any free port).
+
+use std::future::poll_fn;
+use std::io;
+use std::net::SocketAddr;
+use std::task::Poll;
+use std::time::Duration;
+
+use moduvex_runtime::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use moduvex_runtime::net::{TcpListener, TcpStream};
+use moduvex_runtime::signal::unix::{signal, Signal, SignalKind};
+use moduvex_runtime::task::{CancellationToken, JoinSet};
+use moduvex_runtime::time;
+
+/// What the command line chose.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to listen on.
+    pub addr: String,
+    /// How long open connections may take to finish after a signal.
+    pub grace: Duration,
+}
+
+/// Parses `--addr ADDR` and `--grace SECS`.
+pub fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Config, String> {
+    let mut config = Config {
+        addr: "127.0.0.1:7000".to_string(),
+        grace: Duration::from_secs(10),
+    };
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
+        match arg.as_str() {
+            "--addr" => config.addr = value("--addr")?,
+            "--grace" => {
+                let secs = value("--grace")?;
+                let secs: f64 = secs
+                    .parse()
+                    .map_err(|_| format!("--grace takes seconds, got {secs:?}"))?;
+                config.grace = Duration::try_from_secs_f64(secs)
+                    .map_err(|_| format!("--grace must be a non-negative number, got {secs}"))?;
+            }
+            "-h" | "--help" => {
+                return Err("usage: graceful [--addr HOST:PORT] [--grace SECONDS]".to_string())
+            }
+            other => return Err(format!("unknown argument {other:?} (try --help)")),
+        }
+    }
+    Ok(config)
+}
+
+#[moduvex_runtime::main(flavor = "current_thread")]
+async fn main() {
+    let config = parse_args(std::env::args().skip(1)).unwrap_or_else(|msg| {
+        eprintln!("{msg}");
+        std::process::exit(2);
+    });
+    if let Err(e) = serve(config).await {
+        eprintln!("graceful: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// What woke the accept loop.
+enum Event {
+    Signal(&'static str),
+    Accepted(io::Result<(TcpStream, SocketAddr)>),
+}
+
+/// The first of `signals` to fire, by name.
+fn poll_signals(signals: &mut [(&'static str, Signal)], cx: &mut std::task::Context<'_>) -> Poll<&'static str> {
+    for (name, sig) in signals.iter_mut() {
+        if sig.poll_recv(cx).is_ready() {
+            return Poll::Ready(*name);
+        }
+    }
+    Poll::Pending
+}
+
+/// Runs the server until a signal, then shuts it down gracefully.
+pub async fn serve(config: Config) -> io::Result<()> {
+    // Listen for signals before anyone can learn our address and send one.
+    let mut signals = [
+        ("SIGTERM", signal(SignalKind::terminate())?),
+        ("SIGINT", signal(SignalKind::interrupt())?),
+    ];
+    let listener = TcpListener::bind(config.addr.as_str()).await?;
+    println!("listening on {}", listener.local_addr()?);
+
+    let shutdown = CancellationToken::new();
+    let mut connections = JoinSet::new();
+    let first = loop {
+        let event = poll_fn(|cx| {
+            if let Poll::Ready(name) = poll_signals(&mut signals, cx) {
+                return Poll::Ready(Event::Signal(name));
+            }
+            // Reap finished connections so the set does not grow.
+            while let Poll::Ready(Some(done)) = connections.poll_join_next(cx) {
+                report(done);
+            }
+            listener.poll_accept(cx).map(Event::Accepted)
+        })
+        .await;
+        match event {
+            Event::Signal(name) => break name,
+            Event::Accepted(Ok((stream, peer))) => {
+                println!("{peer}: connected");
+                connections.spawn(serve_connection(stream, peer, shutdown.clone()));
+            }
+            // A failed accept (say, out of descriptors) ends one attempt,
+            // not the server.
+            Event::Accepted(Err(e)) => eprintln!("accept failed: {e}"),
+        }
+    };
+
+    shutdown.cancel();
+    drop(listener);
+    println!(
+        "shutting down on {first}: {} connection(s) open, {:?} to finish",
+        connections.len(),
+        config.grace
+    );
+    let drain = async {
+        while let Some(done) = connections.join_next().await {
+            report(done);
+        }
+    };
+    let second = async { poll_fn(|cx| poll_signals(&mut signals, cx)).await };
+    let outcome = time::timeout(config.grace, async {
+        futures_lite::future::or(async { drain.await; None }, async { Some(second.await) }).await
+    })
+    .await;
+    match outcome {
+        Ok(None) => println!("all connections finished"),
+        Ok(Some(name)) => println!("second signal ({name}): dropping {} connection(s)", connections.len()),
+        Err(_) => println!("grace period over: dropping {} connection(s)", connections.len()),
+    }
+    connections.shutdown().await;
+    println!("bye");
+    Ok(())
+}
+
+fn report(done: Result<io::Result<()>, moduvex_runtime::JoinError>) {
+    match done {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => eprintln!("connection failed: {e}"),
+        Err(e) => eprintln!("connection task failed: {e}"),
+    }
+}
+
+/// Echoes lines until the client closes, or until shutdown finds the
+/// connection between two requests.
+async fn serve_connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    shutdown: CancellationToken,
+) -> io::Result<()> {
+    let mut reader = BufReader::new(&stream);
+    let mut writer = &stream;
+    loop {
+        // Between requests a shutdown ends the connection; once a request
+        // has begun to arrive it is finished first.
+        let Some(ready) = shutdown.run_until_cancelled(reader.fill_buf()).await else {
+            println!("{peer}: closed by shutdown");
+            return Ok(());
+        };
+        if ready?.is_empty() {
+            println!("{peer}: disconnected");
+            return Ok(());
+        }
+        println!("{peer}: request started");
+        let mut line = String::new();
+        reader.read_line(&mut line).await?;
+        writer.write_all(line.as_bytes()).await?;
+        println!("{peer}: answered");
+        if !line.ends_with('\n') {
+            // The client closed in the middle of a line.
+            return Ok(());
+        }
+    }
+}
