@@ -23,6 +23,11 @@
 //! runtime (or none) is running and of whether its workers are busy; it
 //! costs one mostly-sleeping thread per process, started only if signals
 //! are used. Handlers stay installed for the rest of the process.
+//!
+//! A process that `fork`s without `exec` after signals were first used has
+//! no dispatcher thread in the child (threads do not survive `fork`), so
+//! listeners there are never woken; use signals in the child only after
+//! `exec`, as a fresh process.
 
 use std::io;
 
