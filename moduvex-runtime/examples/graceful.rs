@@ -81,7 +81,10 @@ enum Event {
 }
 
 /// The first of `signals` to fire, by name.
-fn poll_signals(signals: &mut [(&'static str, Signal)], cx: &mut std::task::Context<'_>) -> Poll<&'static str> {
+fn poll_signals(
+    signals: &mut [(&'static str, Signal)],
+    cx: &mut std::task::Context<'_>,
+) -> Poll<&'static str> {
     for (name, sig) in signals.iter_mut() {
         if sig.poll_recv(cx).is_ready() {
             return Poll::Ready(*name);
@@ -140,13 +143,26 @@ pub async fn serve(config: Config) -> io::Result<()> {
     };
     let second = async { poll_fn(|cx| poll_signals(&mut signals, cx)).await };
     let outcome = time::timeout(config.grace, async {
-        futures_lite::future::or(async { drain.await; None }, async { Some(second.await) }).await
+        futures_lite::future::or(
+            async {
+                drain.await;
+                None
+            },
+            async { Some(second.await) },
+        )
+        .await
     })
     .await;
     match outcome {
         Ok(None) => println!("all connections finished"),
-        Ok(Some(name)) => println!("second signal ({name}): dropping {} connection(s)", connections.len()),
-        Err(_) => println!("grace period over: dropping {} connection(s)", connections.len()),
+        Ok(Some(name)) => println!(
+            "second signal ({name}): dropping {} connection(s)",
+            connections.len()
+        ),
+        Err(_) => println!(
+            "grace period over: dropping {} connection(s)",
+            connections.len()
+        ),
     }
     connections.shutdown().await;
     println!("bye");
