@@ -13,17 +13,20 @@
 //! ```
 #![warn(missing_docs)]
 
+mod coop;
 pub mod executor;
 pub mod io;
 pub mod net;
 pub mod platform;
 pub mod reactor;
+pub mod runtime;
 pub mod signal;
 pub mod sync;
 pub mod task;
 pub mod time;
 
 pub use executor::{block_on, spawn, spawn_local, yield_now, JoinError, JoinHandle};
+pub use runtime::{spawn_blocking, Builder, Flavor, Handle, Runtime};
 
 #[cfg(feature = "macros")]
 pub use moduvex_macros::{main, test};

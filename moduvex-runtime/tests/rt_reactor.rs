@@ -107,7 +107,7 @@ fn pipe_readiness_wakes_exactly_the_right_direction() {
         "no data yet: no read wake"
     );
 
-    (&*writer.get_ref()).write_all(b"x").unwrap();
+    writer.get_ref().write_all(b"x").unwrap();
     drive(&reactor);
     assert_eq!(
         reads.0.load(Ordering::SeqCst),
@@ -152,7 +152,7 @@ fn hangup_wakes_both_directions() {
     // Fill the socket so the writer must wait.
     let mut filled = 0usize;
     loop {
-        match (&*src.get_ref()).write(&[0u8; 65536]) {
+        match src.get_ref().write(&[0u8; 65536]) {
             Ok(n) => filled += n,
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
             Err(e) => panic!("{e}"),

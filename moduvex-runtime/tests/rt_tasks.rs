@@ -103,6 +103,8 @@ fn self_wake_by_clone_while_running_is_not_lost() {
                 return Poll::Ready(());
             }
             left -= 1;
+            // Deliberately wake by value (a clone), not by reference.
+            #[allow(clippy::waker_clone_wake)]
             cx.waker().clone().wake();
             Poll::Pending
         }))
@@ -176,11 +178,9 @@ impl Drop for DropCounter {
     }
 }
 
-fn pending_forever(counter: DropCounter) -> impl Future<Output = ()> + Send {
-    async move {
-        let _c = counter;
-        std::future::pending::<()>().await
-    }
+async fn pending_forever(counter: DropCounter) {
+    let _c = counter;
+    std::future::pending::<()>().await
 }
 
 #[test]
@@ -317,6 +317,7 @@ fn dropping_the_runtime_drops_each_pending_future_once() {
 
 #[test]
 fn join_handle_of_task_dropped_at_shutdown_reports_cancelled() {
+    #[allow(clippy::async_yields_async)]
     let handle = block_on(async { spawn(std::future::pending::<()>()) });
     let err = block_on(handle).unwrap_err();
     assert!(err.is_cancelled());
@@ -355,7 +356,7 @@ fn join_handle_polled_after_completion_panics() {
 #[test]
 #[should_panic(expected = "`spawn` called outside a moduvex runtime")]
 fn spawn_outside_runtime_panics() {
-    let _ = spawn(async {});
+    drop(spawn(async {}));
 }
 
 #[test]

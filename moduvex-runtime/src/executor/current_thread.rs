@@ -1,4 +1,5 @@
-//! The current-thread scheduler behind [`block_on`](crate::block_on).
+//! The current-thread scheduler behind [`block_on`](crate::block_on) and
+//! `Flavor::CurrentThread` runtimes.
 //!
 //! One thread runs everything: the `block_on` future, every spawned task,
 //! and the reactor. Wakes from this thread push onto a local queue; wakes
@@ -19,28 +20,35 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::pin;
-use std::ptr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Wake, Waker};
 
+use super::context::{self, Current};
 use super::owned::OwnedTasks;
 use super::park::Parker;
 use super::task::{new_task, JoinHandle, Notified, Schedule, Task};
+use crate::coop;
 use crate::reactor::{with_reactor, Unparker};
 
 /// Tasks run between two non-blocking reactor polls when there is always
 /// work (so I/O is never starved by busy tasks).
 const EVENT_INTERVAL: u32 = 61;
 
-type Handle = Arc<Shared>;
+/// The scheduler handle stored in each task.
+pub(crate) type Handle = Arc<Shared>;
 
 struct Remote {
     tasks: VecDeque<Notified<Handle>>,
     closed: bool,
 }
 
-/// State shared with wakers on any thread.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // No task code runs under these locks; recover from poisoning anyway.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// State shared with wakers and handles on any thread.
 pub(crate) struct Shared {
     owned: OwnedTasks<Handle>,
     remote: Mutex<Remote>,
@@ -50,12 +58,20 @@ pub(crate) struct Shared {
     parked: AtomicBool,
     /// The `block_on` future was woken and must be polled.
     main_woken: AtomicBool,
-    unparker: Unparker,
+    /// Interrupts the reactor of the thread currently running `block_on`.
+    unparker: Mutex<Unparker>,
+    /// The local run queue, kept here between two `block_on` calls of a
+    /// `Runtime`.
+    stash: Mutex<VecDeque<Notified<Handle>>>,
+    /// A `spawn_local` task exists: its future may only be dropped on the
+    /// thread that spawned it.
+    local_owner: Mutex<Option<std::thread::ThreadId>>,
 }
 
 impl Shared {
-    fn new(unparker: Unparker) -> Shared {
-        Shared {
+    /// A scheduler whose wake-ups go to this thread's reactor.
+    pub(crate) fn new() -> Handle {
+        Arc::new(Shared {
             owned: OwnedTasks::new(),
             remote: Mutex::new(Remote {
                 tasks: VecDeque::new(),
@@ -64,23 +80,21 @@ impl Shared {
             remote_pending: AtomicBool::new(false),
             parked: AtomicBool::new(false),
             main_woken: AtomicBool::new(true),
-            unparker,
-        }
-    }
-
-    fn lock_remote(&self) -> std::sync::MutexGuard<'_, Remote> {
-        self.remote.lock().unwrap_or_else(|e| e.into_inner())
+            unparker: Mutex::new(with_reactor(|r| r.unparker())),
+            stash: Mutex::new(VecDeque::new()),
+            local_owner: Mutex::new(None),
+        })
     }
 
     /// Wakes the thread if it is parked (call after publishing work).
     fn unpark_if_parked(&self) {
         if self.parked.swap(false, Ordering::SeqCst) {
-            self.unparker.unpark();
+            lock(&self.unparker).unpark();
         }
     }
 
     fn schedule_remote(&self, task: Notified<Handle>) {
-        let mut remote = self.lock_remote();
+        let mut remote = lock(&self.remote);
         if remote.closed {
             drop(remote);
             // The runtime is gone; the task was cancelled at shutdown.
@@ -92,27 +106,61 @@ impl Shared {
         self.remote_pending.store(true, Ordering::SeqCst);
         self.unpark_if_parked();
     }
+
+    /// Spawns a `Send` future from any thread.
+    pub(crate) fn spawn<F>(self: &Arc<Self>, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let (task, notified, join) = new_task(future, self.clone());
+        if let Some(notified) = self.owned.bind(task, notified) {
+            self.schedule(notified);
+        }
+        join
+    }
+
+    /// Cancels every task and refuses new ones.
+    ///
+    /// Futures of `spawn_local` tasks may only be dropped on the thread
+    /// that spawned them; from any other thread they are leaked instead.
+    pub(crate) fn shutdown(&self) {
+        let owner = *lock(&self.local_owner);
+        if owner.is_none_or(|t| t == std::thread::current().id()) {
+            self.owned.close_and_shutdown_all();
+        }
+        let stash = std::mem::take(&mut *lock(&self.stash));
+        drop(stash);
+        let remote = {
+            let mut remote = lock(&self.remote);
+            remote.closed = true;
+            std::mem::take(&mut remote.tasks)
+        };
+        drop(remote);
+    }
+
+    /// Reuses a scheduler after a clean shutdown.
+    fn reopen(&self) {
+        self.owned.reopen();
+        lock(&self.remote).closed = false;
+        *lock(&self.local_owner) = None;
+        self.main_woken.store(true, Ordering::Relaxed);
+        self.remote_pending.store(false, Ordering::Relaxed);
+    }
 }
 
 impl Schedule for Handle {
     fn schedule(&self, task: Notified<Handle>) {
-        let leftover = CURRENT
-            .try_with(|current| {
-                let core = current.get();
-                // SAFETY: CURRENT points to the live Core of the `block_on`
-                // running on this thread, or is null.
-                match unsafe { core.as_ref() } {
-                    Some(core) if Arc::ptr_eq(&core.shared, self) => {
-                        core.local.borrow_mut().push_back(task);
-                        None
-                    }
-                    _ => Some(task),
-                }
-            })
-            .unwrap_or(None);
-        if let Some(task) = leftover {
-            self.schedule_remote(task);
+        if let Current::CurrentThread(core) = context::current() {
+            // SAFETY: the context points to the live Core of the
+            // `block_on` running on this thread.
+            let core = unsafe { &*core };
+            if Arc::ptr_eq(&core.shared, self) {
+                core.local.borrow_mut().push_back(task);
+                return;
+            }
         }
+        self.schedule_remote(task);
     }
 
     fn release(&self, task: &Task<Handle>) -> Option<Task<Handle>> {
@@ -134,50 +182,45 @@ impl Wake for Shared {
 
 /// Owner-thread state of one `block_on` call.
 pub(crate) struct Core {
-    shared: Handle,
+    pub(crate) shared: Handle,
     local: RefCell<VecDeque<Notified<Handle>>>,
-    /// A task was ever spawned: shutdown has work to do.
-    spawned: Cell<bool>,
     /// Ticks (task polls) since the reactor was last polled.
     ticks: Cell<u32>,
     parker: RefCell<Option<Parker>>,
 }
 
 thread_local! {
-    /// The `block_on` running on this thread, or null.
-    static CURRENT: Cell<*const Core> = const { Cell::new(ptr::null()) };
-    /// A scheduler left by the last `block_on`, reused when nothing else
-    /// holds it (saves an allocation per call).
+    /// The scheduler and buffers left by this thread's last `block_on`,
+    /// reused when nothing else holds the scheduler.
     static SPARE: Cell<Option<(Handle, Option<Parker>)>> = const { Cell::new(None) };
-}
-
-/// Whether a `block_on` is running on this thread.
-#[allow(dead_code)]
-pub(crate) fn in_runtime() -> bool {
-    CURRENT.try_with(|c| !c.get().is_null()).unwrap_or(false)
-}
-
-/// Runs `f` with the current thread's scheduler, if any.
-pub(crate) fn with_current<R>(f: impl FnOnce(&Core) -> R) -> Option<R> {
-    CURRENT
-        .try_with(|c| {
-            // SAFETY: CURRENT points to the live Core of the running
-            // `block_on` (cleared before that Core is dropped), or is null.
-            unsafe { c.get().as_ref() }.map(f)
-        })
-        .ok()
-        .flatten()
 }
 
 impl Core {
     /// Spawns a task on this scheduler. The future is polled only on this
     /// thread, so it need not be `Send`.
-    pub(crate) fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    pub(crate) fn spawn_local<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
         F::Output: 'static,
     {
-        self.spawned.set(true);
+        lock(&self.shared.local_owner).get_or_insert_with(|| std::thread::current().id());
+        self.spawn_unchecked(future)
+    }
+
+    /// Spawns a `Send` task.
+    pub(crate) fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.spawn_unchecked(future)
+    }
+
+    fn spawn_unchecked<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
         let (task, notified, join) = new_task(future, self.shared.clone());
         if let Some(notified) = self.shared.owned.bind(task, notified) {
             self.local.borrow_mut().push_back(notified);
@@ -194,7 +237,7 @@ impl Core {
         }
         // Move every remote task over at once: one lock for the batch.
         self.shared.remote_pending.store(false, Ordering::SeqCst);
-        let mut remote = self.shared.lock_remote();
+        let mut remote = lock(&self.shared.remote);
         let mut local = self.local.borrow_mut();
         local.extend(remote.tasks.drain(..));
         local.pop_front()
@@ -206,7 +249,7 @@ impl Core {
             match self.next_task() {
                 Some(task) => {
                     self.ticks.set(self.ticks.get() + 1);
-                    task.run();
+                    coop::with_budget(|| task.run());
                 }
                 None => return,
             }
@@ -233,93 +276,95 @@ impl Core {
         self.shared.parked.store(false, Ordering::SeqCst);
         self.ticks.set(0);
     }
-
-    /// Cancels every task and empties the queues. Runs on the owner thread
-    /// (futures of `spawn_local` tasks are dropped where they ran).
-    fn shutdown(&self) {
-        if !self.spawned.get() {
-            return;
-        }
-        self.shared.owned.close_and_shutdown_all();
-        loop {
-            let task = self.local.borrow_mut().pop_front();
-            match task {
-                Some(task) => drop(task),
-                None => break,
-            }
-        }
-        let remote = {
-            let mut remote = self.shared.lock_remote();
-            remote.closed = true;
-            std::mem::take(&mut remote.tasks)
-        };
-        drop(remote);
-    }
 }
 
-/// Clears CURRENT and shuts the scheduler down, also when unwinding.
+/// What happens to unfinished tasks when `block_on` returns.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OnExit {
+    /// Cancel them (the free `block_on`).
+    Shutdown,
+    /// Keep them for the next `block_on` of the same `Runtime`.
+    Keep,
+}
+
+/// Restores the context and stashes or cancels tasks, also when unwinding.
 struct EnterGuard<'a> {
     core: &'a Core,
+    prev: Current,
+    on_exit: OnExit,
 }
 
 impl Drop for EnterGuard<'_> {
     fn drop(&mut self) {
-        self.core.shutdown();
-        CURRENT.with(|c| c.set(ptr::null()));
+        match self.on_exit {
+            OnExit::Shutdown => {
+                self.core.shared.shutdown();
+                // Tasks woken while their siblings were dropped.
+                loop {
+                    let task = self.core.local.borrow_mut().pop_front();
+                    match task {
+                        Some(task) => drop(task),
+                        None => break,
+                    }
+                }
+            }
+            OnExit::Keep => {
+                let local = std::mem::take(&mut *self.core.local.borrow_mut());
+                lock(&self.core.shared.stash).extend(local);
+            }
+        }
+        context::replace(self.prev);
     }
 }
 
-fn enter(core: &Core) -> EnterGuard<'_> {
-    CURRENT.with(|c| {
-        if !c.get().is_null() {
-            panic!(
-                "cannot block the runtime from within an async context: `block_on` was called \
-                 on a thread that is already running a moduvex runtime; `.await` the future \
-                 instead, or spawn it"
-            );
-        }
-        c.set(core as *const Core);
-    });
-    EnterGuard { core }
-}
-
-/// Takes the spare scheduler if nothing else references it.
-fn take_spare() -> (Handle, Option<Parker>) {
-    if let Some((shared, parker)) = SPARE.with(|s| s.take()) {
-        if Arc::strong_count(&shared) == 1 {
-            shared.owned.reopen();
-            shared.lock_remote().closed = false;
-            shared.main_woken.store(true, Ordering::Relaxed);
-            shared.remote_pending.store(false, Ordering::Relaxed);
-            return (shared, parker);
-        }
-        return (new_shared(), parker);
-    }
-    (new_shared(), None)
-}
-
-fn new_shared() -> Handle {
-    Arc::new(Shared::new(with_reactor(|r| r.unparker())))
-}
-
-/// Runs `future` to completion on this thread, with spawned tasks.
-pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
-    let (shared, parker) = take_spare();
+/// Runs `future` on this thread with `shared`'s tasks.
+#[track_caller]
+pub(crate) fn block_on_in<F: Future>(
+    shared: Handle,
+    parker: Option<Parker>,
+    on_exit: OnExit,
+    future: F,
+) -> (F::Output, Handle, Option<Parker>) {
+    context::assert_not_in_runtime();
+    *lock(&shared.unparker) = with_reactor(|r| r.unparker());
+    shared.main_woken.store(true, Ordering::SeqCst);
+    let local = std::mem::take(&mut *lock(&shared.stash));
     let core = Core {
         shared,
-        local: RefCell::new(VecDeque::new()),
-        spawned: Cell::new(false),
+        local: RefCell::new(local),
         ticks: Cell::new(0),
         parker: RefCell::new(parker),
     };
     let output = {
-        let guard = enter(&core);
+        let prev = context::replace(Current::CurrentThread(&core));
+        let guard = EnterGuard {
+            core: &core,
+            prev,
+            on_exit,
+        };
         let output = run(&core, future);
         drop(guard);
         output
     };
     let Core { shared, parker, .. } = core;
-    SPARE.with(|s| s.set(Some((shared, parker.into_inner()))));
+    (output, shared, parker.into_inner())
+}
+
+/// Runs `future` to completion on this thread; cancels what it spawned
+/// and did not finish.
+#[track_caller]
+pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
+    context::assert_not_in_runtime();
+    let (shared, parker) = match SPARE.with(Cell::take) {
+        Some((shared, parker)) if Arc::strong_count(&shared) == 1 => {
+            shared.reopen();
+            (shared, parker)
+        }
+        Some((_, parker)) => (Shared::new(), parker),
+        None => (Shared::new(), None),
+    };
+    let (output, shared, parker) = block_on_in(shared, parker, OnExit::Shutdown, future);
+    SPARE.with(|s| s.set(Some((shared, parker))));
     output
 }
 
@@ -330,7 +375,7 @@ fn run<F: Future>(core: &Core, future: F) -> F::Output {
     loop {
         if core.shared.main_woken.swap(false, Ordering::AcqRel) {
             core.ticks.set(core.ticks.get() + 1);
-            if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+            if let Poll::Ready(out) = coop::with_budget(|| future.as_mut().poll(&mut cx)) {
                 return out;
             }
         }

@@ -6,12 +6,17 @@
 //! [`JoinHandle`] all hold counted references to that one allocation.
 
 use std::future::Future;
+use std::sync::Arc;
 
-mod current_thread;
-mod owned;
+pub(crate) mod context;
+pub(crate) mod current_thread;
+pub(crate) mod multi_thread;
+pub(crate) mod owned;
 pub(crate) mod park;
 pub(crate) mod task;
 mod yield_now;
+
+use context::Current;
 
 pub use task::{JoinError, JoinHandle};
 pub use yield_now::yield_now;
@@ -62,17 +67,32 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    match current_thread::with_current(|core| core.spawn(future)) {
-        Some(handle) => handle,
-        None => panic!(
+    match context::current() {
+        Current::CurrentThread(core) => {
+            // SAFETY: the context points to the live Core of this thread's `block_on`.
+            unsafe { &*core }.spawn(future)
+        }
+        Current::Worker(worker) => {
+            // SAFETY: the context points to this thread's live worker.
+            unsafe { &*worker }.shared.spawn(future)
+        }
+        Current::Caller(shared) => {
+            // SAFETY: the context points to the Arc held by the running `block_on`.
+            unsafe { &*shared }.spawn(future)
+        }
+        Current::None => panic!(
             "`spawn` called outside a moduvex runtime: call it from inside \
-             `moduvex_runtime::block_on(...)` (or a task it runs)"
+             `moduvex_runtime::block_on(...)` or `Runtime::block_on` (or a task they run), \
+             or use `Handle::spawn`"
         ),
     }
 }
 
 /// Spawns a future that is not `Send` onto the current thread's runtime.
 /// It is polled and dropped only on this thread.
+///
+/// Available inside `block_on` of a current-thread runtime and on the
+/// worker threads of multi-threaded runtimes (the task stays on its worker).
 ///
 /// ```
 /// use std::rc::Rc;
@@ -84,16 +104,29 @@ where
 /// ```
 ///
 /// # Panics
-/// Panics if no runtime is running on this thread.
+/// Panics if this thread runs no current-thread scheduler and is no worker.
 #[track_caller]
 pub fn spawn_local<F>(future: F) -> JoinHandle<F::Output>
 where
     F: Future + 'static,
     F::Output: 'static,
 {
-    match current_thread::with_current(|core| core.spawn(future)) {
-        Some(handle) => handle,
-        None => panic!(
+    match context::current() {
+        Current::CurrentThread(core) => {
+            // SAFETY: the context points to the live Core of this thread's `block_on`.
+            unsafe { &*core }.spawn_local(future)
+        }
+        Current::Worker(worker) => {
+            // SAFETY: the context points to this thread's live worker.
+            let worker = unsafe { &*worker };
+            // SAFETY: homed on this worker: polled and dropped only here.
+            unsafe { worker.shared.spawn_with_home(future, worker.index() as u32) }
+        }
+        Current::Caller(_) => panic!(
+            "`spawn_local` called in `Runtime::block_on` of a multi-threaded runtime: the \
+             calling thread runs no tasks; use `spawn`, or call `spawn_local` from a task"
+        ),
+        Current::None => panic!(
             "`spawn_local` called outside a moduvex runtime: call it from inside \
              `moduvex_runtime::block_on(...)` (or a task it runs)"
         ),
@@ -101,9 +134,51 @@ where
 }
 
 /// Whether a runtime is running on this thread.
-#[allow(dead_code)]
 pub(crate) fn in_runtime() -> bool {
-    current_thread::in_runtime()
+    !matches!(context::current(), Current::None)
+}
+
+/// A handle to a scheduler, usable from any thread.
+#[derive(Clone)]
+pub(crate) enum SchedulerHandle {
+    CurrentThread(current_thread::Handle),
+    MultiThread(Arc<multi_thread::Shared>),
+}
+
+impl SchedulerHandle {
+    pub(crate) fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        match self {
+            SchedulerHandle::CurrentThread(shared) => shared.spawn(future),
+            SchedulerHandle::MultiThread(shared) => shared.spawn(future),
+        }
+    }
+}
+
+/// The scheduler running on (or blocked in) this thread.
+pub(crate) fn current_scheduler() -> Option<SchedulerHandle> {
+    match context::current() {
+        Current::None => None,
+        Current::CurrentThread(core) => {
+            // SAFETY: the context points to the live Core of this thread's `block_on`.
+            Some(SchedulerHandle::CurrentThread(
+                unsafe { &*core }.shared.clone(),
+            ))
+        }
+        Current::Worker(worker) => {
+            // SAFETY: the context points to this thread's live worker.
+            Some(SchedulerHandle::MultiThread(
+                unsafe { &*worker }.shared.clone(),
+            ))
+        }
+        Current::Caller(shared) => {
+            // SAFETY: the context points to the Arc held by the running `block_on`.
+            Some(SchedulerHandle::MultiThread(unsafe { &*shared }.clone()))
+        }
+    }
 }
 
 /// Size in bytes of a task's header and scheduler handle, without its

@@ -9,7 +9,7 @@ use crate::reactor::with_reactor;
 use crate::time::driver::{next_timeout, process_timers};
 
 /// Events one reactor poll can return.
-const EVENT_CAPACITY: usize = 1024;
+pub(crate) const DEFAULT_EVENT_CAPACITY: usize = 1024;
 
 /// The per-thread buffers a scheduler reuses across parks.
 pub(crate) struct Parker {
@@ -19,8 +19,13 @@ pub(crate) struct Parker {
 
 impl Parker {
     pub(crate) fn new() -> Parker {
+        Parker::with_capacity(DEFAULT_EVENT_CAPACITY)
+    }
+
+    /// Buffers for up to `events` readiness events per poll.
+    pub(crate) fn with_capacity(events: usize) -> Parker {
         Parker {
-            events: events_with_capacity(EVENT_CAPACITY),
+            events: events_with_capacity(events),
             wakers: Vec::new(),
         }
     }

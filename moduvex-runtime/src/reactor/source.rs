@@ -75,8 +75,15 @@ impl<T: AsRawFd> IoSource<T> {
 
     /// Ready when the cached readiness allows an operation in `dir`;
     /// otherwise registers the task's waker for `dir`.
+    ///
+    /// Each `Ready` spends one unit of the task's cooperative budget; once
+    /// it is spent this returns `Pending` and reschedules the task, so an
+    /// always-ready source cannot starve the other tasks on its thread.
     pub fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<ReadyEvent> {
-        self.sched.poll_readiness(cx, dir)
+        match self.sched.poll_readiness(cx, dir) {
+            Poll::Ready(ev) => crate::coop::poll_proceed(cx).map(|()| ev),
+            Poll::Pending => Poll::Pending,
+        }
     }
 
     /// Forgets the readiness `event` reported (after a `WouldBlock`).

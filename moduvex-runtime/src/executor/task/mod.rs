@@ -123,6 +123,11 @@ impl<S: Schedule> Notified<S> {
         Notified(unsafe { Task::from_raw(ptr) })
     }
 
+    /// The task's address, to recognise it without a reference.
+    pub(crate) fn addr(&self) -> NonNull<()> {
+        self.0.raw.ptr.cast()
+    }
+
     /// Polls the task once (or cancels it if it was aborted).
     pub(crate) fn run(self) {
         let me = ManuallyDrop::new(self);

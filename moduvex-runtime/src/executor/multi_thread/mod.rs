@@ -1,0 +1,365 @@
+//! The multi-threaded scheduler: N workers, each with its own reactor,
+//! timer wheel and run queues, in one of two modes.
+//!
+//! * **Thread-per-core**: every task has a home worker and only ever runs
+//!   there. `spawn` on a worker keeps the task on that worker; `spawn` from
+//!   outside picks workers round-robin. Wakes from other threads go to the
+//!   home worker's inbox.
+//! * **Work-stealing**: `Send` tasks have no home. A worker runs its LIFO
+//!   slot (the task it just woke, for message-passing locality), then its
+//!   local queue, then — every [`GLOBAL_INTERVAL`] ticks first, for
+//!   fairness — the global injection queue; an idle worker steals half of
+//!   another worker's queue. `spawn_local` tasks are pinned to their worker
+//!   in both modes.
+//!
+//! # I/O and timers follow the thread that registered them
+//!
+//! A socket or timer registers with the reactor or wheel of the thread
+//! that creates it, and that thread delivers its events. The wake-up
+//! reaches the task wherever it runs (wakers are `Send`), and dropping the
+//! socket on another thread deregisters it from its own reactor. Workers
+//! poll their reactor whenever they idle, and every [`EVENT_INTERVAL`]
+//! ticks while busy, so delivery never stalls.
+//!
+//! # Parking
+//!
+//! A worker with nothing to do announces `parked`, re-checks its inbox,
+//! the injection queue and its notification flag, and only then blocks in
+//! its reactor. Publishers push first and then swap `parked` off, writing
+//! the worker's eventfd if it was on (the same handshake as the
+//! current-thread scheduler), so no wake-up is lost.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+
+use crossbeam_deque::{Stealer, Worker as Deque};
+
+use super::context::{self, Current};
+use super::owned::OwnedTasks;
+use super::task::{new_task, JoinHandle, Notified, Schedule, Task};
+use crate::reactor::Unparker;
+
+mod block_on;
+mod idle;
+mod worker;
+
+pub(crate) use block_on::block_on;
+pub(crate) use worker::{run_worker, Worker};
+
+use idle::Idle;
+
+/// Ticks between two non-blocking reactor polls of a busy worker.
+pub(crate) const EVENT_INTERVAL: u32 = 61;
+/// Ticks between two looks at the inbox and injection queue *before* the
+/// local queues (so remote work is not starved by local work).
+pub(crate) const GLOBAL_INTERVAL: u32 = 31;
+/// Local queue length past which half the queue moves to the injection
+/// queue (the local queue is bounded in practice by this).
+const LOCAL_QUEUE_CAP: usize = 256;
+
+/// How tasks are placed on workers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Tasks stay on the worker that runs them.
+    ThreadPerCore,
+    /// Idle workers steal.
+    WorkStealing,
+}
+
+const NO_HOME: u32 = u32::MAX;
+
+/// The scheduler handle stored in each task: the runtime, and the task's
+/// home worker (`NO_HOME` for stealable tasks).
+#[derive(Clone)]
+pub(crate) struct Handle {
+    pub(crate) shared: Arc<Shared>,
+    home: u32,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // No task code runs under these locks; recover from poisoning anyway.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+struct Queue {
+    tasks: VecDeque<Notified<Handle>>,
+    closed: bool,
+}
+
+impl Queue {
+    fn new() -> Mutex<Queue> {
+        Mutex::new(Queue {
+            tasks: VecDeque::new(),
+            closed: false,
+        })
+    }
+}
+
+/// What other threads may touch of one worker.
+pub(crate) struct Remote {
+    /// Tasks homed here, woken or spawned from other threads.
+    inbox: Mutex<Queue>,
+    inbox_pending: AtomicBool,
+    /// The worker is in (or about to enter) a blocking reactor poll.
+    parked: AtomicBool,
+    /// A notifier chose this worker to search for new work.
+    notified: AtomicBool,
+    /// Set by the worker thread when it starts.
+    unparker: OnceLock<Unparker>,
+    /// Tasks homed here; shut down by this worker on its own thread.
+    owned: OwnedTasks<Handle>,
+    /// Steals from this worker's local queue (work-stealing mode).
+    stealer: Option<Stealer<Notified<Handle>>>,
+}
+
+impl Remote {
+    fn unpark_if_parked(&self) {
+        if self.parked.swap(false, Ordering::SeqCst) {
+            if let Some(u) = self.unparker.get() {
+                u.unpark();
+            }
+        }
+    }
+}
+
+/// The state of one multi-threaded runtime shared by its workers, its
+/// handles and its tasks.
+pub(crate) struct Shared {
+    mode: Mode,
+    remotes: Box<[Remote]>,
+    /// Stealable tasks from outside the workers (and local overflow).
+    inject: Mutex<Queue>,
+    inject_len: AtomicUsize,
+    /// Stealable tasks (work-stealing mode); pinned ones live in `Remote::owned`.
+    owned: OwnedTasks<Handle>,
+    idle: Idle,
+    shutdown: AtomicBool,
+    next_worker: AtomicUsize,
+}
+
+/// The part of a worker that moves to its thread.
+pub(crate) struct WorkerSeed {
+    index: usize,
+    deque: Option<Deque<Notified<Handle>>>,
+}
+
+impl Shared {
+    /// A scheduler for `workers` workers; returns one seed per worker
+    /// thread to pass to [`run_worker`].
+    pub(crate) fn new(mode: Mode, workers: usize) -> (Arc<Shared>, Vec<WorkerSeed>) {
+        assert!(workers > 0 && workers < NO_HOME as usize);
+        let mut seeds = Vec::with_capacity(workers);
+        let mut remotes = Vec::with_capacity(workers);
+        for index in 0..workers {
+            let deque = (mode == Mode::WorkStealing).then(Deque::new_fifo);
+            remotes.push(Remote {
+                inbox: Queue::new(),
+                inbox_pending: AtomicBool::new(false),
+                parked: AtomicBool::new(false),
+                notified: AtomicBool::new(false),
+                unparker: OnceLock::new(),
+                owned: OwnedTasks::new(),
+                stealer: deque.as_ref().map(Deque::stealer),
+            });
+            seeds.push(WorkerSeed { index, deque });
+        }
+        let shared = Arc::new(Shared {
+            mode,
+            remotes: remotes.into_boxed_slice(),
+            inject: Queue::new(),
+            inject_len: AtomicUsize::new(0),
+            owned: OwnedTasks::new(),
+            idle: Idle::new(workers),
+            shutdown: AtomicBool::new(false),
+            next_worker: AtomicUsize::new(0),
+        });
+        (shared, seeds)
+    }
+
+    /// Number of workers.
+    pub(crate) fn workers(&self) -> usize {
+        self.remotes.len()
+    }
+
+    /// The worker of this runtime running on this thread, if any.
+    fn current_worker(self: &Arc<Self>) -> Option<&Worker> {
+        match context::current() {
+            Current::Worker(w) => {
+                // SAFETY: the context points to this thread's live worker.
+                let w = unsafe { &*w };
+                Arc::ptr_eq(&w.shared, self).then_some(w)
+            }
+            _ => None,
+        }
+    }
+
+    /// Spawns a `Send` future: stealable in work-stealing mode, homed on
+    /// the current (or a round-robin) worker in thread-per-core mode.
+    pub(crate) fn spawn<F>(self: &Arc<Self>, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let home = match (self.mode, self.current_worker()) {
+            (Mode::WorkStealing, _) => NO_HOME,
+            (Mode::ThreadPerCore, Some(w)) => w.index() as u32,
+            (Mode::ThreadPerCore, None) => {
+                (self.next_worker.fetch_add(1, Ordering::Relaxed) % self.workers()) as u32
+            }
+        };
+        // SAFETY: the future is `Send`, so any worker may poll and drop it.
+        unsafe { self.spawn_with_home(future, home) }
+    }
+
+    /// Spawns a `Send` future homed on worker `index`.
+    pub(crate) fn spawn_on<F>(self: &Arc<Self>, index: usize, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        assert!(index < self.workers());
+        // SAFETY: the future is `Send`.
+        unsafe { self.spawn_with_home(future, index as u32) }
+    }
+
+    /// # Safety
+    /// If `F` is not `Send`, `home` must be the worker of the calling
+    /// thread (the future is then only polled and dropped there).
+    pub(crate) unsafe fn spawn_with_home<F>(
+        self: &Arc<Self>,
+        future: F,
+        home: u32,
+    ) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        let handle = Handle {
+            shared: self.clone(),
+            home,
+        };
+        let owned = handle.owned();
+        let (task, notified, join) = new_task(future, handle.clone());
+        if let Some(notified) = owned.bind(task, notified) {
+            match self.current_worker() {
+                Some(w) => w.push_spawned(notified, home),
+                None => self.schedule_remote(notified, home),
+            }
+        }
+        join
+    }
+
+    /// Queues a task from a thread that is not one of this runtime's
+    /// workers (or for another worker).
+    fn schedule_remote(&self, task: Notified<Handle>, home: u32) {
+        if home == NO_HOME {
+            {
+                let mut inject = lock(&self.inject);
+                if inject.closed {
+                    return;
+                }
+                inject.tasks.push_back(task);
+                self.inject_len.fetch_add(1, Ordering::SeqCst);
+            }
+            self.notify_parked();
+        } else {
+            let remote = &self.remotes[home as usize];
+            {
+                let mut inbox = lock(&remote.inbox);
+                if inbox.closed {
+                    return;
+                }
+                inbox.tasks.push_back(task);
+            }
+            remote.inbox_pending.store(true, Ordering::SeqCst);
+            remote.unpark_if_parked();
+        }
+    }
+
+    /// Wakes one sleeping worker to look for stealable work, unless a
+    /// worker is already searching.
+    fn notify_parked(&self) {
+        if let Some(index) = self.idle.worker_to_notify() {
+            let remote = &self.remotes[index];
+            remote.notified.store(true, Ordering::SeqCst);
+            remote.unpark_if_parked();
+        }
+    }
+
+    /// Moves up to `max` injected tasks out (one lock).
+    fn pop_inject(
+        &self,
+        max: usize,
+        mut sink: impl FnMut(Notified<Handle>),
+    ) -> Option<Notified<Handle>> {
+        if self.inject_len.load(Ordering::SeqCst) == 0 {
+            return None;
+        }
+        let mut inject = lock(&self.inject);
+        let first = inject.tasks.pop_front()?;
+        let mut taken = 1;
+        while taken < max {
+            match inject.tasks.pop_front() {
+                Some(t) => sink(t),
+                None => break,
+            }
+            taken += 1;
+        }
+        self.inject_len.fetch_sub(taken, Ordering::SeqCst);
+        Some(first)
+    }
+
+    /// Starts shutdown: workers cancel their tasks and exit.
+    pub(crate) fn begin_shutdown(&self) {
+        if self.shutdown.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let injected = {
+            let mut inject = lock(&self.inject);
+            inject.closed = true;
+            self.inject_len.store(0, Ordering::SeqCst);
+            std::mem::take(&mut inject.tasks)
+        };
+        drop(injected);
+        for remote in self.remotes.iter() {
+            remote.parked.store(false, Ordering::SeqCst);
+            if let Some(u) = remote.unparker.get() {
+                u.unpark();
+            }
+        }
+    }
+
+    /// Cancels the stealable tasks left after the workers stopped.
+    pub(crate) fn finish_shutdown(&self) {
+        self.owned.close_and_shutdown_all();
+    }
+
+    pub(crate) fn is_shutdown(&self) -> bool {
+        self.shutdown.load(Ordering::SeqCst)
+    }
+}
+
+impl Handle {
+    fn owned(&self) -> &OwnedTasks<Handle> {
+        if self.home == NO_HOME {
+            &self.shared.owned
+        } else {
+            &self.shared.remotes[self.home as usize].owned
+        }
+    }
+}
+
+impl Schedule for Handle {
+    fn schedule(&self, task: Notified<Handle>) {
+        match self.shared.current_worker() {
+            Some(w) => w.push_woken(task, self.home),
+            None => self.shared.schedule_remote(task, self.home),
+        }
+    }
+
+    fn release(&self, task: &Task<Handle>) -> Option<Task<Handle>> {
+        self.owned().remove(task)
+    }
+}

@@ -1,0 +1,292 @@
+//! One worker thread's loop: find a task, run it, poll I/O now and then,
+//! park when there is nothing to do.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::ptr::NonNull;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use crossbeam_deque::{Steal, Worker as Deque};
+
+use super::{
+    lock, Handle, Mode, Shared, WorkerSeed, EVENT_INTERVAL, GLOBAL_INTERVAL, LOCAL_QUEUE_CAP,
+    NO_HOME,
+};
+use crate::coop;
+use crate::executor::context::{self, Current};
+use crate::executor::park::Parker;
+use crate::executor::task::Notified;
+use crate::reactor::with_reactor;
+
+/// Polls of LIFO-slot tasks in a row before the slot yields to the queue
+/// (two tasks pinging each other must not starve the rest).
+const MAX_LIFO_STREAK: u8 = 3;
+
+/// Owner-thread state of one worker.
+pub(crate) struct Worker {
+    pub(crate) shared: Arc<Shared>,
+    index: usize,
+    /// Stealable tasks (work-stealing mode).
+    deque: Option<Deque<Notified<Handle>>>,
+    /// Tasks homed on this worker.
+    pinned: RefCell<VecDeque<Notified<Handle>>>,
+    /// The task most recently woken by the running task.
+    lifo: Cell<Option<Notified<Handle>>>,
+    lifo_streak: Cell<u8>,
+    /// Header of the task being polled (to tell a yield from a wake).
+    running: Cell<Option<NonNull<()>>>,
+    ticks: Cell<u32>,
+    /// Woken by a notifier and not yet settled (work-stealing mode).
+    searching: Cell<bool>,
+    parker: RefCell<Parker>,
+}
+
+impl Worker {
+    pub(crate) fn index(&self) -> usize {
+        self.index
+    }
+
+    fn remote(&self) -> &super::Remote {
+        &self.shared.remotes[self.index]
+    }
+
+    /// Queues a task spawned on this thread (FIFO, behind the others).
+    pub(crate) fn push_spawned(&self, task: Notified<Handle>, home: u32) {
+        match (home, self.deque.as_ref()) {
+            (NO_HOME, Some(deque)) => self.push_stealable(deque, task),
+            (h, _) if h as usize == self.index => self.pinned.borrow_mut().push_back(task),
+            (h, _) => self.shared.schedule_remote(task, h),
+        }
+    }
+
+    /// Queues a task woken on this thread: into the LIFO slot if the
+    /// running task woke it (locality), at the back if it woke itself.
+    pub(crate) fn push_woken(&self, task: Notified<Handle>, home: u32) {
+        let is_yield = self.running.get() == Some(task.addr());
+        match (home, self.deque.as_ref()) {
+            (NO_HOME, Some(deque)) => {
+                if is_yield || self.running.get().is_none() {
+                    self.push_stealable(deque, task);
+                } else if let Some(prev) = self.lifo.replace(Some(task)) {
+                    self.push_stealable(deque, prev);
+                }
+            }
+            (h, _) if h as usize == self.index => self.pinned.borrow_mut().push_back(task),
+            (h, _) => self.shared.schedule_remote(task, h),
+        }
+    }
+
+    fn push_stealable(&self, deque: &Deque<Notified<Handle>>, task: Notified<Handle>) {
+        deque.push(task);
+        if deque.len() > LOCAL_QUEUE_CAP {
+            // Overflow: move half to the injection queue for others.
+            let mut inject = lock(&self.shared.inject);
+            if !inject.closed {
+                for _ in 0..LOCAL_QUEUE_CAP / 2 {
+                    match deque.pop() {
+                        Some(t) => inject.tasks.push_back(t),
+                        None => break,
+                    }
+                }
+                self.shared
+                    .inject_len
+                    .store(inject.tasks.len(), Ordering::SeqCst);
+            }
+        }
+        self.shared.notify_parked();
+    }
+
+    /// Tasks from other threads: the inbox (homed here), then the
+    /// injection queue.
+    fn pop_remote(&self) -> Option<Notified<Handle>> {
+        let remote = self.remote();
+        if remote.inbox_pending.load(Ordering::Acquire) {
+            remote.inbox_pending.store(false, Ordering::SeqCst);
+            let mut inbox = lock(&remote.inbox);
+            let mut pinned = self.pinned.borrow_mut();
+            pinned.extend(inbox.tasks.drain(..));
+            if let Some(t) = pinned.pop_front() {
+                return Some(t);
+            }
+        }
+        let batch = match self.deque.as_ref() {
+            Some(_) => (self.shared.inject_len.load(Ordering::Relaxed) / self.shared.workers())
+                .clamp(1, 32),
+            None => 1,
+        };
+        self.shared
+            .pop_inject(batch, |t| match self.deque.as_ref() {
+                Some(deque) => deque.push(t),
+                None => self.pinned.borrow_mut().push_back(t),
+            })
+    }
+
+    fn next_task(&self) -> Option<Notified<Handle>> {
+        if self.ticks.get() % GLOBAL_INTERVAL == 0 {
+            if let Some(t) = self.pop_remote() {
+                return Some(t);
+            }
+        }
+        if self.lifo_streak.get() < MAX_LIFO_STREAK {
+            if let Some(t) = self.lifo.take() {
+                self.lifo_streak.set(self.lifo_streak.get() + 1);
+                return Some(t);
+            }
+        } else if let Some(t) = self.lifo.take() {
+            // Streak over: the slot's task waits its turn in the queue.
+            match self.deque.as_ref() {
+                Some(deque) => deque.push(t),
+                None => self.pinned.borrow_mut().push_back(t),
+            }
+        }
+        self.lifo_streak.set(0);
+        if let Some(t) = self.pinned.borrow_mut().pop_front() {
+            return Some(t);
+        }
+        if let Some(t) = self.deque.as_ref().and_then(Deque::pop) {
+            return Some(t);
+        }
+        self.pop_remote()
+    }
+
+    /// Steals half of another worker's queue (work-stealing mode).
+    fn steal(&self) -> Option<Notified<Handle>> {
+        let deque = self.deque.as_ref()?;
+        let n = self.shared.workers();
+        let start = self.ticks.get() as usize;
+        for i in 0..n {
+            let victim = (start + i) % n;
+            if victim == self.index {
+                continue;
+            }
+            let Some(stealer) = self.shared.remotes[victim].stealer.as_ref() else {
+                continue;
+            };
+            loop {
+                match stealer.steal_batch_and_pop(deque) {
+                    Steal::Success(t) => return Some(t),
+                    Steal::Empty => break,
+                    Steal::Retry => continue,
+                }
+            }
+        }
+        self.shared.pop_inject(16, |t| deque.push(t))
+    }
+
+    fn run_task(&self, task: Notified<Handle>) {
+        if self.searching.replace(false) && self.shared.idle.found_work() {
+            // The last searcher found work: there may be more for others.
+            self.shared.notify_parked();
+        }
+        self.ticks.set(self.ticks.get().wrapping_add(1));
+        self.running.set(Some(task.addr()));
+        coop::with_budget(|| task.run());
+        self.running.set(None);
+        if self.ticks.get() % EVENT_INTERVAL == 0 {
+            self.parker.borrow_mut().park(false);
+        }
+    }
+
+    fn has_local_work(&self) -> bool {
+        let lifo = self.lifo.take();
+        let has = lifo.is_some();
+        self.lifo.set(lifo);
+        has || !self.pinned.borrow().is_empty()
+            || self.deque.as_ref().is_some_and(|d| !d.is_empty())
+    }
+
+    /// Blocks in the reactor until I/O, a timer or a notification.
+    fn park(&self) {
+        let stealing = self.shared.mode == Mode::WorkStealing;
+        if stealing {
+            self.shared
+                .idle
+                .sleep(self.index, self.searching.replace(false));
+        }
+        let remote = self.remote();
+        remote.parked.store(true, Ordering::SeqCst);
+        // Re-check after announcing (see the module docs).
+        let has_work = remote.notified.swap(false, Ordering::SeqCst)
+            || remote.inbox_pending.load(Ordering::SeqCst)
+            || self.shared.inject_len.load(Ordering::SeqCst) > 0
+            || self.shared.is_shutdown()
+            || self.has_local_work();
+        self.parker.borrow_mut().park(!has_work);
+        remote.parked.store(false, Ordering::SeqCst);
+        remote.notified.store(false, Ordering::SeqCst);
+        if stealing {
+            self.searching.set(self.shared.idle.wake(self.index));
+        }
+        self.ticks.set(0);
+    }
+
+    fn run(&self) {
+        while !self.shared.is_shutdown() {
+            if let Some(task) = self.next_task().or_else(|| self.steal()) {
+                self.run_task(task);
+            } else {
+                self.park();
+            }
+        }
+        self.shutdown();
+    }
+
+    /// Cancels the tasks homed here (on this thread, so `spawn_local`
+    /// futures are dropped where they ran) and empties the queues.
+    fn shutdown(&self) {
+        if self.searching.replace(false) {
+            let _ = self.shared.idle.found_work();
+        }
+        let remote = self.remote();
+        remote.owned.close_and_shutdown_all();
+        let inbox = {
+            let mut inbox = lock(&remote.inbox);
+            inbox.closed = true;
+            std::mem::take(&mut inbox.tasks)
+        };
+        drop(inbox);
+        drop(self.lifo.take());
+        loop {
+            let task = self.pinned.borrow_mut().pop_front();
+            match task {
+                Some(t) => drop(t),
+                None => break,
+            }
+        }
+        if let Some(deque) = self.deque.as_ref() {
+            while let Some(t) = deque.pop() {
+                drop(t);
+            }
+        }
+    }
+}
+
+/// Runs worker `seed.index` of `shared` on the calling thread until the
+/// runtime shuts down.
+pub(crate) fn run_worker(shared: Arc<Shared>, seed: WorkerSeed, event_capacity: usize) {
+    let WorkerSeed { index, deque } = seed;
+    let unparker = with_reactor(|r| r.unparker());
+    let _ = shared.remotes[index].unparker.set(unparker);
+    let worker = Worker {
+        shared,
+        index,
+        deque,
+        pinned: RefCell::new(VecDeque::new()),
+        lifo: Cell::new(None),
+        lifo_streak: Cell::new(0),
+        running: Cell::new(None),
+        ticks: Cell::new(0),
+        searching: Cell::new(false),
+        parker: RefCell::new(Parker::with_capacity(event_capacity)),
+    };
+    struct Restore(Current);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            context::replace(self.0);
+        }
+    }
+    context::assert_not_in_runtime();
+    let _restore = Restore(context::replace(Current::Worker(&worker)));
+    worker.run();
+}

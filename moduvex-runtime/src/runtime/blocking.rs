@@ -1,0 +1,261 @@
+//! The blocking pool behind `spawn_blocking`.
+//!
+//! Threads are created on demand, up to a maximum, and exit after sitting
+//! idle for the keep-alive time. A blocking closure runs as an ordinary
+//! task (one poll), so its `JoinHandle`, panic capture and cancellation
+//! are the executor's own. After shutdown the pool refuses new work: the
+//! handle of a closure spawned then reports a cancelled `JoinError`.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use super::builder::ThreadHooks;
+use crate::executor::owned::OwnedTasks;
+use crate::executor::task::{new_task, Notified, Schedule, Task};
+use crate::JoinHandle;
+
+/// Default maximum number of blocking threads (tokio's figure).
+pub(crate) const DEFAULT_MAX_THREADS: usize = 512;
+/// Default idle time after which a blocking thread exits.
+pub(crate) const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(10);
+
+struct State {
+    queue: VecDeque<Notified<Scheduler>>,
+    num_threads: usize,
+    num_idle: usize,
+    /// Notifications sent to idle threads and not yet consumed.
+    num_notify: usize,
+    shutdown: bool,
+}
+
+struct Inner {
+    state: Mutex<State>,
+    /// Idle threads wait here for work.
+    work: Condvar,
+    /// Shutdown waits here for the last thread to exit.
+    exited: Condvar,
+    owned: OwnedTasks<Scheduler>,
+    max_threads: usize,
+    keep_alive: Duration,
+    hooks: ThreadHooks,
+}
+
+/// A pool of threads for blocking work. Cloning shares the pool.
+#[derive(Clone)]
+pub(crate) struct BlockingPool {
+    inner: Arc<Inner>,
+}
+
+/// The scheduler handle of blocking tasks: "queue it on the pool".
+#[derive(Clone)]
+pub(crate) struct Scheduler(Arc<Inner>);
+
+impl Schedule for Scheduler {
+    fn schedule(&self, task: Notified<Scheduler>) {
+        self.0.push(task);
+    }
+
+    fn release(&self, task: &Task<Scheduler>) -> Option<Task<Scheduler>> {
+        self.0.owned.remove(task)
+    }
+}
+
+/// A closure run once as a future.
+struct BlockingTask<F>(Option<F>);
+
+impl<F> Unpin for BlockingTask<F> {}
+
+impl<F: FnOnce() -> R, R> Future for BlockingTask<F> {
+    type Output = R;
+
+    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<R> {
+        let f = self
+            .0
+            .take()
+            .expect("blocking task polled after completion");
+        Poll::Ready(f())
+    }
+}
+
+impl Inner {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn push(self: &Arc<Self>, task: Notified<Scheduler>) {
+        let mut state = self.lock();
+        if state.shutdown {
+            return;
+        }
+        state.queue.push_back(task);
+        if state.num_idle > state.num_notify {
+            state.num_notify += 1;
+            drop(state);
+            self.work.notify_one();
+        } else if state.num_threads < self.max_threads {
+            state.num_threads += 1;
+            drop(state);
+            if let Err(e) = self.spawn_thread() {
+                let mut state = self.lock();
+                state.num_threads -= 1;
+                if state.num_threads == 0 {
+                    // No thread will ever take the queue: fail loudly
+                    // rather than leave every caller waiting forever.
+                    panic!("moduvex-runtime: failed to spawn a blocking thread: {e}");
+                }
+            }
+        }
+    }
+
+    fn spawn_thread(self: &Arc<Self>) -> std::io::Result<()> {
+        let mut builder =
+            std::thread::Builder::new().name(format!("{}-blocking", (self.hooks.name)()));
+        if let Some(size) = self.hooks.stack_size {
+            builder = builder.stack_size(size);
+        }
+        let inner = self.clone();
+        builder.spawn(move || inner.run_thread())?;
+        Ok(())
+    }
+
+    fn run_thread(self: Arc<Self>) {
+        if let Some(start) = &self.hooks.on_start {
+            start();
+        }
+        let mut state = self.lock();
+        loop {
+            if let Some(task) = state.queue.pop_front() {
+                drop(state);
+                task.run();
+                state = self.lock();
+                continue;
+            }
+            if state.shutdown {
+                break;
+            }
+            state.num_idle += 1;
+            let deadline = Instant::now() + self.keep_alive;
+            let mut timed_out = false;
+            while state.num_notify == 0 && !state.shutdown && !timed_out {
+                let now = Instant::now();
+                if now >= deadline {
+                    timed_out = true;
+                    break;
+                }
+                state = self
+                    .work
+                    .wait_timeout(state, deadline - now)
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0;
+            }
+            state.num_idle -= 1;
+            if state.num_notify > 0 {
+                state.num_notify -= 1;
+            } else if timed_out && state.queue.is_empty() {
+                break;
+            }
+        }
+        state.num_threads -= 1;
+        let last = state.num_threads == 0;
+        drop(state);
+        if let Some(stop) = &self.hooks.on_stop {
+            stop();
+        }
+        if last {
+            self.exited.notify_all();
+        }
+    }
+}
+
+impl BlockingPool {
+    pub(crate) fn new(
+        max_threads: usize,
+        keep_alive: Duration,
+        hooks: ThreadHooks,
+    ) -> BlockingPool {
+        BlockingPool {
+            inner: Arc::new(Inner {
+                state: Mutex::new(State {
+                    queue: VecDeque::new(),
+                    num_threads: 0,
+                    num_idle: 0,
+                    num_notify: 0,
+                    shutdown: false,
+                }),
+                work: Condvar::new(),
+                exited: Condvar::new(),
+                owned: OwnedTasks::new(),
+                max_threads,
+                keep_alive,
+                hooks,
+            }),
+        }
+    }
+
+    /// The pool used outside any `Runtime` (the free `block_on`).
+    pub(crate) fn global() -> &'static BlockingPool {
+        static GLOBAL: OnceLock<BlockingPool> = OnceLock::new();
+        GLOBAL.get_or_init(|| {
+            BlockingPool::new(
+                DEFAULT_MAX_THREADS,
+                DEFAULT_KEEP_ALIVE,
+                ThreadHooks::default(),
+            )
+        })
+    }
+
+    /// Runs `f` on a pool thread.
+    pub(crate) fn spawn<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        let (task, notified, join) = new_task(BlockingTask(Some(f)), Scheduler(self.inner.clone()));
+        if let Some(notified) = self.inner.owned.bind(task, notified) {
+            self.inner.push(notified);
+        }
+        join
+    }
+
+    /// Refuses new work, cancels queued closures, and waits up to
+    /// `timeout` for running ones to finish.
+    pub(crate) fn shutdown(&self, timeout: Option<Duration>) {
+        let queued = {
+            let mut state = self.inner.lock();
+            state.shutdown = true;
+            std::mem::take(&mut state.queue)
+        };
+        self.inner.work.notify_all();
+        drop(queued);
+        self.inner.owned.close_and_shutdown_all();
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+        let mut state = self.inner.lock();
+        while state.num_threads > 0 {
+            match deadline {
+                None => {
+                    state = self
+                        .inner
+                        .exited
+                        .wait(state)
+                        .unwrap_or_else(|e| e.into_inner());
+                }
+                Some(deadline) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return;
+                    }
+                    state = self
+                        .inner
+                        .exited
+                        .wait_timeout(state, deadline - now)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0;
+                }
+            }
+        }
+    }
+}

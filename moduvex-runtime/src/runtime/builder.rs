@@ -1,0 +1,207 @@
+//! `Builder`: configure and build a [`Runtime`](super::Runtime).
+
+use std::fmt;
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::blocking::{DEFAULT_KEEP_ALIVE, DEFAULT_MAX_THREADS};
+use super::{Flavor, Runtime};
+
+type Hook = Arc<dyn Fn() + Send + Sync + 'static>;
+type NameFn = Arc<dyn Fn() -> String + Send + Sync + 'static>;
+
+/// Thread settings shared by workers and blocking threads.
+#[derive(Clone)]
+pub(crate) struct ThreadHooks {
+    pub(crate) name: NameFn,
+    pub(crate) stack_size: Option<usize>,
+    pub(crate) on_start: Option<Hook>,
+    pub(crate) on_stop: Option<Hook>,
+}
+
+impl Default for ThreadHooks {
+    fn default() -> Self {
+        ThreadHooks {
+            name: Arc::new(|| "moduvex-runtime-worker".to_string()),
+            stack_size: None,
+            on_start: None,
+            on_stop: None,
+        }
+    }
+}
+
+/// Builds a [`Runtime`] with custom settings.
+///
+/// ```
+/// use moduvex_runtime::{Builder, Flavor};
+///
+/// let rt = Builder::new(Flavor::WorkStealing)
+///     .worker_threads(2)
+///     .thread_name("my-worker")
+///     .build()
+///     .unwrap();
+/// assert_eq!(rt.block_on(async { 1 + 1 }), 2);
+/// ```
+pub struct Builder {
+    flavor: Flavor,
+    worker_threads: Option<usize>,
+    max_blocking_threads: usize,
+    keep_alive: Duration,
+    event_capacity: usize,
+    hooks: ThreadHooks,
+}
+
+impl Builder {
+    /// A builder for the given flavor with default settings.
+    pub fn new(flavor: Flavor) -> Builder {
+        Builder {
+            flavor,
+            worker_threads: None,
+            max_blocking_threads: DEFAULT_MAX_THREADS,
+            keep_alive: DEFAULT_KEEP_ALIVE,
+            event_capacity: crate::executor::park::DEFAULT_EVENT_CAPACITY,
+            hooks: ThreadHooks::default(),
+        }
+    }
+
+    /// A current-thread runtime builder (tokio's name).
+    pub fn new_current_thread() -> Builder {
+        Builder::new(Flavor::CurrentThread)
+    }
+
+    /// A work-stealing multi-threaded runtime builder (tokio's name).
+    pub fn new_multi_thread() -> Builder {
+        Builder::new(Flavor::WorkStealing)
+    }
+
+    /// Sets the scheduling flavor.
+    pub fn flavor(&mut self, flavor: Flavor) -> &mut Self {
+        self.flavor = flavor;
+        self
+    }
+
+    /// Number of worker threads (multi-threaded flavors). Defaults to the
+    /// number of available cores. Zero makes `build` fail.
+    pub fn worker_threads(&mut self, n: usize) -> &mut Self {
+        self.worker_threads = Some(n);
+        self
+    }
+
+    /// Name of the runtime's threads.
+    pub fn thread_name(&mut self, name: impl Into<String>) -> &mut Self {
+        let name = name.into();
+        self.hooks.name = Arc::new(move || name.clone());
+        self
+    }
+
+    /// A function producing the name of each new runtime thread.
+    pub fn thread_name_fn<F>(&mut self, f: F) -> &mut Self
+    where
+        F: Fn() -> String + Send + Sync + 'static,
+    {
+        self.hooks.name = Arc::new(f);
+        self
+    }
+
+    /// Stack size of the runtime's threads, in bytes.
+    pub fn thread_stack_size(&mut self, bytes: usize) -> &mut Self {
+        self.hooks.stack_size = Some(bytes);
+        self
+    }
+
+    /// Runs `f` on each runtime thread (workers and blocking threads) when
+    /// it starts.
+    pub fn on_thread_start<F>(&mut self, f: F) -> &mut Self
+    where
+        F: Fn() + Send + Sync + 'static,
+    {
+        self.hooks.on_start = Some(Arc::new(f));
+        self
+    }
+
+    /// Runs `f` on each runtime thread just before it exits.
+    pub fn on_thread_stop<F>(&mut self, f: F) -> &mut Self
+    where
+        F: Fn() + Send + Sync + 'static,
+    {
+        self.hooks.on_stop = Some(Arc::new(f));
+        self
+    }
+
+    /// Maximum number of threads for `spawn_blocking` (default 512).
+    /// Zero makes `build` fail.
+    pub fn max_blocking_threads(&mut self, n: usize) -> &mut Self {
+        self.max_blocking_threads = n;
+        self
+    }
+
+    /// How long an idle blocking thread waits for work before exiting
+    /// (default 10 s).
+    pub fn thread_keep_alive(&mut self, d: Duration) -> &mut Self {
+        self.keep_alive = d;
+        self
+    }
+
+    /// Events one reactor poll can return per worker (default 1024).
+    /// Zero makes `build` fail.
+    pub fn event_capacity(&mut self, n: usize) -> &mut Self {
+        self.event_capacity = n;
+        self
+    }
+
+    /// Accepted for tokio compatibility: I/O and timers are always on.
+    pub fn enable_all(&mut self) -> &mut Self {
+        self
+    }
+
+    /// Builds the runtime, starting its worker threads.
+    ///
+    /// Fails with `InvalidInput` for a zero worker, blocking-thread or
+    /// event count, and with the OS error if a thread cannot be spawned.
+    pub fn build(&mut self) -> io::Result<Runtime> {
+        let invalid = |what: &str| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("moduvex-runtime Builder: {what}"),
+            )
+        };
+        if self.worker_threads == Some(0) {
+            return Err(invalid(
+                "worker_threads(0): a runtime needs at least one worker thread to run tasks",
+            ));
+        }
+        if self.max_blocking_threads == 0 {
+            return Err(invalid(
+                "max_blocking_threads(0): spawn_blocking needs at least one thread",
+            ));
+        }
+        if self.event_capacity == 0 {
+            return Err(invalid(
+                "event_capacity(0): a reactor poll must return at least one event",
+            ));
+        }
+        let workers = self
+            .worker_threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        Runtime::from_config(super::Config {
+            flavor: self.flavor,
+            workers,
+            max_blocking_threads: self.max_blocking_threads,
+            keep_alive: self.keep_alive,
+            event_capacity: self.event_capacity,
+            hooks: self.hooks.clone(),
+        })
+    }
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("flavor", &self.flavor)
+            .field("worker_threads", &self.worker_threads)
+            .field("max_blocking_threads", &self.max_blocking_threads)
+            .field("event_capacity", &self.event_capacity)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,138 @@
+//! `Handle`: spawn onto a runtime from anywhere.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::future::Future;
+
+use super::blocking::BlockingPool;
+use crate::executor::{current_scheduler, SchedulerHandle};
+use crate::JoinHandle;
+
+thread_local! {
+    /// The blocking pool of the `Runtime` entered on this thread.
+    static BLOCKING: RefCell<Option<BlockingPool>> = const { RefCell::new(None) };
+}
+
+/// Makes `pool` this thread's blocking pool until the guard drops.
+pub(crate) fn enter_blocking(pool: &BlockingPool) -> impl Drop {
+    struct Restore(Option<BlockingPool>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let prev = self.0.take();
+            let _ = BLOCKING.try_with(|b| *b.borrow_mut() = prev);
+        }
+    }
+    Restore(BLOCKING.with(|b| b.borrow_mut().replace(pool.clone())))
+}
+
+pub(crate) fn current_blocking_pool() -> BlockingPool {
+    BLOCKING
+        .try_with(|b| b.borrow().clone())
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| BlockingPool::global().clone())
+}
+
+/// A cloneable, `Send` handle to a runtime: spawn tasks onto it from any
+/// thread, inside or outside the runtime.
+#[derive(Clone)]
+pub struct Handle {
+    pub(crate) scheduler: SchedulerHandle,
+    pub(crate) blocking: BlockingPool,
+}
+
+/// [`Handle::try_current`] found no runtime on this thread.
+#[derive(Debug)]
+pub struct TryCurrentError(());
+
+impl fmt::Display for TryCurrentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("there is no moduvex runtime running on this thread")
+    }
+}
+
+impl std::error::Error for TryCurrentError {}
+
+impl Handle {
+    /// The handle of the runtime running on this thread.
+    ///
+    /// # Panics
+    /// Panics outside a runtime; see [`try_current`](Handle::try_current).
+    #[track_caller]
+    pub fn current() -> Handle {
+        match Handle::try_current() {
+            Ok(h) => h,
+            Err(_) => panic!(
+                "`Handle::current()` called outside a moduvex runtime: call it from inside \
+                 `block_on` or a task, or keep the `Runtime`'s `handle()`"
+            ),
+        }
+    }
+
+    /// The handle of the runtime running on this thread, if any.
+    pub fn try_current() -> Result<Handle, TryCurrentError> {
+        match current_scheduler() {
+            Some(scheduler) => Ok(Handle {
+                scheduler,
+                blocking: current_blocking_pool(),
+            }),
+            None => Err(TryCurrentError(())),
+        }
+    }
+
+    /// Spawns a future onto the runtime.
+    ///
+    /// On a current-thread runtime the task runs the next time the
+    /// runtime's thread is in `block_on`.
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.scheduler.spawn(future)
+    }
+
+    /// Runs a blocking closure on the runtime's blocking pool.
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.blocking.spawn(f)
+    }
+
+    /// Number of worker threads (1 for a current-thread runtime).
+    pub fn worker_threads(&self) -> usize {
+        match &self.scheduler {
+            SchedulerHandle::CurrentThread(_) => 1,
+            SchedulerHandle::MultiThread(shared) => shared.workers(),
+        }
+    }
+
+    /// Starts one task per worker, `make(worker_index)` homed on each —
+    /// on a work-stealing runtime too, these tasks never migrate. A server
+    /// uses this to run one accept loop per worker on its own
+    /// `SO_REUSEPORT` listener. On a current-thread runtime `make(0)` runs
+    /// once.
+    pub fn spawn_on_each_worker<M, F>(&self, make: M) -> Vec<JoinHandle<F::Output>>
+    where
+        M: Fn(usize) -> F,
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        match &self.scheduler {
+            SchedulerHandle::CurrentThread(shared) => vec![shared.spawn(make(0))],
+            SchedulerHandle::MultiThread(shared) => (0..shared.workers())
+                .map(|i| shared.spawn_on(i, make(i)))
+                .collect(),
+        }
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handle")
+            .field("worker_threads", &self.worker_threads())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,338 @@
+//! Runtimes you build, keep and shut down: [`Runtime`], [`Builder`],
+//! [`Handle`] and the blocking pool.
+//!
+//! | flavor | threads | where a task runs |
+//! |---|---|---|
+//! | [`Flavor::CurrentThread`] | the caller of `block_on` | there |
+//! | [`Flavor::ThreadPerCore`] (default) | one worker per core | the worker it was spawned on, always |
+//! | [`Flavor::WorkStealing`] | N workers | any worker; idle workers steal |
+//!
+//! Each worker owns its reactor, timer wheel and run queues. Dropping a
+//! runtime (or [`Runtime::shutdown_timeout`]) stops the workers, drops
+//! every unfinished task exactly once, joins the threads and closes the
+//! descriptors the runtime opened.
+
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle as ThreadHandle;
+use std::time::{Duration, Instant};
+
+mod blocking;
+mod builder;
+mod handle;
+
+pub use builder::Builder;
+pub use handle::{Handle, TryCurrentError};
+
+use crate::executor::current_thread::{self, OnExit};
+use crate::executor::multi_thread::{self, Mode};
+use crate::executor::park::Parker;
+use crate::executor::SchedulerHandle;
+use crate::JoinHandle;
+use blocking::BlockingPool;
+use builder::ThreadHooks;
+
+/// How a runtime schedules its tasks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Flavor {
+    /// Everything runs on the thread that calls `block_on`.
+    CurrentThread,
+    /// One worker per core; a task stays on the worker that runs it.
+    ThreadPerCore,
+    /// N workers with local queues; idle workers steal.
+    WorkStealing,
+}
+
+pub(crate) struct Config {
+    pub(crate) flavor: Flavor,
+    pub(crate) workers: usize,
+    pub(crate) max_blocking_threads: usize,
+    pub(crate) keep_alive: Duration,
+    pub(crate) event_capacity: usize,
+    pub(crate) hooks: ThreadHooks,
+}
+
+/// Counts worker threads that have left their loop.
+struct Exits {
+    count: Mutex<usize>,
+    cv: Condvar,
+}
+
+enum Kind {
+    CurrentThread {
+        shared: current_thread::Handle,
+        parker: Mutex<Option<Parker>>,
+    },
+    MultiThread {
+        shared: Arc<multi_thread::Shared>,
+        threads: Vec<ThreadHandle<()>>,
+        exits: Arc<Exits>,
+    },
+}
+
+/// A runtime: its scheduler, its worker threads and its blocking pool.
+///
+/// ```
+/// use moduvex_runtime::{Flavor, Runtime};
+///
+/// let rt = Runtime::builder().flavor(Flavor::WorkStealing).worker_threads(2).build()?;
+/// let answer = rt.block_on(async {
+///     let task = moduvex_runtime::spawn(async { 6 * 7 });
+///     task.await.unwrap()
+/// });
+/// assert_eq!(answer, 42);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct Runtime {
+    kind: Kind,
+    handle: Handle,
+    done: bool,
+}
+
+impl Runtime {
+    /// A thread-per-core runtime with one worker per available core.
+    pub fn new() -> io::Result<Runtime> {
+        Builder::new(Flavor::ThreadPerCore).build()
+    }
+
+    /// A builder, defaulting to [`Flavor::ThreadPerCore`].
+    pub fn builder() -> Builder {
+        Builder::new(Flavor::ThreadPerCore)
+    }
+
+    pub(crate) fn from_config(config: Config) -> io::Result<Runtime> {
+        let blocking = BlockingPool::new(
+            config.max_blocking_threads,
+            config.keep_alive,
+            config.hooks.clone(),
+        );
+        let mode = match config.flavor {
+            Flavor::CurrentThread => {
+                let shared = current_thread::Shared::new();
+                return Ok(Runtime {
+                    handle: Handle {
+                        scheduler: SchedulerHandle::CurrentThread(shared.clone()),
+                        blocking,
+                    },
+                    kind: Kind::CurrentThread {
+                        shared,
+                        parker: Mutex::new(None),
+                    },
+                    done: false,
+                });
+            }
+            Flavor::ThreadPerCore => Mode::ThreadPerCore,
+            Flavor::WorkStealing => Mode::WorkStealing,
+        };
+        let (shared, seeds) = multi_thread::Shared::new(mode, config.workers);
+        let exits = Arc::new(Exits {
+            count: Mutex::new(0),
+            cv: Condvar::new(),
+        });
+        let mut threads = Vec::with_capacity(seeds.len());
+        for seed in seeds {
+            let mut builder = std::thread::Builder::new().name((config.hooks.name)());
+            if let Some(size) = config.hooks.stack_size {
+                builder = builder.stack_size(size);
+            }
+            let (shared2, exits2, hooks, pool) = (
+                shared.clone(),
+                exits.clone(),
+                config.hooks.clone(),
+                blocking.clone(),
+            );
+            let capacity = config.event_capacity;
+            let spawned = builder.spawn(move || {
+                if let Some(start) = &hooks.on_start {
+                    start();
+                }
+                {
+                    let _blocking = handle::enter_blocking(&pool);
+                    multi_thread::run_worker(shared2, seed, capacity);
+                }
+                if let Some(stop) = &hooks.on_stop {
+                    stop();
+                }
+                *exits2.count.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+                exits2.cv.notify_all();
+            });
+            match spawned {
+                Ok(t) => threads.push(t),
+                Err(e) => {
+                    shared.begin_shutdown();
+                    for t in threads {
+                        let _ = t.join();
+                    }
+                    shared.finish_shutdown();
+                    return Err(e);
+                }
+            }
+        }
+        Ok(Runtime {
+            handle: Handle {
+                scheduler: SchedulerHandle::MultiThread(shared.clone()),
+                blocking,
+            },
+            kind: Kind::MultiThread {
+                shared,
+                threads,
+                exits,
+            },
+            done: false,
+        })
+    }
+
+    /// Runs `future` to completion on the calling thread.
+    ///
+    /// Tasks it spawns run on the runtime's workers (on the calling thread
+    /// for a current-thread runtime, where they also survive until the
+    /// next `block_on` or the runtime's drop). Sockets and timers created
+    /// by `future` itself are driven by the calling thread while it waits.
+    ///
+    /// # Panics
+    /// Panics when called from inside a runtime ("cannot block the runtime
+    /// from within an async context"): `.await` the future instead.
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let _blocking = handle::enter_blocking(&self.handle.blocking);
+        match &self.kind {
+            Kind::CurrentThread { shared, parker } => {
+                let spare = parker.lock().unwrap_or_else(|e| e.into_inner()).take();
+                let (out, _shared, spare) =
+                    current_thread::block_on_in(shared.clone(), spare, OnExit::Keep, future);
+                *parker.lock().unwrap_or_else(|e| e.into_inner()) = spare;
+                out
+            }
+            Kind::MultiThread { shared, .. } => multi_thread::block_on(shared, future),
+        }
+    }
+
+    /// Spawns a future onto the runtime.
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.handle.spawn(future)
+    }
+
+    /// Runs a blocking closure on the runtime's blocking pool.
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.handle.spawn_blocking(f)
+    }
+
+    /// A handle to spawn onto this runtime from anywhere.
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
+    /// Stops the runtime, waiting at most `timeout` for the workers and
+    /// blocking threads to finish; threads still busy then are left to
+    /// finish in the background.
+    pub fn shutdown_timeout(mut self, timeout: Duration) {
+        self.shutdown(Some(timeout));
+    }
+
+    /// Stops the runtime without waiting for its threads.
+    pub fn shutdown_background(mut self) {
+        self.shutdown(Some(Duration::ZERO));
+    }
+
+    fn shutdown(&mut self, timeout: Option<Duration>) {
+        if std::mem::replace(&mut self.done, true) {
+            return;
+        }
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+        match &mut self.kind {
+            Kind::CurrentThread { shared, .. } => shared.shutdown(),
+            Kind::MultiThread {
+                shared,
+                threads,
+                exits,
+            } => {
+                shared.begin_shutdown();
+                let all_exited = wait_for_exits(exits, threads.len(), deadline);
+                if all_exited {
+                    for t in threads.drain(..) {
+                        let _ = t.join();
+                    }
+                } else {
+                    // Detach: the stragglers exit when their task returns.
+                    threads.clear();
+                }
+                shared.finish_shutdown();
+            }
+        }
+        let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        self.handle.blocking.shutdown(left);
+    }
+}
+
+fn wait_for_exits(exits: &Exits, n: usize, deadline: Option<Instant>) -> bool {
+    let mut count = exits.count.lock().unwrap_or_else(|e| e.into_inner());
+    while *count < n {
+        match deadline {
+            None => count = exits.cv.wait(count).unwrap_or_else(|e| e.into_inner()),
+            Some(deadline) => {
+                let now = Instant::now();
+                if now >= deadline {
+                    return false;
+                }
+                count = exits
+                    .cv
+                    .wait_timeout(count, deadline - now)
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0;
+            }
+        }
+    }
+    true
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.shutdown(None);
+    }
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let flavor = match &self.kind {
+            Kind::CurrentThread { .. } => "CurrentThread",
+            Kind::MultiThread { .. } => "MultiThread",
+        };
+        f.debug_struct("Runtime")
+            .field("flavor", &flavor)
+            .field("worker_threads", &self.handle.worker_threads())
+            .finish()
+    }
+}
+
+/// Runs a blocking closure on a thread of the current runtime's blocking
+/// pool (or a process-wide pool outside any `Runtime`), so it does not
+/// stall the runtime's workers.
+///
+/// A panic in `f` is returned as a [`JoinError`](crate::JoinError); after
+/// the runtime shut down the handle reports cancellation.
+///
+/// ```
+/// let n = moduvex_runtime::block_on(async {
+///     moduvex_runtime::spawn_blocking(|| std::fs::read_dir(".").map(|d| d.count()).unwrap_or(0))
+///         .await
+///         .unwrap()
+/// });
+/// # let _ = n;
+/// ```
+pub fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    handle::current_blocking_pool().spawn(f)
+}

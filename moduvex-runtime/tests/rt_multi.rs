@@ -1,0 +1,507 @@
+//! Multi-threaded runtimes: both flavors, spawning from everywhere,
+//! cross-thread wake-ups, the blocking pool, the cooperative budget and
+//! shutdown.
+
+use std::future::poll_fn;
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Poll, Waker};
+use std::time::Duration;
+
+use moduvex_runtime::reactor::IoSource;
+use moduvex_runtime::sync::{mpsc, oneshot};
+use moduvex_runtime::{spawn, spawn_blocking, yield_now, Builder, Flavor, Handle, Runtime};
+
+fn rt(flavor: Flavor, workers: usize) -> Runtime {
+    Runtime::builder()
+        .flavor(flavor)
+        .worker_threads(workers)
+        .build()
+        .unwrap()
+}
+
+const MULTI: [Flavor; 2] = [Flavor::ThreadPerCore, Flavor::WorkStealing];
+
+fn fd_count() -> usize {
+    std::fs::read_dir("/proc/self/fd").unwrap().count()
+}
+
+#[test]
+fn a_million_tasks_across_workers_all_complete() {
+    for flavor in MULTI {
+        let rt = rt(flavor, 2);
+        let n: u64 = 1_000_000;
+        let sum = rt.block_on(async move {
+            // Spawn from inside the workers too: 1000 spawners × 1000 tasks.
+            let spawners: Vec<_> = (0..1000u64)
+                .map(|s| {
+                    spawn(async move {
+                        let hs: Vec<_> = (0..1000u64)
+                            .map(|i| spawn(async move { s * 1000 + i }))
+                            .collect();
+                        let mut sum = 0u64;
+                        for h in hs {
+                            sum += h.await.unwrap();
+                        }
+                        sum
+                    })
+                })
+                .collect();
+            let mut sum = 0u64;
+            for s in spawners {
+                sum += s.await.unwrap();
+            }
+            sum
+        });
+        assert_eq!(sum, n * (n - 1) / 2, "{flavor:?}");
+    }
+}
+
+#[test]
+fn spawn_from_outside_the_workers_spreads_and_runs() {
+    for flavor in MULTI {
+        let rt = rt(flavor, 2);
+        let threads = Arc::new(Mutex::new(std::collections::HashSet::new()));
+        let handles: Vec<_> = (0..64)
+            .map(|_| {
+                let threads = threads.clone();
+                rt.spawn(async move {
+                    threads.lock().unwrap().insert(std::thread::current().id());
+                    yield_now().await;
+                })
+            })
+            .collect();
+        rt.block_on(async {
+            for h in handles {
+                h.await.unwrap();
+            }
+        });
+        if flavor == Flavor::ThreadPerCore {
+            assert_eq!(
+                threads.lock().unwrap().len(),
+                2,
+                "round-robin over both workers"
+            );
+        }
+        // And from a plain std thread through a Handle.
+        let handle = rt.handle().clone();
+        let out = std::thread::spawn(move || handle.spawn(async { 5 }))
+            .join()
+            .unwrap();
+        assert_eq!(rt.block_on(out).unwrap(), 5);
+    }
+}
+
+#[test]
+fn thread_per_core_keeps_a_task_on_its_worker() {
+    let rt = rt(Flavor::ThreadPerCore, 2);
+    let moved = rt.block_on(async {
+        spawn(async {
+            let home = std::thread::current().id();
+            let mut moved = false;
+            for _ in 0..200 {
+                // Wake-ups from another thread must bring it back home.
+                let (tx, rx) = oneshot::channel();
+                std::thread::spawn(move || tx.send(()).unwrap());
+                rx.await.unwrap();
+                moved |= std::thread::current().id() != home;
+            }
+            moved
+        })
+        .await
+        .unwrap()
+    });
+    assert!(!moved);
+}
+
+#[test]
+fn cross_thread_ping_pong() {
+    for flavor in MULTI {
+        let rt = rt(flavor, 2);
+        let rounds = rt.block_on(async {
+            let (ping_tx, mut ping_rx) = mpsc::channel::<u32>(1);
+            let (pong_tx, mut pong_rx) = mpsc::channel::<u32>(1);
+            let ponger = spawn(async move {
+                while let Some(v) = ping_rx.recv().await {
+                    pong_tx.send(v + 1).await.unwrap();
+                }
+            });
+            let pinger = spawn(async move {
+                let mut v = 0;
+                for _ in 0..10_000 {
+                    ping_tx.send(v).await.unwrap();
+                    v = pong_rx.recv().await.unwrap();
+                }
+                v
+            });
+            let v = pinger.await.unwrap();
+            ponger.await.unwrap();
+            v
+        });
+        assert_eq!(rounds, 10_000, "{flavor:?}");
+    }
+}
+
+#[test]
+fn wakers_from_foreign_threads_after_the_task_moved() {
+    let rt = rt(Flavor::WorkStealing, 2);
+    let total = rt.block_on(async {
+        let hs: Vec<_> = (0..200)
+            .map(|_| {
+                spawn(async {
+                    let mut count = 0;
+                    for _ in 0..20 {
+                        let slot: Arc<Mutex<(bool, Option<Waker>)>> =
+                            Arc::new(Mutex::new((false, None)));
+                        let remote = slot.clone();
+                        std::thread::spawn(move || {
+                            let w = {
+                                let mut s = remote.lock().unwrap();
+                                s.0 = true;
+                                s.1.take()
+                            };
+                            if let Some(w) = w {
+                                w.wake();
+                            }
+                        });
+                        poll_fn(|cx| {
+                            let mut s = slot.lock().unwrap();
+                            if s.0 {
+                                Poll::Ready(())
+                            } else {
+                                s.1 = Some(cx.waker().clone());
+                                Poll::Pending
+                            }
+                        })
+                        .await;
+                        count += 1;
+                        yield_now().await;
+                    }
+                    count
+                })
+            })
+            .collect();
+        let mut total = 0;
+        for h in hs {
+            total += h.await.unwrap();
+        }
+        total
+    });
+    assert_eq!(total, 4000);
+}
+
+#[test]
+fn io_registered_on_one_thread_wakes_a_task_on_another() {
+    for flavor in MULTI {
+        let rt = rt(flavor, 2);
+        rt.block_on(async {
+            for _ in 0..50 {
+                let (a, b) = UnixStream::pair().unwrap();
+                a.set_nonblocking(true).unwrap();
+                // Registered on the block_on thread's reactor ...
+                let src = IoSource::new(a).unwrap();
+                // ... read by a task on a worker, dropped there.
+                let reader = spawn(async move {
+                    let mut buf = [0u8; 8];
+                    let n = src.read_with(|s| (&*s).read(&mut buf)).await.unwrap();
+                    buf[..n].to_vec()
+                });
+                let writer = std::thread::spawn(move || {
+                    std::thread::sleep(Duration::from_millis(1));
+                    (&b).write_all(b"hi").unwrap();
+                    b
+                });
+                assert_eq!(reader.await.unwrap(), b"hi");
+                drop(writer.join().unwrap());
+            }
+        });
+    }
+}
+
+#[test]
+fn an_always_ready_reader_cannot_starve_a_timer_on_its_worker() {
+    for flavor in [Flavor::CurrentThread, Flavor::ThreadPerCore] {
+        let rt = rt(flavor, 1);
+        let reads = rt.block_on(async {
+            let (a, b) = UnixStream::pair().unwrap();
+            a.set_nonblocking(true).unwrap();
+            b.set_nonblocking(true).unwrap();
+            let stop = Arc::new(AtomicBool::new(false));
+            let stop2 = stop.clone();
+            let reader = spawn(async move {
+                let src = IoSource::new(a).unwrap();
+                let writer = IoSource::new(b).unwrap();
+                let mut reads = 0u64;
+                // Keep the socket readable forever: echo back what was read.
+                writer.write_with(|s| (&*s).write(&[0u8; 1024])).await.unwrap();
+                let mut buf = [0u8; 1024];
+                while !stop2.load(Ordering::SeqCst) {
+                    let n = src.read_with(|s| (&*s).read(&mut buf)).await.unwrap();
+                    let mut sent = 0;
+                    while sent < n {
+                        sent += writer.write_with(|s| (&*s).write(&buf[sent..n])).await.unwrap();
+                    }
+                    reads += 1;
+                }
+                reads
+            });
+            let timer = spawn(async move {
+                moduvex_runtime::time::sleep(Duration::from_millis(20)).await;
+                stop.store(true, Ordering::SeqCst);
+            });
+            timer.await.unwrap();
+            reader.await.unwrap()
+        });
+        assert!(reads > 0);
+    }
+}
+
+struct DropCount(Arc<AtomicUsize>);
+impl Drop for DropCount {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn shutdown_drops_every_waiting_task_once_and_closes_fds() {
+    for flavor in [
+        Flavor::CurrentThread,
+        Flavor::ThreadPerCore,
+        Flavor::WorkStealing,
+    ] {
+        let baseline = fd_count();
+        let drops = Arc::new(AtomicUsize::new(0));
+        let rt = rt(flavor, 2);
+        let (keep_tx, keep_rx) = mpsc::channel::<()>(1);
+        let keep_rx = Arc::new(Mutex::new(Some(keep_rx)));
+        let spawned = rt.block_on({
+            let drops = drops.clone();
+            async move {
+                let mut n = 0;
+                for i in 0..30 {
+                    let guard = DropCount(drops.clone());
+                    let keep_rx = keep_rx.clone();
+                    match i % 3 {
+                        // Waiting on I/O.
+                        0 => drop(spawn(async move {
+                            let _g = guard;
+                            let (a, _b) = UnixStream::pair().unwrap();
+                            a.set_nonblocking(true).unwrap();
+                            let src = IoSource::new(a).unwrap();
+                            let _ = src.read_with(|s| (&*s).read(&mut [0u8; 1])).await;
+                            std::future::pending::<()>().await;
+                        })),
+                        // Waiting on a timer.
+                        1 => drop(spawn(async move {
+                            let _g = guard;
+                            moduvex_runtime::time::sleep(Duration::from_secs(3600)).await;
+                        })),
+                        // Waiting on a channel.
+                        _ => drop(spawn(async move {
+                            let _g = guard;
+                            let rx = keep_rx.lock().unwrap().take();
+                            match rx {
+                                Some(mut rx) => {
+                                    let _ = rx.recv().await;
+                                }
+                                None => std::future::pending::<()>().await,
+                            }
+                        })),
+                    }
+                    n += 1;
+                }
+                // Let them all start waiting.
+                moduvex_runtime::time::sleep(Duration::from_millis(20)).await;
+                n
+            }
+        });
+        drop(rt);
+        assert_eq!(
+            drops.load(Ordering::SeqCst),
+            spawned,
+            "{flavor:?}: each future dropped once"
+        );
+        drop(keep_tx);
+        // Worker threads (and their reactors) are gone; this thread keeps
+        // its own reactor, which existed before only if it was used.
+        let after = fd_count();
+        assert!(
+            after <= baseline + 2,
+            "{flavor:?}: fds {baseline} -> {after}"
+        );
+    }
+}
+
+#[test]
+fn a_panicking_task_does_not_kill_its_worker() {
+    for flavor in MULTI {
+        let rt = rt(flavor, 1);
+        rt.block_on(async {
+            for _ in 0..10 {
+                let err = spawn(async { panic!("task failure") }).await.unwrap_err();
+                assert!(err.is_panic());
+            }
+            assert_eq!(spawn(async { 9 }).await.unwrap(), 9);
+        });
+    }
+}
+
+#[test]
+fn spawn_local_on_a_worker_stays_there() {
+    for flavor in MULTI {
+        let rt = rt(flavor, 2);
+        let ok = rt.block_on(async {
+            spawn(async {
+                let rc = std::rc::Rc::new(std::thread::current().id());
+                let here = moduvex_runtime::spawn_local(async move {
+                    yield_now().await;
+                    *rc == std::thread::current().id()
+                });
+                here.await.unwrap()
+            })
+            .await
+            .unwrap()
+        });
+        assert!(ok);
+    }
+}
+
+#[test]
+fn spawn_blocking_runs_catches_panics_and_is_cancelled_after_shutdown() {
+    let rt = rt(Flavor::WorkStealing, 2);
+    let handle = rt.handle().clone();
+    rt.block_on(async {
+        let v = spawn_blocking(|| {
+            std::thread::sleep(Duration::from_millis(5));
+            7
+        })
+        .await
+        .unwrap();
+        assert_eq!(v, 7);
+        let err = spawn_blocking(|| panic!("blocking failure"))
+            .await
+            .unwrap_err();
+        assert!(err.is_panic());
+        // Many at once, from tasks.
+        let hs: Vec<_> = (0..32).map(|i| spawn_blocking(move || i * 2)).collect();
+        let mut sum = 0;
+        for h in hs {
+            sum += h.await.unwrap();
+        }
+        assert_eq!(sum, (0..32).map(|i| i * 2).sum::<i32>());
+    });
+    rt.shutdown_timeout(Duration::from_secs(5));
+    let late = handle.spawn_blocking(|| 1);
+    let err = moduvex_runtime::block_on(late).unwrap_err();
+    assert!(err.is_cancelled());
+}
+
+#[test]
+fn shutdown_timeout_returns_despite_a_stuck_task() {
+    let rt = rt(Flavor::ThreadPerCore, 1);
+    rt.spawn(async {
+        // Blocks its worker: the wrong thing to do, but shutdown must not hang on it forever.
+        std::thread::sleep(Duration::from_millis(300));
+    });
+    std::thread::sleep(Duration::from_millis(20));
+    rt.shutdown_timeout(Duration::from_millis(10));
+}
+
+#[test]
+fn worker_threads_zero_is_a_build_error() {
+    let err = Builder::new(Flavor::WorkStealing)
+        .worker_threads(0)
+        .build()
+        .unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    assert!(err.to_string().contains("worker_threads(0)"), "{err}");
+    let err = Runtime::builder()
+        .max_blocking_threads(0)
+        .build()
+        .unwrap_err();
+    assert!(err.to_string().contains("max_blocking_threads"), "{err}");
+}
+
+#[test]
+#[should_panic(expected = "cannot block the runtime from within an async context")]
+fn block_on_inside_a_worker_panics() {
+    let rt = rt(Flavor::ThreadPerCore, 1);
+    let inner = Runtime::builder()
+        .flavor(Flavor::CurrentThread)
+        .build()
+        .unwrap();
+    let res = rt.block_on(async move {
+        spawn(async move {
+            inner.block_on(async {});
+        })
+        .await
+    });
+    if let Err(e) = res {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+#[test]
+fn handle_current_and_thread_hooks() {
+    let started = Arc::new(AtomicUsize::new(0));
+    let stopped = Arc::new(AtomicUsize::new(0));
+    let rt = {
+        let (s, t) = (started.clone(), stopped.clone());
+        Runtime::builder()
+            .flavor(Flavor::WorkStealing)
+            .worker_threads(2)
+            .thread_name("hooked")
+            .on_thread_start(move || {
+                s.fetch_add(1, Ordering::SeqCst);
+            })
+            .on_thread_stop(move || {
+                t.fetch_add(1, Ordering::SeqCst);
+            })
+            .build()
+            .unwrap()
+    };
+    let name = rt.block_on(async {
+        let h = Handle::current();
+        assert_eq!(h.worker_threads(), 2);
+        h.spawn(async { std::thread::current().name().map(str::to_owned) })
+            .await
+            .unwrap()
+    });
+    assert_eq!(name.as_deref(), Some("hooked"));
+    assert!(Handle::try_current().is_err());
+    drop(rt);
+    assert_eq!(
+        started.load(Ordering::SeqCst),
+        stopped.load(Ordering::SeqCst)
+    );
+    assert!(started.load(Ordering::SeqCst) >= 2);
+}
+
+#[test]
+fn current_thread_runtime_keeps_tasks_between_block_ons() {
+    let rt = rt(Flavor::CurrentThread, 1);
+    let (tx, rx) = oneshot::channel::<u32>();
+    let h = rt.spawn(async move { rx.await.unwrap() + 1 });
+    rt.block_on(async { yield_now().await });
+    tx.send(41).unwrap();
+    assert_eq!(rt.block_on(h).unwrap(), 42);
+}
+
+#[test]
+fn spawn_on_each_worker_pins_one_task_per_worker() {
+    let rt = rt(Flavor::WorkStealing, 2);
+    let ids = rt.block_on(async {
+        let hs = Handle::current()
+            .spawn_on_each_worker(|i| async move { (i, std::thread::current().id()) });
+        let mut ids = Vec::new();
+        for h in hs {
+            ids.push(h.await.unwrap());
+        }
+        ids
+    });
+    assert_eq!(ids.len(), 2);
+    assert_ne!(ids[0].1, ids[1].1);
+}
