@@ -272,13 +272,7 @@ fn expand(kind: Kind, args: TokenStream2, item: TokenStream2) -> TokenStream2 {
     // main` follows.
     let (config, arg_error) = match parse_config(args) {
         Ok(config) => (config, None),
-        Err(e) => {
-            let fallback = Config {
-                flavor: Some(Flavor::CurrentThread),
-                ..Config::default()
-            };
-            (fallback, Some(e.to_compile_error()))
-        }
+        Err(e) => (Config::default(), Some(e.to_compile_error())),
     };
 
     let krate = config
@@ -293,7 +287,7 @@ fn expand(kind: Kind, args: TokenStream2, item: TokenStream2) -> TokenStream2 {
         (None, None) => None,
     };
     let block_on = match flavor {
-        Some(Flavor::CurrentThread) => quote!(#krate::block_on(body)),
+        _ if arg_error.is_some() => quote!(#krate::block_on(body)),
         None => quote! {
             #krate::Runtime::new()
                 .expect("failed to start the moduvex runtime")
