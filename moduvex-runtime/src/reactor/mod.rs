@@ -6,7 +6,7 @@
 //! dispatch happens at compile time through `cfg`: no vtable.
 //!
 //! The one idea: **readiness is state, wakers are notifications.** A poll
-//! records each event in the source's [`ScheduledIo`] and collects the
+//! records each event in the source's `ScheduledIo` and collects the
 //! wakers it satisfies; they are woken only after every lock is released.
 //! There is no `RefCell` around the reactor: every method takes `&self` and
 //! holds its internal locks briefly, so a woken task may register or drop a

@@ -1,6 +1,6 @@
 //! Token → per-source readiness and wakers.
 //!
-//! Each registered source owns a [`ScheduledIo`]: its cached readiness (an
+//! Each registered source owns a `ScheduledIo`: its cached readiness (an
 //! atomic word) and one read waker and one write waker. The registry maps
 //! reactor tokens to them so the poll loop can deliver events.
 //!
@@ -63,7 +63,7 @@ impl Direction {
 }
 
 /// Readiness observed by a poll, to be handed back to
-/// [`ScheduledIo::clear_readiness`] if the operation would block.
+/// `IoSource::clear_ready` if the operation would block.
 #[derive(Clone, Copy, Debug)]
 pub struct ReadyEvent {
     tick: usize,
