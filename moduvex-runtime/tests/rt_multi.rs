@@ -235,13 +235,19 @@ fn an_always_ready_reader_cannot_starve_a_timer_on_its_worker() {
                 let writer = IoSource::new(b).unwrap();
                 let mut reads = 0u64;
                 // Keep the socket readable forever: echo back what was read.
-                writer.write_with(|s| (&*s).write(&[0u8; 1024])).await.unwrap();
+                writer
+                    .write_with(|s| (&*s).write(&[0u8; 1024]))
+                    .await
+                    .unwrap();
                 let mut buf = [0u8; 1024];
                 while !stop2.load(Ordering::SeqCst) {
                     let n = src.read_with(|s| (&*s).read(&mut buf)).await.unwrap();
                     let mut sent = 0;
                     while sent < n {
-                        sent += writer.write_with(|s| (&*s).write(&buf[sent..n])).await.unwrap();
+                        sent += writer
+                            .write_with(|s| (&*s).write(&buf[sent..n]))
+                            .await
+                            .unwrap();
                     }
                     reads += 1;
                 }
