@@ -1,4 +1,4 @@
-//! Timers: [`sleep`], [`timeout`] and [`interval`], driven by a hierarchical
+//! Timers: [`sleep()`], [`timeout()`] and [`interval()`], driven by a hierarchical
 //! timer wheel per runtime thread.
 //!
 //! The one idea: each runtime thread owns a timer wheel, and its park loop
