@@ -10,9 +10,12 @@
 
 mod executor;
 mod harness;
+mod multi;
 mod net;
+mod sync;
 
 use harness::{measure, print_table, Workload};
+use moduvex_runtime::Flavor;
 
 struct Sizes {
     rounds: usize,
@@ -20,6 +23,11 @@ struct Sizes {
     yields: usize,
     block_ons: usize,
     net_round: std::time::Duration,
+    mt_tasks: usize,
+    chains: usize,
+    round_trips: usize,
+    messages: usize,
+    mutex_ops: usize,
 }
 
 fn workloads(s: &Sizes) -> Vec<Box<dyn FnOnce() -> Workload>> {
@@ -29,6 +37,22 @@ fn workloads(s: &Sizes) -> Vec<Box<dyn FnOnce() -> Workload>> {
         Box::new(move || executor::yield_many(100, yields)),
         Box::new(move || executor::block_on_empty(block_ons)),
     ];
+    let (mt_tasks, chains, trips) = (s.mt_tasks, s.chains, s.round_trips);
+    for flavor in [Flavor::WorkStealing, Flavor::ThreadPerCore] {
+        all.push(Box::new(move || multi::spawn_join(mt_tasks, flavor)));
+        all.push(Box::new(move || multi::ping_pong(trips, flavor)));
+        all.push(Box::new(move || multi::yield_many(200, yields, flavor)));
+        all.push(Box::new(move || {
+            multi::chained_spawn(chains, 1_000, flavor)
+        }));
+    }
+    let (messages, mutex_ops) = (s.messages, s.mutex_ops);
+    all.push(Box::new(move || sync::mpsc_1p1c(messages)));
+    all.push(Box::new(move || sync::ping_pong(trips)));
+    all.push(Box::new(move || sync::mutex_uncontended(mutex_ops)));
+    for flavor in [Flavor::WorkStealing, Flavor::ThreadPerCore] {
+        all.push(Box::new(move || sync::mpsc_np1c(messages, flavor)));
+    }
     all.extend(net::workloads(s.net_round));
     all
 }
@@ -44,6 +68,11 @@ fn main() {
             yields: 100,
             block_ons: 100_000,
             net_round: std::time::Duration::from_millis(50),
+            mt_tasks: 20_000,
+            chains: 10,
+            round_trips: 10_000,
+            messages: 100_000,
+            mutex_ops: 100_000,
         }
     } else {
         Sizes {
@@ -52,6 +81,11 @@ fn main() {
             yields: 1_000,
             block_ons: 1_000_000,
             net_round: std::time::Duration::from_millis(150),
+            mt_tasks: 200_000,
+            chains: 100,
+            round_trips: 100_000,
+            messages: 1_000_000,
+            mutex_ops: 1_000_000,
         }
     };
     let mut rows = Vec::new();
