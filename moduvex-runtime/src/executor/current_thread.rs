@@ -26,7 +26,7 @@ use std::task::{Context, Poll, Wake, Waker};
 
 use super::context::{self, Current};
 use super::owned::OwnedTasks;
-use super::park::Parker;
+use super::park::{self, Parker};
 use super::task::{new_task, JoinHandle, Notified, Schedule, Task};
 use crate::coop;
 use crate::reactor::{with_reactor, Unparker};
@@ -270,9 +270,7 @@ impl Core {
             // Re-check after announcing: see the module docs.
             block = !self.has_work();
         }
-        let mut parker = self.parker.borrow_mut();
-        let parker = parker.get_or_insert_with(Parker::new);
-        parker.park(block);
+        park::park(&self.parker, block);
         self.shared.parked.store(false, Ordering::SeqCst);
         self.ticks.set(0);
     }

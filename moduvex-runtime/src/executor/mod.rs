@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 pub(crate) mod context;
 pub(crate) mod current_thread;
+mod loom_facade;
 pub(crate) mod multi_thread;
 pub(crate) mod owned;
 pub(crate) mod park;

@@ -1,6 +1,7 @@
 //! Parking a scheduler thread: block in the reactor until I/O, a timer or
 //! a wake-up from another thread arrives, then wake what became ready.
 
+use std::cell::RefCell;
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
@@ -31,13 +32,13 @@ impl Parker {
     }
 
     /// Polls this thread's reactor — blocking until something happens if
-    /// `block`, else only collecting what is ready — and wakes the tasks
-    /// it satisfies after the reactor's locks are released.
+    /// `block`, else only collecting what is ready — and returns the wakers
+    /// it satisfied. The caller releases any borrow of the parker before
+    /// waking them (see [`park`]).
     ///
     /// A blocking poll lasts at most until this thread's earliest timer
-    /// (no timers: no timeout); either way, the timers due by the time the
-    /// reactor returns are fired.
-    pub(crate) fn park(&mut self, block: bool) {
+    /// (no timers: no timeout).
+    fn poll(&mut self, block: bool) -> Vec<Waker> {
         let timeout = if block {
             next_timeout(Instant::now())
         } else {
@@ -49,9 +50,26 @@ impl Parker {
             // a bug, and looping on it would spin forever.
             panic!("moduvex-runtime: polling the reactor failed: {e}");
         }
-        for waker in self.wakers.drain(..) {
-            waker.wake();
-        }
-        process_timers(Instant::now());
+        std::mem::take(&mut self.wakers)
     }
+}
+
+/// Parks the calling scheduler thread on its reactor (see
+/// [`Parker::poll`]), then — with the parker no longer borrowed — wakes
+/// the tasks whose I/O became ready and fires the timers that are due.
+///
+/// The parker is created on first use.
+pub(crate) fn park(parker: &RefCell<Option<Parker>>, block: bool) {
+    let mut ready = parker
+        .borrow_mut()
+        .get_or_insert_with(Parker::new)
+        .poll(block);
+    for waker in ready.drain(..) {
+        waker.wake();
+    }
+    if let Some(p) = parker.borrow_mut().as_mut() {
+        // Keep the vector's allocation for the next poll.
+        p.wakers = ready;
+    }
+    process_timers(Instant::now());
 }

@@ -2,6 +2,7 @@
 //! the calling thread, which drives its own reactor and timers while it
 //! waits; tasks it spawns go to the workers.
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::pin::pin;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -11,7 +12,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use super::Shared;
 use crate::coop;
 use crate::executor::context::{self, Current};
-use crate::executor::park::Parker;
+use crate::executor::park::{self, Parker};
 use crate::reactor::{with_reactor, Unparker};
 
 /// Wakes the calling thread out of its reactor poll (same handshake as
@@ -54,7 +55,7 @@ pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output 
     let waker = Waker::from(main.clone());
     let mut cx = Context::from_waker(&waker);
     let mut future = pin!(future);
-    let mut parker: Option<Parker> = None;
+    let parker: RefCell<Option<Parker>> = RefCell::new(None);
     loop {
         if main.woken.swap(false, Ordering::SeqCst) {
             if let Poll::Ready(out) = coop::with_budget(|| future.as_mut().poll(&mut cx)) {
@@ -63,7 +64,7 @@ pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output 
         }
         main.parked.store(true, Ordering::SeqCst);
         let block = !main.woken.load(Ordering::SeqCst);
-        parker.get_or_insert_with(Parker::new).park(block);
+        park::park(&parker, block);
         main.parked.store(false, Ordering::SeqCst);
     }
 }

@@ -6,8 +6,7 @@
 //! task or sleeps again; the last searcher to find work wakes one more
 //! sleeper, so a burst of tasks fans out one worker at a time.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use crate::executor::loom_facade::{AtomicUsize, Mutex, MutexGuard, Ordering};
 
 pub(crate) struct Idle {
     /// Workers parked (or about to park), most recent last.
@@ -27,7 +26,7 @@ impl Idle {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<usize>> {
+    fn lock(&self) -> MutexGuard<'_, Vec<usize>> {
         self.sleepers.lock().unwrap_or_else(|e| e.into_inner())
     }
 

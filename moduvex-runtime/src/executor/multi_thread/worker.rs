@@ -15,7 +15,7 @@ use super::{
 };
 use crate::coop;
 use crate::executor::context::{self, Current};
-use crate::executor::park::Parker;
+use crate::executor::park::{self, Parker};
 use crate::executor::task::Notified;
 use crate::reactor::with_reactor;
 
@@ -39,7 +39,7 @@ pub(crate) struct Worker {
     ticks: Cell<u32>,
     /// Woken by a notifier and not yet settled (work-stealing mode).
     searching: Cell<bool>,
-    parker: RefCell<Parker>,
+    parker: RefCell<Option<Parker>>,
 }
 
 impl Worker {
@@ -184,7 +184,7 @@ impl Worker {
         coop::with_budget(|| task.run());
         self.running.set(None);
         if self.ticks.get() % EVENT_INTERVAL == 0 {
-            self.parker.borrow_mut().park(false);
+            park::park(&self.parker, false);
         }
     }
 
@@ -212,7 +212,7 @@ impl Worker {
             || self.shared.inject_len.load(Ordering::SeqCst) > 0
             || self.shared.is_shutdown()
             || self.has_local_work();
-        self.parker.borrow_mut().park(!has_work);
+        park::park(&self.parker, !has_work);
         remote.parked.store(false, Ordering::SeqCst);
         remote.notified.store(false, Ordering::SeqCst);
         if stealing {
@@ -278,7 +278,7 @@ pub(crate) fn run_worker(shared: Arc<Shared>, seed: WorkerSeed, event_capacity: 
         running: Cell::new(None),
         ticks: Cell::new(0),
         searching: Cell::new(false),
-        parker: RefCell::new(Parker::with_capacity(event_capacity)),
+        parker: RefCell::new(Some(Parker::with_capacity(event_capacity))),
     };
     struct Restore(Current);
     impl Drop for Restore {

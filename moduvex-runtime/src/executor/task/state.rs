@@ -18,7 +18,8 @@
 //! reaches zero.
 
 use std::fmt;
-use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::executor::loom_facade::{AtomicUsize, Ordering};
 
 const RUNNING: usize = 1 << 0;
 const COMPLETE: usize = 1 << 1;
@@ -233,8 +234,13 @@ impl State {
     /// A waker notifies the task, keeping its own reference.
     pub(crate) fn transition_to_notified_by_ref(&self) -> ToNotified {
         self.update(|s| {
-            if s.is_complete() || s.is_notified() {
+            if s.is_complete() {
                 (None, ToNotified::Nothing)
+            } else if s.is_notified() {
+                // Already due for a poll. Still write the word (unchanged):
+                // the release makes what this waker published before waking
+                // visible to that poll, whose transition reads this write.
+                (Some(s.0), ToNotified::Nothing)
             } else if s.is_running() {
                 (Some(s.0 | NOTIFIED), ToNotified::Nothing)
             } else {
@@ -339,6 +345,9 @@ impl fmt::Debug for State {
         self.load().fmt(f)
     }
 }
+
+#[cfg(all(test, loom))]
+mod loom_tests;
 
 #[cfg(test)]
 mod tests {
