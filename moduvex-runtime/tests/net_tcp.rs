@@ -494,3 +494,57 @@ fn read_after_peer_close_is_eof() -> Result {
         Ok(())
     })
 }
+
+#[test]
+fn echo_works_on_every_runtime_flavor() -> Result {
+    use moduvex_runtime::{Flavor, Runtime};
+    for flavor in [
+        Flavor::CurrentThread,
+        Flavor::ThreadPerCore,
+        Flavor::WorkStealing,
+    ] {
+        let rt = Runtime::builder()
+            .flavor(flavor)
+            .worker_threads(2)
+            .build()?;
+        rt.block_on(async {
+            let l = TcpListener::bind("127.0.0.1:0").await?;
+            let addr = l.local_addr()?;
+            let server = spawn(async move {
+                for _ in 0..8 {
+                    let (mut s, _) = l.accept().await?;
+                    spawn(async move {
+                        let mut buf = [0u8; 256];
+                        while let Ok(n @ 1..) = s.read(&mut buf).await {
+                            if s.write_all(&buf[..n]).await.is_err() {
+                                break;
+                            }
+                        }
+                    });
+                }
+                Ok::<_, std::io::Error>(())
+            });
+            let clients: Vec<_> = (0..8u8)
+                .map(|i| {
+                    spawn(async move {
+                        let mut s = TcpStream::connect(addr).await?;
+                        for round in 0..50u8 {
+                            let msg = [i, round, 0xee];
+                            s.write_all(&msg).await?;
+                            let mut back = [0u8; 3];
+                            s.read_exact(&mut back).await?;
+                            assert_eq!(back, msg);
+                        }
+                        Ok::<_, std::io::Error>(())
+                    })
+                })
+                .collect();
+            for c in clients {
+                c.await.unwrap()?;
+            }
+            server.await.unwrap()
+        })
+        .map_err(|e| std::io::Error::other(format!("{flavor:?}: {e}")))?;
+    }
+    Ok(())
+}
