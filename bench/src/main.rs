@@ -13,6 +13,7 @@ mod harness;
 mod multi;
 mod net;
 mod sync;
+mod time;
 
 use harness::{measure, print_table, Workload};
 use moduvex_runtime::Flavor;
@@ -28,6 +29,9 @@ struct Sizes {
     round_trips: usize,
     messages: usize,
     mutex_ops: usize,
+    timers: usize,
+    timeout_iters: usize,
+    precision_sleeps: usize,
 }
 
 fn workloads(s: &Sizes) -> Vec<Box<dyn FnOnce() -> Workload>> {
@@ -53,6 +57,10 @@ fn workloads(s: &Sizes) -> Vec<Box<dyn FnOnce() -> Workload>> {
     for flavor in [Flavor::WorkStealing, Flavor::ThreadPerCore] {
         all.push(Box::new(move || sync::mpsc_np1c(messages, flavor)));
     }
+    let (timers, timeout_iters) = (s.timers, s.timeout_iters);
+    all.push(Box::new(move || time::spread_timers(timers)));
+    all.push(Box::new(move || time::timeout_ready(timeout_iters)));
+    all.push(Box::new(move || time::insert_cancel(timeout_iters)));
     all.extend(net::workloads(s.net_round));
     all
 }
@@ -73,6 +81,9 @@ fn main() {
             round_trips: 10_000,
             messages: 100_000,
             mutex_ops: 100_000,
+            timers: 20_000,
+            timeout_iters: 100_000,
+            precision_sleeps: 200,
         }
     } else {
         Sizes {
@@ -86,6 +97,9 @@ fn main() {
             round_trips: 100_000,
             messages: 1_000_000,
             mutex_ops: 1_000_000,
+            timers: 100_000,
+            timeout_iters: 1_000_000,
+            precision_sleeps: 1_000,
         }
     };
     let mut rows = Vec::new();
@@ -98,4 +112,5 @@ fn main() {
         rows.push(measure(w, sizes.rounds));
     }
     print_table(&rows);
+    time::print_precision(&time::precision_rows(sizes.precision_sleeps, &filters));
 }
