@@ -176,11 +176,14 @@ pub fn insert_cancel(iters: usize) -> Workload {
         }),
         tokio: Some(Box::new(move || {
             Round::timed(iters as u64, || {
-                rt.block_on(async {
+                // Unconstrained: past tokio's coop budget (128 polls without
+                // yielding) its `Sleep` would return Pending without filing
+                // a timer. The other runtimes' timers have no budget.
+                rt.block_on(tokio::task::unconstrained(async {
                     for _ in 0..iters {
                         arm_and_drop(tokio::time::sleep(LIMIT)).await;
                     }
-                })
+                }))
             })
         })),
         smol: Some(Box::new(move || {
