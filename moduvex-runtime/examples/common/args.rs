@@ -51,3 +51,15 @@ pub fn is_exhaustion(e: &io::Error) -> bool {
         Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
     )
 }
+
+/// The value after `--threads`: run on a thread-per-core runtime with that
+/// many workers, one `SO_REUSEPORT` listener each. `None`: one thread.
+pub fn threads() -> Option<usize> {
+    flag("--threads").map(|v| match v.parse() {
+        Ok(n) if n > 0 => n,
+        _ => {
+            eprintln!("--threads wants a positive number, got {v:?}");
+            std::process::exit(2);
+        }
+    })
+}

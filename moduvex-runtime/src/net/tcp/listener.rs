@@ -36,6 +36,67 @@ pub struct TcpListener {
 }
 
 impl TcpListener {
+    /// Binds `count` listeners to one address, all with `SO_REUSEPORT`, so
+    /// the kernel spreads incoming connections across them: one listener
+    /// per worker, and no shared accept queue to contend on.
+    ///
+    /// They come back as non-blocking, close-on-exec std listeners, not yet
+    /// registered with any reactor: move one into each worker's task and
+    /// wrap it there with [`TcpListener::from_std`], so each accept loop
+    /// runs on its own worker's reactor. With port 0 the first listener
+    /// picks the port and the others join it.
+    ///
+    /// ```
+    /// use moduvex_runtime::net::TcpListener;
+    /// use moduvex_runtime::{Flavor, Runtime};
+    ///
+    /// let rt = Runtime::builder().flavor(Flavor::ThreadPerCore).worker_threads(2).build()?;
+    /// let mut listeners = TcpListener::bind_reuseport("127.0.0.1:0".parse().unwrap(), 2)?;
+    /// let addr = listeners[0].local_addr()?;
+    /// let listeners = std::sync::Mutex::new(listeners);
+    /// let loops = rt.handle().spawn_on_each_worker(|_| {
+    ///     let std_listener = listeners.lock().unwrap().pop().unwrap();
+    ///     async move {
+    ///         let listener = TcpListener::from_std(std_listener)?;
+    ///         let (_stream, _peer) = listener.accept().await?;
+    ///         Ok::<_, std::io::Error>(())
+    ///     }
+    /// });
+    /// # let clients: Vec<_> = (0..64).map(|_| std::net::TcpStream::connect(addr).unwrap()).collect();
+    /// # for l in loops { rt.block_on(l).unwrap()?; }
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
+    /// Fails with `InvalidInput` if `count` is zero.
+    pub fn bind_reuseport(
+        addr: SocketAddr,
+        count: usize,
+    ) -> io::Result<Vec<std::net::TcpListener>> {
+        if count == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "bind_reuseport: count must be at least 1",
+            ));
+        }
+        let mut addr = addr;
+        let mut listeners = Vec::with_capacity(count);
+        for _ in 0..count {
+            let socket = Socket::new(
+                Domain::for_address(addr),
+                Type::STREAM.nonblocking().cloexec(),
+                Some(Protocol::TCP),
+            )?;
+            socket.set_reuse_address(true)?;
+            socket.set_reuse_port(true)?;
+            socket.bind(&addr.into())?;
+            socket.listen(DEFAULT_BACKLOG)?;
+            let listener: std::net::TcpListener = socket.into();
+            addr = listener.local_addr()?;
+            listeners.push(listener);
+        }
+        Ok(listeners)
+    }
+
     /// Binds to `addr` (with `SO_REUSEADDR`, as std does) and listens.
     ///
     /// Each resolved address is tried in turn; the last error is returned
