@@ -58,6 +58,8 @@ pub(crate) struct Shared {
     parked: AtomicBool,
     /// The `block_on` future was woken and must be polled.
     main_woken: AtomicBool,
+    /// A task was spawned since the last shutdown: shutdown has work.
+    spawned: AtomicBool,
     /// Interrupts the reactor of the thread currently running `block_on`.
     unparker: Mutex<Unparker>,
     /// The local run queue, kept here between two `block_on` calls of a
@@ -80,6 +82,7 @@ impl Shared {
             remote_pending: AtomicBool::new(false),
             parked: AtomicBool::new(false),
             main_woken: AtomicBool::new(true),
+            spawned: AtomicBool::new(false),
             unparker: Mutex::new(with_reactor(|r| r.unparker())),
             stash: Mutex::new(VecDeque::new()),
             local_owner: Mutex::new(None),
@@ -113,6 +116,7 @@ impl Shared {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
+        self.spawned.store(true, Ordering::Relaxed);
         let (task, notified, join) = new_task(future, self.clone());
         if let Some(notified) = self.owned.bind(task, notified) {
             self.schedule(notified);
@@ -125,6 +129,11 @@ impl Shared {
     /// Futures of `spawn_local` tasks may only be dropped on the thread
     /// that spawned them; from any other thread they are leaked instead.
     pub(crate) fn shutdown(&self) {
+        if !self.spawned.load(Ordering::SeqCst) {
+            // No task ever existed, so no task waker can reach the remote
+            // queue: nothing to cancel, nothing to drain.
+            return;
+        }
         let owner = *lock(&self.local_owner);
         if owner.is_none_or(|t| t == std::thread::current().id()) {
             self.owned.close_and_shutdown_all();
@@ -139,11 +148,13 @@ impl Shared {
         drop(remote);
     }
 
-    /// Reuses a scheduler after a clean shutdown.
+    /// Reuses a scheduler after a shutdown (nothing else references it).
     fn reopen(&self) {
-        self.owned.reopen();
-        lock(&self.remote).closed = false;
-        *lock(&self.local_owner) = None;
+        if self.spawned.swap(false, Ordering::Relaxed) {
+            self.owned.reopen();
+            lock(&self.remote).closed = false;
+            *lock(&self.local_owner) = None;
+        }
         self.main_woken.store(true, Ordering::Relaxed);
         self.remote_pending.store(false, Ordering::Relaxed);
     }
@@ -221,6 +232,7 @@ impl Core {
         F: Future + 'static,
         F::Output: 'static,
     {
+        self.shared.spawned.store(true, Ordering::Relaxed);
         let (task, notified, join) = new_task(future, self.shared.clone());
         if let Some(notified) = self.shared.owned.bind(task, notified) {
             self.local.borrow_mut().push_back(notified);

@@ -64,19 +64,18 @@ impl<S: Schedule> OwnedTasks<S> {
     }
 
     /// Refuses new tasks and cancels every task still owned. Futures are
-    /// dropped here, outside the lock, one at a time.
+    /// dropped here, outside the lock. The list is taken out whole, so this
+    /// is linear in the number of tasks however large the list once grew.
     pub(crate) fn close_and_shutdown_all(&self) {
-        self.lock().closed = true;
-        loop {
-            let next = {
-                let mut inner = self.lock();
-                let key = inner.tasks.iter().next().map(|(k, _)| k);
-                key.map(|k| inner.tasks.remove(k))
-            };
-            match next {
-                Some(task) => task.shutdown(),
-                None => break,
-            }
+        let tasks = {
+            let mut inner = self.lock();
+            inner.closed = true;
+            std::mem::take(&mut inner.tasks)
+        };
+        for (_, task) in tasks {
+            // A task completing concurrently finds itself gone from the
+            // list and releases only its own reference; this one is ours.
+            task.shutdown();
         }
     }
 
