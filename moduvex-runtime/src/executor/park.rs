@@ -3,11 +3,11 @@
 
 use std::cell::RefCell;
 use std::task::Waker;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::platform::sys::{events_with_capacity, Events};
 use crate::reactor::with_reactor;
-use crate::time::driver::{next_timeout, process_timers};
+use crate::time::driver::{next_timeout_from_now, process_due_timers};
 
 /// Events one reactor poll can return.
 pub(crate) const DEFAULT_EVENT_CAPACITY: usize = 1024;
@@ -40,7 +40,7 @@ impl Parker {
     /// (no timers: no timeout).
     fn poll(&mut self, block: bool) -> Vec<Waker> {
         let timeout = if block {
-            next_timeout(Instant::now())
+            next_timeout_from_now()
         } else {
             Some(Duration::ZERO)
         };
@@ -71,5 +71,5 @@ pub(crate) fn park(parker: &RefCell<Option<Parker>>, block: bool) {
         // Keep the vector's allocation for the next poll.
         p.wakers = ready;
     }
-    process_timers(Instant::now());
+    process_due_timers();
 }

@@ -82,6 +82,7 @@ fn with_existing<R>(f: impl FnOnce(&Driver) -> R) -> Option<R> {
 }
 
 /// Time from `now` until this thread's earliest timer, or None if it has none.
+#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn next_timeout(now: Instant) -> Option<Duration> {
     with_existing(|driver| {
         let next = driver.lock().next_deadline()?;
@@ -91,12 +92,37 @@ pub(crate) fn next_timeout(now: Instant) -> Option<Duration> {
 }
 
 /// Fire every timer of this thread whose deadline <= now (wake outside locks).
+#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn process_timers(now: Instant) {
+    process_timers_with(|| now)
+}
+
+/// [`next_timeout`] from the current time, reading the clock only if this
+/// thread has a timer (the park path of a timer-less thread stays clock-free).
+pub(crate) fn next_timeout_from_now() -> Option<Duration> {
+    with_existing(|driver| {
+        let next = driver.lock().next_deadline()?;
+        Some(
+            driver
+                .instant_at(next)
+                .saturating_duration_since(Instant::now()),
+        )
+    })
+    .flatten()
+}
+
+/// [`process_timers`] at the current time, reading the clock only if this
+/// thread has a timer.
+pub(crate) fn process_due_timers() {
+    process_timers_with(Instant::now)
+}
+
+fn process_timers_with(now: impl FnOnce() -> Instant) {
     let fired = with_existing(|driver| {
         let mut fired = Vec::new();
         let mut wheel = driver.lock();
         if !wheel.is_empty() {
-            wheel.advance(driver.nanos_at(now), &mut fired);
+            wheel.advance(driver.nanos_at(now()), &mut fired);
         }
         fired
     });
