@@ -58,7 +58,8 @@ fn workloads(s: &Sizes) -> Vec<Box<dyn FnOnce() -> Workload>> {
         all.push(Box::new(move || sync::mpsc_np1c(messages, flavor)));
     }
     let (timers, timeout_iters) = (s.timers, s.timeout_iters);
-    all.push(Box::new(move || time::spread_timers(timers)));
+    all.push(Box::new(move || time::spread_timers(timers, false)));
+    all.push(Box::new(move || time::spread_timers(timers, true)));
     all.push(Box::new(move || time::timeout_ready(timeout_iters)));
     all.push(Box::new(move || time::insert_cancel(timeout_iters)));
     all.extend(net::workloads(s.net_round));

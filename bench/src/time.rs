@@ -41,12 +41,25 @@ fn spread_delays(n: usize, max: Duration) -> Rc<[Duration]> {
 
 /// `n` tasks, each sleeping a pseudo-random 0–10 ms, all joined; ns per
 /// timer (the whole run, so at least 10 ms / n).
-pub fn spread_timers(n: usize) -> Workload {
+///
+/// Without `at_spawn` the sleep is created inside the task, so its deadline
+/// counts from the task's first poll and every timer is really filed. With
+/// `at_spawn` it is created when the task is spawned: spawning 100k tasks
+/// takes about as long as the longest delay, so most timers are already due
+/// when first polled and the row mostly measures spawn + join.
+pub fn spread_timers(n: usize, at_spawn: bool) -> Workload {
     let rt = tokio_ct();
     let delays = spread_delays(n, Duration::from_millis(10));
     let (d_tokio, d_smol) = (delays.clone(), delays.clone());
     Workload {
-        name: format!("timers: {n} tasks sleeping 0–10 ms (current thread)"),
+        name: format!(
+            "timers: {n} tasks sleeping 0–10 ms{} (current thread)",
+            if at_spawn {
+                ", deadlines set at spawn"
+            } else {
+                ""
+            }
+        ),
         unit: Unit::NsPerOp,
         extra_label: None,
         moduvex: Box::new(move || {
@@ -54,7 +67,15 @@ pub fn spread_timers(n: usize) -> Workload {
                 moduvex_runtime::block_on(async {
                     let hs: Vec<_> = delays
                         .iter()
-                        .map(|&d| moduvex_runtime::spawn(moduvex_runtime::time::sleep(d)))
+                        .map(|&d| {
+                            let early = at_spawn.then(|| moduvex_runtime::time::sleep(d));
+                            moduvex_runtime::spawn(async move {
+                                match early {
+                                    Some(s) => s.await,
+                                    None => moduvex_runtime::time::sleep(d).await,
+                                }
+                            })
+                        })
                         .collect();
                     for h in hs {
                         h.await.unwrap();
@@ -67,7 +88,15 @@ pub fn spread_timers(n: usize) -> Workload {
                 rt.block_on(async {
                     let hs: Vec<_> = d_tokio
                         .iter()
-                        .map(|&d| tokio::spawn(tokio::time::sleep(d)))
+                        .map(|&d| {
+                            let early = at_spawn.then(|| tokio::time::sleep(d));
+                            tokio::spawn(async move {
+                                match early {
+                                    Some(s) => s.await,
+                                    None => tokio::time::sleep(d).await,
+                                }
+                            })
+                        })
                         .collect();
                     for h in hs {
                         h.await.unwrap();
@@ -82,11 +111,12 @@ pub fn spread_timers(n: usize) -> Workload {
                     let hs: Vec<_> = d_smol
                         .iter()
                         .map(|&d| {
-                            // The deadline is taken at spawn, as `sleep(d)`
-                            // does on the others.
-                            let timer = smol::Timer::after(d);
+                            let early = at_spawn.then(|| smol::Timer::after(d));
                             ex.spawn(async move {
-                                timer.await;
+                                match early {
+                                    Some(s) => s.await,
+                                    None => smol::Timer::after(d).await,
+                                };
                             })
                         })
                         .collect();
