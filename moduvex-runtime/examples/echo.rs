@@ -13,50 +13,21 @@
 
 #[path = "common/args.rs"]
 mod args;
+#[path = "common/serve.rs"]
+mod serve;
 
 use std::io;
-use std::net::SocketAddr;
-use std::sync::Mutex;
 
 use moduvex_runtime::io::{AsyncReadExt, AsyncWriteExt};
 use moduvex_runtime::net::{TcpListener, TcpStream};
 use moduvex_runtime::time::sleep;
-use moduvex_runtime::{Flavor, Runtime};
 
 fn main() -> io::Result<()> {
-    let addr = args::addr("127.0.0.1:7000");
-    let Some(threads) = args::threads() else {
-        return moduvex_runtime::block_on(async move {
-            let listener = TcpListener::bind(&addr).await?;
-            println!("echo listening on {}", listener.local_addr()?);
-            accept_loop(listener).await
-        });
-    };
-    let addr: SocketAddr = addr
-        .parse()
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("--addr {addr}: {e}")))?;
-    let rt = Runtime::builder()
-        .flavor(Flavor::ThreadPerCore)
-        .worker_threads(threads)
-        .build()?;
-    let listeners = TcpListener::bind_reuseport(addr, threads)?;
-    println!(
-        "echo listening on {} ({threads} workers)",
-        listeners[0].local_addr()?
-    );
-    let listeners = Mutex::new(listeners);
-    let loops = rt.handle().spawn_on_each_worker(|_| {
-        let listener = listeners
-            .lock()
-            .unwrap()
-            .pop()
-            .expect("one listener per worker");
-        async move { accept_loop(TcpListener::from_std(listener)?).await }
-    });
-    for l in loops {
-        rt.block_on(l).map_err(io::Error::from)??;
-    }
-    Ok(())
+    serve::serve(
+        "127.0.0.1:7000",
+        |a| format!("echo listening on {a}"),
+        accept_loop,
+    )
 }
 
 async fn accept_loop(listener: TcpListener) -> io::Result<()> {

@@ -18,49 +18,20 @@
 mod args;
 #[path = "common/http.rs"]
 mod http;
+#[path = "common/serve.rs"]
+mod serve;
 
 use std::io;
-use std::net::SocketAddr;
-use std::sync::Mutex;
 
 use moduvex_runtime::net::TcpListener;
 use moduvex_runtime::time::sleep;
-use moduvex_runtime::{Flavor, Runtime};
 
 fn main() -> io::Result<()> {
-    let addr = args::addr("127.0.0.1:8080");
-    let Some(threads) = args::threads() else {
-        return moduvex_runtime::block_on(async move {
-            let listener = TcpListener::bind(&addr).await?;
-            println!("listening on http://{}", listener.local_addr()?);
-            accept_loop(listener).await
-        });
-    };
-    let addr: SocketAddr = addr
-        .parse()
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("--addr {addr}: {e}")))?;
-    let rt = Runtime::builder()
-        .flavor(Flavor::ThreadPerCore)
-        .worker_threads(threads)
-        .build()?;
-    let listeners = TcpListener::bind_reuseport(addr, threads)?;
-    println!(
-        "listening on http://{} ({threads} workers)",
-        listeners[0].local_addr()?
-    );
-    let listeners = Mutex::new(listeners);
-    let loops = rt.handle().spawn_on_each_worker(|_| {
-        let listener = listeners
-            .lock()
-            .unwrap()
-            .pop()
-            .expect("one listener per worker");
-        async move { accept_loop(TcpListener::from_std(listener)?).await }
-    });
-    for l in loops {
-        rt.block_on(l).map_err(io::Error::from)??;
-    }
-    Ok(())
+    serve::serve(
+        "127.0.0.1:8080",
+        |a| format!("listening on http://{a}"),
+        accept_loop,
+    )
 }
 
 async fn accept_loop(listener: TcpListener) -> io::Result<()> {
