@@ -511,3 +511,38 @@ fn spawn_on_each_worker_pins_one_task_per_worker() {
     assert_eq!(ids.len(), 2);
     assert_ne!(ids[0].1, ids[1].1);
 }
+
+#[test]
+fn idle_blocking_threads_are_reaped_and_recreated_on_demand() {
+    let stopped = Arc::new(AtomicUsize::new(0));
+    let rt = {
+        let stopped = stopped.clone();
+        Runtime::builder()
+            .flavor(Flavor::CurrentThread)
+            .thread_keep_alive(Duration::from_millis(20))
+            .on_thread_stop(move || {
+                stopped.fetch_add(1, Ordering::SeqCst);
+            })
+            .build()
+            .unwrap()
+    };
+    assert_eq!(rt.block_on(rt.spawn_blocking(|| 1)).unwrap(), 1);
+    // The idle thread exits after its keep-alive; wait for that event
+    // (bounded), without asserting how long it took.
+    for _ in 0..500 {
+        if stopped.load(Ordering::SeqCst) == 1 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(
+        stopped.load(Ordering::SeqCst),
+        1,
+        "the idle blocking thread was reaped"
+    );
+    // A new closure gets a new thread.
+    assert_eq!(
+        rt.block_on(async { spawn_blocking(|| 2).await }).unwrap(),
+        2
+    );
+}
