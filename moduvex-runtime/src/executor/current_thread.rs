@@ -282,8 +282,9 @@ impl Core {
             // Re-check after announcing: see the module docs.
             block = !self.has_work();
         }
-        park::park(&self.parker, block);
-        self.shared.parked.store(false, Ordering::SeqCst);
+        park::park(&self.parker, block, || {
+            self.shared.parked.store(false, Ordering::SeqCst)
+        });
         self.ticks.set(0);
     }
 }

@@ -55,15 +55,18 @@ impl Parker {
 }
 
 /// Parks the calling scheduler thread on its reactor (see
-/// [`Parker::poll`]), then — with the parker no longer borrowed — wakes
-/// the tasks whose I/O became ready and fires the timers that are due.
+/// [`Parker::poll`]), runs `awake` (the scheduler clears its `parked` flag
+/// there, so the wake-ups below do not write its eventfd for nothing),
+/// then — with the parker no longer borrowed — wakes the tasks whose I/O
+/// became ready and fires the timers that are due.
 ///
 /// The parker is created on first use.
-pub(crate) fn park(parker: &RefCell<Option<Parker>>, block: bool) {
+pub(crate) fn park(parker: &RefCell<Option<Parker>>, block: bool, awake: impl FnOnce()) {
     let mut ready = parker
         .borrow_mut()
         .get_or_insert_with(Parker::new)
         .poll(block);
+    awake();
     for waker in ready.drain(..) {
         waker.wake();
     }

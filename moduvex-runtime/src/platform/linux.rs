@@ -263,6 +263,19 @@ pub fn set_cloexec(fd: RawSource) -> io::Result<()> {
     Ok(())
 }
 
+/// Sets the calling thread's timer slack to `nanos` (`PR_SET_TIMERSLACK`).
+///
+/// The kernel may extend a timed wait by the slack (50 µs by default) to
+/// batch wake-ups; a thread whose timed waits are timer deadlines wants
+/// them to end on time. Zero would mean "reset to the default", so the
+/// smallest slack is 1 ns.
+pub fn set_timer_slack(nanos: u64) -> io::Result<()> {
+    let nanos = nanos.max(1) as libc::c_ulong;
+    // SAFETY: PR_SET_TIMERSLACK takes an integer argument; no memory is passed.
+    syscall!(prctl(libc::PR_SET_TIMERSLACK, nanos, 0, 0, 0))?;
+    Ok(())
+}
+
 /// An owned eventfd used to wake a thread blocked in `epoll_wait`.
 ///
 /// Registered edge-triggered: every `notify` produces a fresh edge, so the

@@ -47,6 +47,9 @@ pub(crate) fn with_current<R>(f: impl FnOnce(&Arc<Driver>) -> R) -> R {
     let f = |cell: &OnceCell<Arc<Driver>>| {
         f(cell.get_or_init(|| {
             let unparker = with_reactor(|r| r.unparker());
+            // This thread's reactor waits now end at timer deadlines: do not
+            // let the kernel stretch them by its default 50 µs slack.
+            let _ = crate::platform::sys::set_timer_slack(1);
             Arc::new(Driver::new(unparker))
         }))
     };

@@ -12,6 +12,11 @@
 //!   hooks, `next_timeout` and `process_timers`.
 //! - [`Sleep`], [`Timeout`], [`Interval`]: the futures.
 //!
+//! Precision: the reactor waits with a nanosecond timeout (`epoll_pwait2`,
+//! or `epoll_wait` rounded up to the next millisecond on kernels before
+//! 5.11), and a thread's first timer sets its timer slack to 1 ns, so a
+//! wake-up is not deferred by the kernel's default 50 µs slack.
+//!
 //! Deadlines are [`Instant`]s (std's). Durations too large to add, such as
 //! [`Duration::MAX`](std::time::Duration::MAX), saturate to about 30 years
 //! from now: they never panic and never wrap into the past.

@@ -64,7 +64,8 @@ pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output 
         }
         main.parked.store(true, Ordering::SeqCst);
         let block = !main.woken.load(Ordering::SeqCst);
-        park::park(&parker, block);
-        main.parked.store(false, Ordering::SeqCst);
+        park::park(&parker, block, || {
+            main.parked.store(false, Ordering::SeqCst)
+        });
     }
 }

@@ -89,6 +89,9 @@ impl Idle {
     }
 }
 
+#[cfg(all(test, loom))]
+mod loom_tests;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -184,7 +184,7 @@ impl Worker {
         coop::with_budget(|| task.run());
         self.running.set(None);
         if self.ticks.get() % EVENT_INTERVAL == 0 {
-            park::park(&self.parker, false);
+            park::park(&self.parker, false, || {});
         }
     }
 
@@ -212,8 +212,9 @@ impl Worker {
             || self.shared.inject_len.load(Ordering::SeqCst) > 0
             || self.shared.is_shutdown()
             || self.has_local_work();
-        park::park(&self.parker, !has_work);
-        remote.parked.store(false, Ordering::SeqCst);
+        park::park(&self.parker, !has_work, || {
+            remote.parked.store(false, Ordering::SeqCst)
+        });
         remote.notified.store(false, Ordering::SeqCst);
         if stealing {
             self.searching.set(self.shared.idle.wake(self.index));

@@ -354,6 +354,9 @@ fn notified_name(verdict: &ToNotified) -> &'static str {
     }
 }
 
+/// Preemptions per execution for the three-thread models.
+const BOUND: usize = 4;
+
 fn model(f: impl Fn() + Sync + Send + 'static) {
     model_bounded(None, f);
 }
@@ -400,7 +403,7 @@ fn wake_by_ref_during_poll_is_not_lost() {
 /// the first one's repoll is queued or running.
 #[test]
 fn second_wake_during_repoll_is_not_lost() {
-    model(|| {
+    model_bounded(Some(BOUND), || {
         let task = Task::new();
         task.waker();
         task.waker();
@@ -434,7 +437,7 @@ fn abort_races_run() {
 /// `abort`, a wake and the runner, all at once.
 #[test]
 fn abort_races_wake_and_run() {
-    model(|| {
+    model_bounded(Some(BOUND), || {
         let task = Task::new();
         task.waker();
         let t = task.clone();
