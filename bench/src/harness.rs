@@ -21,6 +21,9 @@ pub struct Round {
     pub elapsed: Duration,
     /// Optional extra figure (e.g. p99 latency in µs).
     pub extra: Option<f64>,
+    /// Optional CPU time the measured side (e.g. a server) spent per
+    /// operation, in µs.
+    pub cpu_us_per_op: Option<f64>,
 }
 
 impl Round {
@@ -29,6 +32,7 @@ impl Round {
             ops,
             elapsed,
             extra: None,
+            cpu_us_per_op: None,
         }
     }
 
@@ -108,9 +112,17 @@ fn fmt_value(unit: Unit, r: &Round, extra: Option<&'static str>) -> String {
         Unit::NsPerOp => format!("{v:.1} ns/op"),
         Unit::OpsPerSec(what) => format!("{:.0} {what}/s", v),
     };
-    match (extra, r.extra) {
-        (Some(label), Some(x)) => format!("{main} ({label} {x:.0})"),
-        _ => main,
+    let mut notes = Vec::new();
+    if let (Some(label), Some(x)) = (extra, r.extra) {
+        notes.push(format!("{label} {x:.0}"));
+    }
+    if let Some(cpu) = r.cpu_us_per_op {
+        notes.push(format!("CPU {cpu:.1} µs/op"));
+    }
+    if notes.is_empty() {
+        main
+    } else {
+        format!("{main} ({})", notes.join(", "))
     }
 }
 

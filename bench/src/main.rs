@@ -6,6 +6,7 @@
 //! cargo run --release -p moduvex-bench            # full sizes
 //! cargo run --release -p moduvex-bench -- --quick # smoke run
 //! cargo run --release -p moduvex-bench -- spawn    # only workloads whose name contains "spawn"
+//! cargo run --release -p moduvex-bench -- serve tokio hello  # one server alone, for profiling
 //! ```
 
 mod executor;
@@ -68,6 +69,9 @@ fn workloads(s: &Sizes) -> Vec<Box<dyn FnOnce() -> Workload>> {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().is_some_and(|a| a == "serve") {
+        return net::serve_cli(&args[1..]);
+    }
     let quick = args.iter().any(|a| a == "--quick");
     let filters: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
     let sizes = if quick {
