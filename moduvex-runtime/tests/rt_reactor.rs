@@ -249,3 +249,33 @@ fn readiness_wakes_a_task_in_block_on() {
     });
     assert_eq!(total, 100_000);
 }
+
+/// An accepted connection starts optimistically ready: its first read
+/// happens without waiting for an event, and a read with nothing queued
+/// still waits for (and gets) the next edge.
+#[test]
+fn accepted_streams_start_ready_and_still_wait_for_edges() {
+    use moduvex_runtime::io::{AsyncReadExt, AsyncWriteExt};
+    use moduvex_runtime::net::{TcpListener, TcpStream};
+    block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let client = spawn(async move {
+            let mut s = TcpStream::connect(addr).await.unwrap();
+            s.write_all(b"first").await.unwrap();
+            let mut buf = [0u8; 6];
+            s.read_exact(&mut buf).await.unwrap();
+            assert_eq!(&buf, b"second");
+            s.write_all(b"third").await.unwrap();
+        });
+        let (mut s, _) = listener.accept().await.unwrap();
+        let mut buf = [0u8; 5];
+        s.read_exact(&mut buf).await.unwrap();
+        assert_eq!(&buf, b"first");
+        s.write_all(b"second").await.unwrap();
+        // Nothing queued yet: this read must wait for the client's edge.
+        s.read_exact(&mut buf).await.unwrap();
+        assert_eq!(&buf, b"third");
+        client.await.unwrap();
+    });
+}

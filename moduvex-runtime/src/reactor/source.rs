@@ -40,6 +40,22 @@ impl<T: AsRawFd> IoSource<T> {
         Self::new_in(io, reactor)
     }
 
+    /// Registers a connected stream with this thread's reactor, assuming
+    /// it readable and writable until an operation returns `WouldBlock`.
+    ///
+    /// A freshly accepted connection usually has its first request queued
+    /// already: the first read runs at once instead of waiting for the
+    /// reactor to report the registration's initial edge. Sound with
+    /// edge-triggered epoll: `EPOLL_CTL_ADD` still reports the descriptor's
+    /// current readiness as an event, and a `WouldBlock` clears only what an
+    /// operation observed, so no edge is lost; a wrong guess costs one
+    /// syscall that returns `WouldBlock`.
+    pub(crate) fn new_optimistic(io: T) -> io::Result<Self> {
+        let src = Self::new(io)?;
+        src.sched.assume_ready();
+        Ok(src)
+    }
+
     /// Registers `io` with `reactor`.
     pub(crate) fn new_in(io: T, reactor: Reactor) -> io::Result<Self> {
         let (token, sched) = reactor.wakers().insert();

@@ -12,11 +12,22 @@
 //!
 //! # The readiness word
 //!
-//! Low bits: `READABLE`, `WRITABLE`, `READ_CLOSED`, `WRITE_CLOSED`, `ERROR`.
+//! Low bits: `READABLE`, `WRITABLE`, `READ_CLOSED`, `WRITE_CLOSED`, `ERROR`,
+//! and one *waiter* bit per direction (`READ_WAITER`, `WRITE_WAITER`).
 //! High bits: a tick that counts event deliveries. An operation that hits
 //! `WouldBlock` clears only the readiness it observed, and only if no event
 //! arrived since (same tick), so an edge delivered between the observation
 //! and the clear is never lost.
+//!
+//! A waiter bit is set, under the waiter lock, by the poll that stores a
+//! waker, and cleared under it by whoever takes that waker. Delivering an
+//! event reads the bits in the same atomic update that sets readiness and
+//! takes the lock only when a satisfied direction has a waiter: an event
+//! nobody waits for (the task is running, or only the other direction is
+//! polled) costs one atomic update and no lock. Both sides update the one
+//! word, so they are ordered: either the delivery sees the bit (and takes
+//! the lock, behind the poller), or the poller's update returns the new
+//! readiness and it does not sleep.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -31,6 +42,11 @@ pub(crate) const WRITABLE: usize = 1 << 1;
 pub(crate) const READ_CLOSED: usize = 1 << 2;
 pub(crate) const WRITE_CLOSED: usize = 1 << 3;
 pub(crate) const ERROR: usize = 1 << 4;
+/// A read waker is stored (see the module docs).
+const READ_WAITER: usize = 1 << 5;
+/// A write waker is stored.
+const WRITE_WAITER: usize = 1 << 6;
+/// Bits kept across deliveries: readiness and waiter bits.
 const READY_MASK: usize = (1 << 16) - 1;
 const TICK_SHIFT: u32 = 16;
 
@@ -49,6 +65,14 @@ impl Direction {
         match self {
             Direction::Read => READABLE | READ_CLOSED | ERROR,
             Direction::Write => WRITABLE | WRITE_CLOSED | ERROR,
+        }
+    }
+
+    /// The waiter bit of this direction.
+    fn waiter(self) -> usize {
+        match self {
+            Direction::Read => READ_WAITER,
+            Direction::Write => WRITE_WAITER,
         }
     }
 
@@ -136,18 +160,42 @@ impl ScheduledIo {
                 Err(actual) => cur = actual,
             }
         }
-        // The store above happens before this lock; a poller that stores its
-        // waker under the lock re-reads readiness after, so either it sees
-        // the bits or we see its waker.
+        // `cur` is the word this update replaced: its waiter bits say whose
+        // waker is stored. A poller that stores one later sees our bits in
+        // its own update of the word (see the module docs).
+        let mut wanted = 0;
+        for dir in [Direction::Read, Direction::Write] {
+            if bits & dir.mask() != 0 {
+                wanted |= cur & dir.waiter();
+            }
+        }
+        if wanted == 0 {
+            return;
+        }
         let mut waiters = self.waiters.lock().unwrap_or_else(|e| e.into_inner());
-        if bits & Direction::Read.mask() != 0 {
-            wake.extend(waiters.reader.take());
-        }
-        if bits & Direction::Write.mask() != 0 {
-            wake.extend(waiters.writer.take());
-        }
+        self.take_wakers(&mut waiters, wanted, wake);
     }
 
+    /// Moves the wakers of the `waiter` bits out (under the waiter lock) and
+    /// clears those bits.
+    fn take_wakers(&self, waiters: &mut Waiters, waiter: usize, wake: &mut Vec<Waker>) {
+        if waiter & READ_WAITER != 0 {
+            wake.extend(waiters.reader.take());
+        }
+        if waiter & WRITE_WAITER != 0 {
+            wake.extend(waiters.writer.take());
+        }
+        self.readiness.fetch_and(!waiter, Ordering::AcqRel);
+    }
+
+    /// Marks a fresh source readable and writable (see
+    /// `IoSource::new_optimistic`). No waker can be stored yet.
+    pub(crate) fn assume_ready(&self) {
+        self.readiness
+            .fetch_or(READABLE | WRITABLE, Ordering::AcqRel);
+    }
+
+    #[inline]
     fn ready_event(&self, cur: usize, dir: Direction) -> Option<ReadyEvent> {
         let ready = cur & dir.mask();
         (ready != 0).then_some(ReadyEvent {
@@ -163,10 +211,17 @@ impl ScheduledIo {
     }
 
     /// Ready if the direction is ready; otherwise stores the task's waker.
+    #[inline]
     pub(crate) fn poll_readiness(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<ReadyEvent> {
-        if let Some(ev) = self.ready_event(self.readiness.load(Ordering::Acquire), dir) {
-            return Poll::Ready(ev);
+        match self.ready_event(self.readiness.load(Ordering::Acquire), dir) {
+            Some(ev) => Poll::Ready(ev),
+            None => self.poll_readiness_slow(cx, dir),
         }
+    }
+
+    /// Not ready at first sight: store the waker and look again.
+    #[inline(never)]
+    fn poll_readiness_slow(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<ReadyEvent> {
         let mut waiters = self.waiters.lock().unwrap_or_else(|e| e.into_inner());
         let slot = match dir {
             Direction::Read => &mut waiters.reader,
@@ -176,9 +231,15 @@ impl ScheduledIo {
             Some(w) if w.will_wake(cx.waker()) => {}
             _ => *slot = Some(cx.waker().clone()),
         }
-        // Re-check under the lock: see `set_readiness`.
-        match self.ready_event(self.readiness.load(Ordering::Acquire), dir) {
-            Some(ev) => Poll::Ready(ev),
+        // Announce the waker and re-check in one update: see the module docs.
+        let cur = self.readiness.fetch_or(dir.waiter(), Ordering::AcqRel);
+        match self.ready_event(cur, dir) {
+            Some(ev) => {
+                // Ready after all: nobody needs waking for this direction.
+                *slot = None;
+                self.readiness.fetch_and(!dir.waiter(), Ordering::AcqRel);
+                Poll::Ready(ev)
+            }
             None => Poll::Pending,
         }
     }
@@ -197,8 +258,7 @@ impl ScheduledIo {
     /// (used when the source is deregistered or the reactor shuts down).
     pub(crate) fn take_all_wakers(&self, wake: &mut Vec<Waker>) {
         let mut waiters = self.waiters.lock().unwrap_or_else(|e| e.into_inner());
-        wake.extend(waiters.reader.take());
-        wake.extend(waiters.writer.take());
+        self.take_wakers(&mut waiters, READ_WAITER | WRITE_WAITER, wake);
     }
 }
 
@@ -280,5 +340,119 @@ impl std::fmt::Debug for WakerRegistry {
         f.debug_struct("WakerRegistry")
             .field("sources", &self.len())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+    use std::task::Wake;
+
+    struct Count(AtomicUsize);
+
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn counting() -> (Arc<Count>, Waker) {
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        (count.clone(), Waker::from(count))
+    }
+
+    fn wake_all(wake: &mut Vec<Waker>) {
+        wake.drain(..).for_each(Waker::wake);
+    }
+
+    #[test]
+    fn waiter_bits_follow_the_stored_wakers() {
+        let io = ScheduledIo::default();
+        let (count, waker) = counting();
+        let mut cx = Context::from_waker(&waker);
+        let mut wake = Vec::new();
+
+        // Nobody waits: the event only records readiness.
+        io.set_readiness(WRITABLE, &mut wake);
+        assert!(wake.is_empty());
+        assert_eq!(
+            io.readiness.load(Ordering::SeqCst) & (READ_WAITER | WRITE_WAITER),
+            0
+        );
+
+        // A pending read stores a waker and sets only the read waiter bit.
+        assert!(io.poll_readiness(&mut cx, Direction::Read).is_pending());
+        let word = io.readiness.load(Ordering::SeqCst);
+        assert_eq!(word & (READ_WAITER | WRITE_WAITER), READ_WAITER);
+
+        // A write-only event leaves the reader waiting.
+        io.set_readiness(WRITABLE, &mut wake);
+        assert!(wake.is_empty());
+
+        // A read event takes the reader's waker and clears its bit.
+        io.set_readiness(READABLE, &mut wake);
+        assert_eq!(wake.len(), 1);
+        wake_all(&mut wake);
+        assert_eq!(count.0.load(Ordering::SeqCst), 1);
+        assert_eq!(io.readiness.load(Ordering::SeqCst) & READ_WAITER, 0);
+
+        // Ready now: no waker is stored, no bit set.
+        assert!(io.poll_readiness(&mut cx, Direction::Read).is_ready());
+        assert_eq!(io.readiness.load(Ordering::SeqCst) & READ_WAITER, 0);
+        assert!(io.waiters.lock().unwrap().reader.is_none());
+    }
+
+    #[test]
+    fn a_cleared_source_waits_again_and_is_woken() {
+        let io = ScheduledIo::default();
+        let (count, waker) = counting();
+        let mut cx = Context::from_waker(&waker);
+        let mut wake = Vec::new();
+        io.assume_ready();
+        let Poll::Ready(ev) = io.poll_readiness(&mut cx, Direction::Read) else {
+            panic!("an optimistic source starts readable");
+        };
+        // The optimistic guess was wrong (WouldBlock): clear and wait.
+        io.clear_readiness(ev);
+        assert!(io.poll_readiness(&mut cx, Direction::Read).is_pending());
+        assert!(io.poll_readiness(&mut cx, Direction::Write).is_ready());
+        io.set_readiness(READABLE, &mut wake);
+        wake_all(&mut wake);
+        assert_eq!(count.0.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn an_edge_between_observation_and_clear_is_kept() {
+        let io = ScheduledIo::default();
+        let (_count, waker) = counting();
+        let mut cx = Context::from_waker(&waker);
+        let mut wake = Vec::new();
+        io.assume_ready();
+        let Poll::Ready(ev) = io.poll_readiness(&mut cx, Direction::Read) else {
+            panic!("an optimistic source starts readable");
+        };
+        // The registration's initial edge arrives before the WouldBlock.
+        io.set_readiness(READABLE | WRITABLE, &mut wake);
+        io.clear_readiness(ev);
+        assert!(io.poll_readiness(&mut cx, Direction::Read).is_ready());
+    }
+
+    #[test]
+    fn removing_takes_every_stored_waker() {
+        let io = ScheduledIo::default();
+        let (count, waker) = counting();
+        let mut cx = Context::from_waker(&waker);
+        assert!(io.poll_readiness(&mut cx, Direction::Read).is_pending());
+        assert!(io.poll_readiness(&mut cx, Direction::Write).is_pending());
+        let mut wake = Vec::new();
+        io.take_all_wakers(&mut wake);
+        assert_eq!(wake.len(), 2);
+        wake_all(&mut wake);
+        assert_eq!(count.0.load(Ordering::SeqCst), 2);
+        assert_eq!(
+            io.readiness.load(Ordering::SeqCst) & (READ_WAITER | WRITE_WAITER),
+            0
+        );
     }
 }

@@ -68,10 +68,11 @@ impl TcpStream {
         Ok(TcpStream { io })
     }
 
-    /// Registers an accepted or connected, non-blocking std stream.
+    /// Registers an accepted or connected, non-blocking std stream,
+    /// optimistically ready (see `IoSource::new_optimistic`).
     pub(crate) fn from_nonblocking(stream: std::net::TcpStream) -> io::Result<TcpStream> {
         Ok(TcpStream {
-            io: IoSource::new(stream)?,
+            io: IoSource::new_optimistic(stream)?,
         })
     }
 

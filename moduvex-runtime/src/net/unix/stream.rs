@@ -53,11 +53,13 @@ impl UnixStream {
         ))
     }
 
+    /// Registers an accepted or connected, non-blocking std stream,
+    /// optimistically ready (see `IoSource::new_optimistic`).
     pub(crate) fn from_nonblocking(
         stream: std::os::unix::net::UnixStream,
     ) -> io::Result<UnixStream> {
         Ok(UnixStream {
-            io: IoSource::new(stream)?,
+            io: IoSource::new_optimistic(stream)?,
         })
     }
 
