@@ -275,3 +275,28 @@ fn pipelined_and_close_requests_over_a_socket() -> Result {
         Ok(())
     })
 }
+
+/// The one per-connection timer is re-armed lazily: a connection that keeps
+/// sending requests outlives many idle periods, and an idle one is closed.
+#[test]
+fn active_connections_stay_and_idle_ones_are_closed() -> Result {
+    block_on(async {
+        let limits = Limits {
+            idle: Duration::from_millis(100),
+            ..short_limits()
+        };
+        let addr = start_server(limits).await?;
+        let mut s = TcpStream::connect(addr).await?;
+        // 500 ms of requests, 25 ms apart: five idle periods.
+        for _ in 0..20 {
+            s.write_all(GET).await?;
+            let mut resp = vec![0u8; http::HELLO.len()];
+            s.read_exact(&mut resp).await?;
+            assert_eq!(resp, http::HELLO);
+            sleep(Duration::from_millis(25)).await;
+        }
+        // Now idle: the server closes the connection.
+        assert!(read_until_closed(&mut s).await.is_empty());
+        Ok(())
+    })
+}

@@ -9,11 +9,14 @@
 
 #![allow(dead_code)] // each includer uses its own subset
 
+use std::future::{poll_fn, Future};
 use std::io;
+use std::pin::{pin, Pin};
+use std::task::Poll;
 use std::time::Duration;
 
 use moduvex_runtime::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use moduvex_runtime::time::{timeout_at, Instant};
+use moduvex_runtime::time::{sleep, timeout_at, Instant, Sleep};
 
 /// Largest request (headers and body) a connection may buffer.
 pub const MAX_REQUEST: usize = 8 * 1024;
@@ -44,25 +47,54 @@ pub enum Parse {
     Reject(&'static [u8]),
 }
 
+/// RFC 9110 `tchar`s, by byte value.
+const TOKEN: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'!' | b'#'..=b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~'
+            );
+        b += 1;
+    }
+    t
+};
+
 fn is_token(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+    TOKEN[b as usize]
 }
 
-fn find_crlf_crlf(buf: &[u8]) -> Option<usize> {
-    buf.windows(4).position(|w| w == b"\r\n\r\n")
-}
-
-/// A lone `\n` (not after `\r`) or a NUL: requests must use CRLF.
-fn has_bad_line_ending(buf: &[u8]) -> bool {
-    buf.iter()
-        .enumerate()
-        .any(|(i, &b)| b == 0 || (b == b'\n' && (i == 0 || buf[i - 1] != b'\r')))
+/// One pass over `buf`: where the head ends (the first `\r\n\r\n`), and
+/// whether a lone `\n` (not after `\r`) or a NUL comes before it (or
+/// anywhere, when there is no end yet): requests must use CRLF.
+fn scan_head(buf: &[u8]) -> (Option<usize>, bool) {
+    let mut bad = false;
+    for (i, &b) in buf.iter().enumerate() {
+        if b > b'\n' {
+            continue;
+        }
+        if b == 0 {
+            bad = true;
+        } else if b == b'\n' {
+            if i == 0 || buf[i - 1] != b'\r' {
+                bad = true;
+            } else if i >= 3 && buf[i - 3] == b'\r' && buf[i - 2] == b'\n' {
+                // The "\r\n\r\n" itself holds no bad byte: `bad` is the head's.
+                return (Some(i - 3), bad);
+            }
+        }
+    }
+    (None, bad)
 }
 
 /// Frames the request at the start of `buf`.
 pub fn parse(buf: &[u8]) -> Parse {
-    let Some(head_end) = find_crlf_crlf(buf) else {
-        if has_bad_line_ending(buf) || first_line_is_bad(buf) {
+    let (end, bad_line_ending) = scan_head(buf);
+    let Some(head_end) = end else {
+        if bad_line_ending || first_line_is_bad(buf) {
             return Parse::Reject(BAD_REQUEST);
         }
         if buf.len() >= MAX_REQUEST {
@@ -74,7 +106,7 @@ pub fn parse(buf: &[u8]) -> Parse {
     if head_end + 4 > MAX_REQUEST {
         return Parse::Reject(HEADERS_TOO_LARGE);
     }
-    if has_bad_line_ending(head) {
+    if bad_line_ending {
         return Parse::Reject(BAD_REQUEST);
     }
     let mut lines = head
@@ -256,7 +288,8 @@ impl Session {
 /// Timeouts of a served connection.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
-    /// How long an idle keep-alive connection is kept.
+    /// How long an idle keep-alive connection is kept: it is closed after
+    /// between `idle` and twice `idle` without a request (see [`serve`]).
     pub idle: Duration,
     /// How long a client may take to send one whole request once it has
     /// started (defeats slowloris clients that trickle bytes).
@@ -276,46 +309,124 @@ impl Default for Limits {
     }
 }
 
+/// A connection's one timer (see [`serve`]).
+struct Clock {
+    timer: Sleep,
+    limits: Limits,
+    /// The connection made progress since the timer was last armed.
+    active: bool,
+    /// When the buffered partial request must be complete.
+    request_deadline: Option<Instant>,
+}
+
+impl Clock {
+    fn new(limits: Limits) -> Clock {
+        Clock {
+            timer: sleep(limits.idle),
+            limits,
+            active: false,
+            request_deadline: None,
+        }
+    }
+
+    /// Runs `fut` until it completes (`Some`) or the connection has timed
+    /// out (`None`).
+    async fn run<F: Future>(&mut self, fut: F) -> Option<F::Output> {
+        let mut fut = pin!(fut);
+        loop {
+            let fired = poll_fn(|cx| match fut.as_mut().poll(cx) {
+                Poll::Ready(out) => Poll::Ready(Some(out)),
+                Poll::Pending => Pin::new(&mut self.timer).poll(cx).map(|()| None),
+            })
+            .await;
+            match fired {
+                Some(out) => return Some(out),
+                None if self.rearm() => {}
+                None => return None,
+            }
+        }
+    }
+
+    /// The timer fired: arm it again if the connection is still within its
+    /// limits, else say it is over.
+    fn rearm(&mut self) -> bool {
+        let now = Instant::now();
+        let next = match self.request_deadline {
+            Some(d) if d <= now => return false,
+            Some(d) => d.min(now + self.limits.idle),
+            None if std::mem::take(&mut self.active) => now + self.limits.idle,
+            None => return false,
+        };
+        Pin::new(&mut self.timer).reset(next);
+        true
+    }
+
+    /// Whether part of a request is now buffered: starts (or ends) the
+    /// request deadline, pulling the timer in if it is earlier.
+    fn partial(&mut self, partial: bool) {
+        self.request_deadline = match (partial, self.request_deadline) {
+            (false, _) => None,
+            (true, Some(d)) => Some(d),
+            (true, None) => {
+                let d = Instant::now() + self.limits.request;
+                if d < self.timer.deadline() {
+                    Pin::new(&mut self.timer).reset(d);
+                }
+                Some(d)
+            }
+        };
+    }
+}
+
 /// Serves one connection until the client closes, a timeout passes, or a
 /// request is rejected.
+///
+/// One timer per connection, armed `idle` ahead and *not* moved on every
+/// request (that would read the clock and touch the timer wheel twice per
+/// request): when it fires, a connection that made progress (read a
+/// request, or wrote part of an answer) since it was armed gets `idle`
+/// more, and one that did not is closed. While part of a request is
+/// buffered the timer is pulled in to that request's deadline (the clock
+/// is read only then).
 pub async fn serve<S>(mut stream: S, limits: Limits) -> io::Result<()>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let mut session = Session::new();
     let mut out = Vec::with_capacity(1024);
-    let mut request_deadline = None;
+    let mut clock = Clock::new(limits);
     loop {
-        let deadline = match request_deadline {
-            Some(d) => d,
-            None => Instant::now() + limits.idle,
+        let Some(n) = clock.run(stream.read(session.read_buf())).await else {
+            return Ok(());
         };
-        let n = match timeout_at(deadline, stream.read(session.read_buf())).await {
-            Ok(res) => res?,
-            Err(_elapsed) => return Ok(()),
-        };
+        let n = n?;
         if n == 0 {
             return Ok(());
         }
+        clock.active = true;
         let flow = session.process(n, &mut out);
-        if !out.is_empty() {
-            let write_deadline = Instant::now() + limits.idle;
-            match timeout_at(write_deadline, stream.write_all(&out)).await {
-                Ok(res) => res?,
-                Err(_elapsed) => return Ok(()),
+        let mut written = 0;
+        while written < out.len() {
+            let Some(n) = clock.run(stream.write(&out[written..])).await else {
+                return Ok(());
+            };
+            match n {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => {
+                    written += n;
+                    clock.active = true;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
             }
-            out.clear();
         }
+        out.clear();
         match flow {
             Flow::Continue => {}
             Flow::Close => return stream.close().await,
             Flow::Reject => return linger(stream, limits.linger).await,
         }
-        request_deadline = match (session.has_partial(), request_deadline) {
-            (false, _) => None,
-            (true, Some(d)) => Some(d),
-            (true, None) => Some(Instant::now() + limits.request),
-        };
+        clock.partial(session.has_partial());
     }
 }
 
