@@ -416,3 +416,18 @@ fn many_sequential_block_ons_reuse_the_thread() {
         );
     }
 }
+
+#[test]
+fn spawning_through_a_handle_kept_after_block_on_is_cancelled_not_hung() {
+    let handle = block_on(async { moduvex_runtime::Handle::current() });
+    let late = handle.spawn(async { 42 });
+    let err = std::thread::spawn(move || block_on(late))
+        .join()
+        .unwrap()
+        .unwrap_err();
+    assert!(err.is_cancelled());
+    // The thread's scheduler is reused cleanly afterwards.
+    drop(handle);
+    assert_eq!(block_on(async { spawn(async { 7 }).await.unwrap() }), 7);
+    assert_eq!(block_on(async { 8 }), 8);
+}

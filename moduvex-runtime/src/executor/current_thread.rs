@@ -60,6 +60,8 @@ pub(crate) struct Shared {
     main_woken: AtomicBool,
     /// A task was spawned since the last shutdown: shutdown has work.
     spawned: AtomicBool,
+    /// Shutdown closed the queues; a reused scheduler must reopen them.
+    closed: AtomicBool,
     /// Interrupts the reactor of the thread currently running `block_on`.
     unparker: Mutex<Unparker>,
     /// The local run queue, kept here between two `block_on` calls of a
@@ -83,6 +85,7 @@ impl Shared {
             parked: AtomicBool::new(false),
             main_woken: AtomicBool::new(true),
             spawned: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
             unparker: Mutex::new(with_reactor(|r| r.unparker())),
             stash: Mutex::new(VecDeque::new()),
             local_owner: Mutex::new(None),
@@ -128,12 +131,13 @@ impl Shared {
     ///
     /// Futures of `spawn_local` tasks may only be dropped on the thread
     /// that spawned them; from any other thread they are leaked instead.
-    pub(crate) fn shutdown(&self) {
-        if !self.spawned.load(Ordering::SeqCst) {
-            // No task ever existed, so no task waker can reach the remote
-            // queue: nothing to cancel, nothing to drain.
+    pub(crate) fn shutdown(self: &Arc<Self>) {
+        if !self.spawned.load(Ordering::SeqCst) && Arc::strong_count(self) == 1 {
+            // No task ever existed and no `Handle` can spawn one later: no
+            // task waker can reach the queues; nothing to cancel or close.
             return;
         }
+        self.closed.store(true, Ordering::SeqCst);
         let owner = *lock(&self.local_owner);
         if owner.is_none_or(|t| t == std::thread::current().id()) {
             self.owned.close_and_shutdown_all();
@@ -150,7 +154,8 @@ impl Shared {
 
     /// Reuses a scheduler after a shutdown (nothing else references it).
     fn reopen(&self) {
-        if self.spawned.swap(false, Ordering::Relaxed) {
+        self.spawned.store(false, Ordering::Relaxed);
+        if self.closed.swap(false, Ordering::Relaxed) {
             self.owned.reopen();
             lock(&self.remote).closed = false;
             *lock(&self.local_owner) = None;
