@@ -12,11 +12,13 @@
 //! Two families of rows:
 //!
 //! * **current thread**: each runtime's current-thread scheduler on one
-//!   thread. With two or more CPUs the server thread is pinned to one CPU
-//!   and the load (the generator's threads, or `wrk` under `taskset`) to
-//!   another, so the server has a core of its own and the two never
-//!   compete for one: the server's efficiency, not the scheduler's
-//!   placement, decides the result. `MODUVEX_BENCH_PIN=0` turns pinning off.
+//!   thread, the load on one thread (the built-in generator, or `wrk -t1`).
+//!   `MODUVEX_BENCH_PIN=1` pins the server thread to one CPU and the load
+//!   (the generator's thread, or `wrk` under `taskset`) to another. Not the
+//!   default: on the 2-vCPU VM the bench was written on, pinning made every
+//!   wake-up a cross-CPU interrupt (throughput fell 2–3× for every runtime
+//!   while the server still used under half its CPU) and kept the pinned
+//!   threads from escaping other load on their CPU (p99 of 10+ ms).
 //! * **multi-thread, 2 workers**: moduvex thread-per-core (one
 //!   `SO_REUSEPORT` listener per worker, accept loops started with
 //!   `spawn_on_each_worker`) and work-stealing (one listener in a task);
@@ -51,8 +53,10 @@ const ECHO_CONNS: usize = 32;
 const ECHO_MSG: usize = 1024;
 /// Connections of the HTTP workload (as `wrk -c64`).
 const HTTP_CONNS: usize = 64;
-/// Load-generator threads (each drives its share of the connections).
-const LOAD_THREADS: usize = 4;
+/// Load-generator threads of the current-thread rows (as `wrk -t1`).
+const LOAD_THREADS: usize = 1;
+/// Load-generator threads of the multi-threaded rows (one per worker).
+const MT_LOAD_THREADS: usize = 2;
 /// Server workers of the multi-threaded rows.
 const WORKERS: usize = 2;
 
@@ -86,11 +90,11 @@ fn verbose() -> bool {
     std::env::var_os("MODUVEX_BENCH_VERBOSE").is_some_and(|v| v != "0")
 }
 
-/// The (server, load) CPUs of the current-thread rows: the first two CPUs
-/// this process may run on, unless `MODUVEX_BENCH_PIN=0` or only one is
-/// available.
+/// The (server, load) CPUs of the current-thread rows when
+/// `MODUVEX_BENCH_PIN=1`: the first two CPUs this process may run on
+/// (`None` if only one is available).
 fn pinned_cpus() -> Option<(usize, usize)> {
-    if std::env::var_os("MODUVEX_BENCH_PIN").is_some_and(|v| v == "0") {
+    if std::env::var_os("MODUVEX_BENCH_PIN").is_none_or(|v| v != "1") {
         return None;
     }
     // SAFETY: an all-zero cpu_set_t is a valid empty set.
@@ -182,7 +186,7 @@ fn runner(
 
 /// The server mode and load placement of a row: current-thread (`None`)
 /// or `WORKERS` workers with moduvex's `flavor`; and the row name's suffix.
-fn placement(flavor: Option<Flavor>, load_threads: usize) -> (Mode, Load, String) {
+fn placement(flavor: Option<Flavor>) -> (Mode, Load, String) {
     match flavor {
         None => {
             let cpus = pinned_cpus();
@@ -194,7 +198,7 @@ fn placement(flavor: Option<Flavor>, load_threads: usize) -> (Mode, Load, String
                 cpu: cpus.map(|c| c.0),
             };
             let load = Load {
-                threads: load_threads,
+                threads: LOAD_THREADS,
                 cpu: cpus.map(|c| c.1),
             };
             (mode, load, suffix)
@@ -209,7 +213,7 @@ fn placement(flavor: Option<Flavor>, load_threads: usize) -> (Mode, Load, String
                 flavor,
             };
             let load = Load {
-                threads: load_threads,
+                threads: MT_LOAD_THREADS,
                 cpu: None,
             };
             let suffix = format!("multi-thread, {WORKERS} workers; moduvex {name}");
@@ -238,11 +242,11 @@ fn workload(
 
 /// TCP echo: 32 connections each sending 1 KiB and waiting for it back.
 pub fn echo(round: Duration, flavor: Option<Flavor>) -> Workload {
-    let (mode, load, suffix) = placement(flavor, LOAD_THREADS);
+    let (mode, load, suffix) = placement(flavor);
     workload(
         format!("TCP echo: {ECHO_CONNS} conns × {ECHO_MSG} B msgs ({suffix})"),
         Unit::OpsPerSec("msgs"),
-        None,
+        Some("p99 µs"),
         Kind::Echo,
         mode,
         move |addr| load::echo(addr, load, ECHO_CONNS, ECHO_MSG, round),
@@ -251,7 +255,7 @@ pub fn echo(round: Duration, flavor: Option<Flavor>) -> Workload {
 
 /// HTTP/1.1 keep-alive hello: 64 connections, one request in flight each.
 pub fn hello(round: Duration, flavor: Option<Flavor>) -> Workload {
-    let (mode, load, suffix) = placement(flavor, LOAD_THREADS);
+    let (mode, load, suffix) = placement(flavor);
     workload(
         format!("HTTP hello: {HTTP_CONNS} keep-alive conns, built-in load ({suffix})"),
         Unit::OpsPerSec("req"),
@@ -264,7 +268,7 @@ pub fn hello(round: Duration, flavor: Option<Flavor>) -> Workload {
 
 /// The HTTP hello server under `wrk -t1 -c64 -d1s`.
 pub fn hello_wrk(flavor: Option<Flavor>) -> Workload {
-    let (mode, load, suffix) = placement(flavor, 1);
+    let (mode, load, suffix) = placement(flavor);
     workload(
         format!("HTTP hello: wrk -t1 -c64 -d1s ({suffix})"),
         Unit::OpsPerSec("req"),

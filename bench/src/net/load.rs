@@ -1,6 +1,9 @@
-//! The load generator: std threads with blocking loopback sockets, each
-//! driving its share of the connections in lock step (send on every
-//! connection, then read every reply), for a fixed time.
+//! The load generator, built like `wrk`: each thread drives its share of
+//! the connections with non-blocking sockets and its own epoll instance,
+//! one message in flight per connection: the moment a connection's answer
+//! is complete it records the latency (send to last byte) and sends the
+//! next message. A thread costs one `send` and one `recv` per message plus
+//! a share of an `epoll_wait`, and a slow connection holds up nobody else.
 //!
 //! Every round also reports the CPU time the server spent per operation:
 //! the process's CPU time over the round minus the load threads' own (the
@@ -8,8 +11,9 @@
 //! test). Under `wrk` the load runs in another process, so the process's
 //! CPU time is the server's.
 
-use std::io::{Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::os::fd::AsRawFd;
 use std::process::Command;
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
@@ -20,12 +24,13 @@ use crate::harness::Round;
 const REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: bench\r\n\r\n";
 /// Length of the hello server's keep-alive answer.
 const RESPONSE_LEN: usize = super::http::HELLO.len();
+/// A server that answers nothing for this long fails the bench.
+const STUCK: Duration = Duration::from_secs(10);
 
 fn connect(addr: SocketAddr) -> TcpStream {
     let s = TcpStream::connect(addr).expect("connect to bench server");
     s.set_nodelay(true).unwrap();
-    // A stuck server fails the bench instead of hanging it.
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.set_nonblocking(true).unwrap();
     s
 }
 
@@ -39,35 +44,146 @@ struct Driven {
     server_cpu: Duration,
 }
 
-/// Runs `load.threads` threads over `conns` connections for `dur`; each
-/// thread runs `step` over its connections until time is up and returns
-/// how many operations it completed and its latency samples (µs).
+/// One connection of a load thread.
+struct Conn {
+    sock: TcpStream,
+    /// Bytes of the current answer received so far.
+    got: usize,
+    /// When the current message was sent.
+    sent: Instant,
+}
+
+/// Writes all of `msg` to a non-blocking socket (a message this small
+/// fits its empty send buffer at once; otherwise spin until it does).
+fn send(sock: &mut TcpStream, msg: &[u8]) {
+    let mut off = 0;
+    while off < msg.len() {
+        match sock.write(&msg[off..]) {
+            Ok(n) => off += n,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => std::thread::yield_now(),
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => panic!("load: send: {e}"),
+        }
+    }
+}
+
+/// An epoll instance watching `conns` for input (level-triggered).
+struct Epoll(i32);
+
+impl Epoll {
+    fn new(conns: &[Conn]) -> Epoll {
+        // SAFETY: epoll_create1 takes a flag word only.
+        let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+        assert!(fd >= 0, "epoll_create1 failed");
+        for (i, c) in conns.iter().enumerate() {
+            let mut ev = libc::epoll_event {
+                events: libc::EPOLLIN as u32,
+                u64: i as u64,
+            };
+            // SAFETY: both descriptors are open; `ev` is a live epoll_event.
+            let rc =
+                unsafe { libc::epoll_ctl(fd, libc::EPOLL_CTL_ADD, c.sock.as_raw_fd(), &mut ev) };
+            assert_eq!(rc, 0, "epoll_ctl failed");
+        }
+        Epoll(fd)
+    }
+
+    /// Waits up to `ms` for input; returns the ready connection indexes.
+    fn wait<'a>(
+        &self,
+        events: &'a mut [libc::epoll_event],
+        ms: i32,
+    ) -> impl Iterator<Item = usize> + 'a {
+        // SAFETY: `events` has room for `events.len()` entries.
+        let n = unsafe { libc::epoll_wait(self.0, events.as_mut_ptr(), events.len() as i32, ms) };
+        let n = usize::try_from(n).unwrap_or(0);
+        events[..n].iter().map(|e| e.u64 as usize)
+    }
+}
+
+impl Drop for Epoll {
+    fn drop(&mut self) {
+        // SAFETY: the descriptor is ours and used by nothing else.
+        unsafe { libc::close(self.0) };
+    }
+}
+
+/// Runs `load.threads` threads over `conns` connections for `dur`, each
+/// connection sending `msg` and reading `answer_len` bytes back, again and
+/// again.
 fn drive(
     addr: SocketAddr,
     load: Load,
     conns: usize,
     dur: Duration,
-    step: impl Fn(&mut [TcpStream], &mut Vec<u32>) -> u64 + Sync,
+    msg: &[u8],
+    answer_len: usize,
 ) -> Driven {
     let threads = load.threads;
     let barrier = Barrier::new(threads + 1);
     std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
-                let (barrier, step) = (&barrier, &step);
+                let barrier = &barrier;
                 let mine = conns / threads + usize::from(t < conns % threads);
                 scope.spawn(move || {
                     if let Some(cpu) = load.cpu {
                         super::pin_to_cpu(cpu);
                     }
-                    let mut socks: Vec<TcpStream> = (0..mine).map(|_| connect(addr)).collect();
+                    let now = Instant::now();
+                    let mut conns: Vec<Conn> = (0..mine)
+                        .map(|_| Conn {
+                            sock: connect(addr),
+                            got: 0,
+                            sent: now,
+                        })
+                        .collect();
+                    let epoll = Epoll::new(&conns);
+                    let mut events = vec![libc::epoll_event { events: 0, u64: 0 }; mine.max(1)];
+                    let mut buf = vec![0u8; answer_len.max(4096)];
                     let mut lat = Vec::new();
-                    let mut ops = 0;
+                    let mut ops = 0u64;
                     let cpu0 = thread_cpu();
                     barrier.wait();
-                    let deadline = Instant::now() + dur;
-                    while Instant::now() < deadline {
-                        ops += step(&mut socks, &mut lat);
+                    let start = Instant::now();
+                    let deadline = start + dur;
+                    for c in conns.iter_mut() {
+                        send(&mut c.sock, msg);
+                        c.sent = start;
+                    }
+                    let mut last_progress = start;
+                    loop {
+                        let now = Instant::now();
+                        if now >= deadline {
+                            break;
+                        }
+                        assert!(
+                            now - last_progress < STUCK,
+                            "load: the server stopped answering"
+                        );
+                        for i in epoll.wait(&mut events, 10) {
+                            let c = &mut conns[i];
+                            match c.sock.read(&mut buf[..answer_len - c.got]) {
+                                Ok(0) => panic!("load: the server closed a connection"),
+                                Ok(n) => c.got += n,
+                                Err(e) if e.kind() == ErrorKind::WouldBlock => continue,
+                                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                                Err(e) => panic!("load: recv: {e}"),
+                            }
+                            if c.got < answer_len {
+                                continue;
+                            }
+                            let done = Instant::now();
+                            ops += 1;
+                            let us = (done - c.sent).as_micros();
+                            lat.push(us.min(u128::from(u32::MAX)) as u32);
+                            last_progress = done;
+                            c.got = 0;
+                            if done < deadline {
+                                send(&mut c.sock, msg);
+                                c.sent = done;
+                            }
+                        }
                     }
                     (ops, lat, thread_cpu() - cpu0)
                 })
@@ -119,39 +235,13 @@ impl Driven {
 /// Echo: every connection sends `msg` bytes and reads them back.
 pub fn echo(addr: SocketAddr, load: Load, conns: usize, msg: usize, dur: Duration) -> Round {
     let payload = vec![0xabu8; msg];
-    let driven = drive(addr, load, conns, dur, |socks, _| {
-        let mut back = vec![0u8; msg];
-        for s in socks.iter_mut() {
-            s.write_all(&payload).expect("echo write");
-        }
-        for s in socks.iter_mut() {
-            s.read_exact(&mut back).expect("echo read");
-        }
-        socks.len() as u64
-    });
-    driven.round()
+    drive(addr, load, conns, dur, &payload, msg).round()
 }
 
 /// HTTP keep-alive: every connection sends one request and reads the
 /// answer; latency is from its send to its whole answer.
 pub fn http(addr: SocketAddr, load: Load, conns: usize, dur: Duration) -> Round {
-    let driven = drive(addr, load, conns, dur, |socks, lat| {
-        let mut resp = [0u8; RESPONSE_LEN];
-        let sent: Vec<Instant> = socks
-            .iter_mut()
-            .map(|s| {
-                s.write_all(REQUEST).expect("http write");
-                Instant::now()
-            })
-            .collect();
-        for (s, t0) in socks.iter_mut().zip(sent) {
-            s.read_exact(&mut resp).expect("http read");
-            debug_assert!(resp.starts_with(b"HTTP/1.1 200"));
-            lat.push(t0.elapsed().as_micros().min(u32::MAX as u128) as u32);
-        }
-        socks.len() as u64
-    });
-    driven.round()
+    drive(addr, load, conns, dur, REQUEST, RESPONSE_LEN).round()
 }
 
 fn p99(samples: &mut [u32]) -> Option<f64> {
