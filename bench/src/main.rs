@@ -7,6 +7,7 @@
 //! cargo run --release -p moduvex-bench -- --quick # smoke run
 //! cargo run --release -p moduvex-bench -- spawn    # only workloads whose name contains "spawn"
 //! cargo run --release -p moduvex-bench -- serve tokio hello  # one server alone, for profiling
+//! cargo run --release -p moduvex-bench -- load hello 127.0.0.1:8080 5  # the built-in load alone
 //! ```
 
 mod executor;
@@ -69,8 +70,10 @@ fn workloads(s: &Sizes) -> Vec<Box<dyn FnOnce() -> Workload>> {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().is_some_and(|a| a == "serve") {
-        return net::serve_cli(&args[1..]);
+    match args.first().map(String::as_str) {
+        Some("serve") => return net::serve_cli(&args[1..]),
+        Some("load") => return net::load_cli(&args[1..]),
+        _ => {}
     }
     let quick = args.iter().any(|a| a == "--quick");
     let filters: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();

@@ -30,7 +30,9 @@
 //! `load.rs`), which does not depend on who was the bottleneck.
 //!
 //! `moduvex-bench serve RUNTIME KIND [--threads N] [--flavor tpc|ws] [--pin CPU]`
-//! runs one server alone (for `perf`, `strace` or an outside load).
+//! runs one server alone (for `perf`, `strace` or an outside load), and
+//! `moduvex-bench load KIND ADDR SECS [THREADS]` runs the built-in load
+//! alone against it.
 
 #[path = "../../moduvex-runtime/examples/common/http.rs"]
 mod http;
@@ -318,4 +320,32 @@ pub fn serve_cli(args: &[String]) {
     loop {
         std::thread::park();
     }
+}
+
+/// `load echo|hello ADDR SECS [THREADS]`: runs the built-in load against a
+/// server (e.g. one started by `serve` in another process) and prints
+/// what it measured.
+pub fn load_cli(args: &[String]) {
+    let usage = "usage: moduvex-bench load echo|hello ADDR SECS [THREADS]";
+    let addr: SocketAddr = args.get(1).and_then(|a| a.parse().ok()).expect(usage);
+    let secs: f64 = args.get(2).and_then(|a| a.parse().ok()).expect(usage);
+    let load = Load {
+        threads: args
+            .get(3)
+            .map_or(LOAD_THREADS, |t| t.parse().expect(usage)),
+        cpu: None,
+    };
+    let dur = Duration::from_secs_f64(secs);
+    let round = match args.first().map(String::as_str) {
+        Some("echo") => load::echo(addr, load, ECHO_CONNS, ECHO_MSG, dur),
+        Some("hello") => load::http(addr, load, HTTP_CONNS, dur),
+        _ => panic!("{usage}"),
+    };
+    println!(
+        "{} ops in {:?}: {:.0}/s, p99 {:.0} µs",
+        round.ops,
+        round.elapsed,
+        round.ops as f64 / round.elapsed.as_secs_f64(),
+        round.extra.unwrap_or(f64::NAN)
+    );
 }
