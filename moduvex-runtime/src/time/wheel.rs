@@ -49,7 +49,10 @@ struct Entry<T> {
     prev: usize,
     next: usize,
     /// Index into `Wheel::heads` of the list holding this entry.
-    list: usize,
+    list: u32,
+    /// Whether this entry is part of its list's sorted tail (see
+    /// [`Wheel::fire_slot`]).
+    sorted: bool,
     value: T,
 }
 
@@ -104,6 +107,12 @@ struct Expiration {
 /// Firing order within one `advance` is by deadline; ties fire in
 /// registration order (a [`reschedule`](Wheel::reschedule) counts as a new
 /// registration).
+///
+/// A list is an unsorted head (entries linked since it was last sorted)
+/// followed by a tail sorted by (deadline, seq). Only the current level-0
+/// slot is ever sorted: when time has reached part of it, its timers not yet
+/// due are relinked in order, so the next partial firing of the same slot
+/// stops at the first timer not due instead of walking them all again.
 pub(crate) struct Wheel<T> {
     entries: Slab<Entry<T>>,
     /// Heads of the slot lists: `level * 64 + slot`, then the overflow list.
@@ -122,8 +131,10 @@ pub(crate) struct Wheel<T> {
     now: u64,
     next_seq: u64,
     next_cache: NextCache,
-    /// Reused buffer of entry indices while firing a slot.
-    scratch: Vec<usize>,
+    /// Reused buffers of (deadline, seq, entry index) while firing a slot:
+    /// the entries due, and those left.
+    scratch: Vec<(u64, u64, usize)>,
+    scratch_rest: Vec<(u64, u64, usize)>,
 }
 
 impl<T> Wheel<T> {
@@ -138,6 +149,7 @@ impl<T> Wheel<T> {
             next_seq: 0,
             next_cache: NextCache::Known(None),
             scratch: Vec::new(),
+            scratch_rest: Vec::new(),
         }
     }
 
@@ -160,7 +172,8 @@ impl<T> Wheel<T> {
             seq,
             prev: NIL,
             next: NIL,
-            list: NIL,
+            list: u32::MAX,
+            sorted: false,
             value,
         });
         self.link(index, self.list_for(deadline));
@@ -182,18 +195,16 @@ impl<T> Wheel<T> {
     /// returns its new key; `None` if the key is stale. O(1).
     pub(crate) fn reschedule(&mut self, key: TimerKey, deadline: u64) -> Option<TimerKey> {
         let old = self.entry(key)?.deadline;
-        self.unlink(key.index);
+        let index = key.index;
+        self.unlink(index);
         let seq = self.take_seq();
-        let entry = &mut self.entries[key.index];
+        let entry = &mut self.entries[index];
         entry.deadline = deadline;
         entry.seq = seq;
-        self.link(key.index, self.list_for(deadline));
+        self.link(index, self.list_for(deadline));
         self.note_removed(old);
         self.note_added(deadline);
-        Some(TimerKey {
-            index: key.index,
-            seq,
-        })
+        Some(TimerKey { index, seq })
     }
 
     /// The value of a pending timer; `None` if the key is stale.
@@ -225,6 +236,10 @@ impl<T> Wheel<T> {
             while cur != NIL {
                 let e = &self.entries[cur];
                 min = min.min(e.deadline);
+                if e.sorted {
+                    // The rest of the sorted tail is later.
+                    break;
+                }
                 cur = e.next;
             }
             min
@@ -245,17 +260,24 @@ impl<T> Wheel<T> {
             if exp.tick > now_tick {
                 break;
             }
+            if exp.level == 0 && exp.tick == now_tick {
+                // The current tick: only part of it has passed. This slot
+                // is the earliest, so a known next deadline is its earliest.
+                self.elapsed = exp.tick;
+                if !matches!(self.next_cache, NextCache::Known(Some(next)) if next > now) {
+                    let rest = self.fire_slot(exp.list, now, fired);
+                    self.next_cache = match rest {
+                        Some(min) => NextCache::Known(Some(min)),
+                        None => NextCache::Unknown,
+                    };
+                }
+                break;
+            }
             self.next_cache = NextCache::Unknown;
             if exp.level == 0 {
+                // The whole tick lies before `now`: everything is due.
                 self.elapsed = exp.tick;
-                if exp.tick < now_tick {
-                    // The whole tick lies before `now`: everything is due.
-                    self.fire_slot(exp.list, u64::MAX, fired);
-                } else {
-                    // The current tick: only part of it has passed.
-                    self.fire_slot(exp.list, now, fired);
-                    break;
-                }
+                self.fire_slot(exp.list, u64::MAX, fired);
             } else if exp.level < NUM_LEVELS {
                 self.elapsed = exp.tick;
                 self.refile(exp.list);
@@ -345,24 +367,74 @@ impl<T> Wheel<T> {
     }
 
     /// Fires every entry of a level-0 slot with `deadline <= limit`, in
-    /// (deadline, seq) order.
-    fn fire_slot(&mut self, list: usize, limit: u64, fired: &mut Vec<T>) {
+    /// (deadline, seq) order, and returns the earliest deadline left in the
+    /// slot (`None`: it is empty).
+    ///
+    /// The sort keys are copied out during the walk, so sorting (a slot may
+    /// hold hundreds of timers) never goes back to the slab. A whole slot
+    /// (`limit == u64::MAX`) is emptied at once. Otherwise the walk stops at
+    /// the first sorted entry not due, and if the unsorted head had entries
+    /// not due, all the remaining entries are relinked as one sorted list.
+    fn fire_slot(&mut self, list: usize, limit: u64, fired: &mut Vec<T>) -> Option<u64> {
         let mut due = std::mem::take(&mut self.scratch);
         due.clear();
+        let mut rest = std::mem::take(&mut self.scratch_rest);
+        rest.clear();
+        // The first sorted entry not due, if the walk stopped there.
+        let mut stop = NIL;
         let mut cur = self.heads[list];
         while cur != NIL {
             let e = &self.entries[cur];
             if e.deadline <= limit {
-                due.push(cur);
+                due.push((e.deadline, e.seq, cur));
+            } else if e.sorted && rest.is_empty() {
+                stop = cur;
+                break;
+            } else {
+                rest.push((e.deadline, e.seq, cur));
             }
             cur = e.next;
         }
-        due.sort_unstable_by_key(|&i| (self.entries[i].deadline, self.entries[i].seq));
-        for &i in &due {
-            self.unlink(i);
-            fired.push(self.entries.remove(i).value);
-        }
+        // (deadline, seq) is unique, so an unstable sort is deterministic.
+        due.sort_unstable();
+        let left = if rest.is_empty() && stop == NIL {
+            // Everything fires: drop the whole list at once.
+            self.heads[list] = NIL;
+            self.occupied[list / SLOTS] &= !(1u64 << (list % SLOTS));
+            for &(_, _, i) in &due {
+                fired.push(self.entries.remove(i).value);
+            }
+            None
+        } else if rest.is_empty() {
+            // The remaining entries are the sorted tail from `stop` on.
+            for &(_, _, i) in &due {
+                self.unlink(i);
+                fired.push(self.entries.remove(i).value);
+            }
+            Some(self.entries[stop].deadline)
+        } else {
+            // Relink what is not due, in order, sorted.
+            for &(_, _, i) in &due {
+                fired.push(self.entries.remove(i).value);
+            }
+            rest.sort_unstable();
+            let mut next = NIL;
+            for &(_, _, i) in rest.iter().rev() {
+                let e = &mut self.entries[i];
+                e.prev = NIL;
+                e.next = next;
+                e.sorted = true;
+                if next != NIL {
+                    self.entries[next].prev = i;
+                }
+                next = i;
+            }
+            self.heads[list] = next;
+            Some(rest[0].0)
+        };
         self.scratch = due;
+        self.scratch_rest = rest;
+        left
     }
 
     /// Empties a list and files each of its entries again relative to the
@@ -385,13 +457,14 @@ impl<T> Wheel<T> {
         }
     }
 
-    /// Pushes entry `index` at the front of list `list`.
+    /// Pushes entry `index` at the front of list `list` (its unsorted head).
     fn link(&mut self, index: usize, list: usize) {
         let head = self.heads[list];
         let e = &mut self.entries[index];
         e.prev = NIL;
         e.next = head;
-        e.list = list;
+        e.list = list as u32;
+        e.sorted = false;
         if head != NIL {
             self.entries[head].prev = index;
         }
@@ -406,6 +479,7 @@ impl<T> Wheel<T> {
         let Entry {
             prev, next, list, ..
         } = self.entries[index];
+        let list = list as usize;
         if prev == NIL {
             debug_assert_eq!(self.heads[list], index);
             self.heads[list] = next;

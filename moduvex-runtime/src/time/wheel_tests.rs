@@ -285,3 +285,70 @@ fn model_dense_small_deadlines_match_btreemap() {
     }
     assert_eq!(advance(&mut wheel, u64::MAX), model.fire(u64::MAX));
 }
+
+#[test]
+fn model_dense_slot_with_cancels_and_reschedules_matches_btreemap() {
+    // The current slot partly fired again and again (its remaining timers
+    // relinked sorted), while timers are inserted into it, cancelled from
+    // its unsorted head and sorted tail, and rescheduled within it; the next
+    // deadline is only sometimes asked for, so firing runs both with and
+    // without a known next deadline.
+    for seed in 1..=30u64 {
+        let mut rng = XorShift(seed.wrapping_mul(0x2545_f491_4f6c_dd1d));
+        let mut wheel = Wheel::new();
+        let mut model = Model::default();
+        let mut keys: Vec<(TimerKey, (u64, u64))> = Vec::new();
+        let mut now = 0u64;
+        let mut next_id = 0u32;
+        for step in 0..4_000 {
+            match rng.below(12) {
+                0..=4 => {
+                    let deadline = match rng.below(8) {
+                        0 => now.saturating_sub(rng.below(TICK)),
+                        1 => now + rng.distance() % (1 << 40),
+                        _ => now + rng.below(2 * TICK),
+                    };
+                    keys.push((
+                        wheel.insert(deadline, next_id),
+                        model.insert(deadline, next_id),
+                    ));
+                    next_id += 1;
+                }
+                5 | 6 if !keys.is_empty() => {
+                    let i = rng.below(keys.len() as u64) as usize;
+                    let (k, m) = keys.swap_remove(i);
+                    assert_eq!(wheel.cancel(k), model.timers.remove(&m), "step {step}");
+                }
+                7 if !keys.is_empty() => {
+                    let i = rng.below(keys.len() as u64) as usize;
+                    let deadline = now + rng.below(2 * TICK);
+                    let (k, m) = keys[i];
+                    match (wheel.reschedule(k, deadline), model.timers.remove(&m)) {
+                        (Some(k2), Some(id)) => {
+                            let m2 = (deadline, model.seq);
+                            model.seq += 1;
+                            model.timers.insert(m2, id);
+                            keys[i] = (k2, m2);
+                        }
+                        (None, None) => {}
+                        other => panic!("step {step}: reschedule disagrees: {other:?}"),
+                    }
+                }
+                8 => {
+                    let want = model.timers.keys().next().map(|&(d, _)| d);
+                    assert_eq!(wheel.next_deadline(), want, "step {step}");
+                }
+                _ => {
+                    // Small steps: mostly within the current tick.
+                    now += rng.below(TICK / 5);
+                    assert_eq!(advance(&mut wheel, now), model.fire(now), "step {step}");
+                }
+            }
+            assert_eq!(wheel.len(), model.timers.len(), "step {step}");
+        }
+        let want = model.timers.keys().next().map(|&(d, _)| d);
+        assert_eq!(wheel.next_deadline(), want);
+        assert_eq!(advance(&mut wheel, u64::MAX), model.fire(u64::MAX));
+        assert!(wheel.is_empty());
+    }
+}
