@@ -3,9 +3,10 @@
 
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
-use std::task::Poll;
+use std::task::{Context, Poll, Wake, Waker};
 use std::thread;
 use std::time::Duration;
 
@@ -225,6 +226,112 @@ fn reset_from_another_thread_wakes_a_parked_owner() {
         .await;
     });
     resetter.join().unwrap();
+}
+
+#[test]
+fn a_sleep_first_polled_after_its_deadline_completes_and_never_early() {
+    block_on(async {
+        for _ in 0..20 {
+            let s = sleep(Duration::from_micros(200));
+            let deadline = s.deadline();
+            // The thread is busy past the deadline before the first poll.
+            thread::sleep(Duration::from_millis(1));
+            s.await;
+            assert!(Instant::now() >= deadline);
+        }
+    });
+}
+
+struct CountingWaker(AtomicUsize);
+
+impl Wake for CountingWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+fn counting_waker() -> (Arc<CountingWaker>, Waker) {
+    let counter = Arc::new(CountingWaker(AtomicUsize::new(0)));
+    (counter.clone(), Waker::from(counter))
+}
+
+#[test]
+fn a_repoll_with_another_waker_moves_the_wake_up_to_it() {
+    block_on(async {
+        let (first, first_waker) = counting_waker();
+        let (second, second_waker) = counting_waker();
+        let mut s = sleep(Duration::from_millis(5));
+        let mut poll_with = |w: &Waker| Pin::new(&mut s).poll(&mut Context::from_waker(w));
+        assert_eq!(poll_with(&first_waker), Poll::Pending);
+        // The same waker again, then a clone of it (same identity): still
+        // pending, nothing else changes.
+        assert_eq!(poll_with(&first_waker), Poll::Pending);
+        assert_eq!(poll_with(&first_waker.clone()), Poll::Pending);
+        assert_eq!(poll_with(&second_waker), Poll::Pending);
+        // This thread's timers keep turning while the task waits.
+        sleep(Duration::from_millis(20)).await;
+        assert_eq!(first.0.load(Ordering::SeqCst), 0, "replaced waker");
+        assert_eq!(second.0.load(Ordering::SeqCst), 1);
+        assert_eq!(poll_with(&first_waker), Poll::Ready(()));
+    });
+}
+
+#[test]
+fn reset_into_the_past_from_another_thread_completes_the_sleep() {
+    let shared: Arc<Mutex<Option<Sleep>>> = Arc::new(Mutex::new(None));
+    let (registered_tx, registered_rx) = mpsc::channel::<()>();
+    let resetter = {
+        let shared = shared.clone();
+        thread::spawn(move || {
+            registered_rx.recv().unwrap();
+            let mut guard = shared.lock().unwrap();
+            let s = guard.as_mut().unwrap();
+            Pin::new(s).reset(Instant::now() - Duration::from_secs(1));
+        })
+    };
+    let start = Instant::now();
+    block_on(async {
+        let mut registered_tx = Some(registered_tx);
+        poll_fn(|cx| {
+            let mut guard = shared.lock().unwrap();
+            let s = guard.get_or_insert_with(|| sleep(Duration::from_secs(3600)));
+            let ready = Pin::new(s).poll(cx);
+            if let Some(tx) = registered_tx.take() {
+                tx.send(()).unwrap();
+            }
+            ready
+        })
+        .await;
+    });
+    resetter.join().unwrap();
+    assert!(start.elapsed() < Duration::from_secs(60));
+}
+
+#[test]
+// Handing the registered `Sleep` out of `block_on` is the point.
+#[allow(clippy::async_yields_async)]
+fn a_sleep_outlives_the_thread_that_filed_it() {
+    let filed = || {
+        thread::spawn(|| {
+            block_on(async {
+                let mut s = sleep(Duration::from_millis(20));
+                assert_eq!(poll_once(&mut s).await, Poll::Pending);
+                s
+            })
+        })
+        .join()
+        .unwrap()
+    };
+    // Polled on a new thread (which may reuse the exited thread's driver
+    // slot): filed again there, and completes on time.
+    let s = filed();
+    let deadline = s.deadline();
+    thread::spawn(move || block_on(s)).join().unwrap();
+    assert!(Instant::now() >= deadline);
+    // Dropped, here or elsewhere, without a runtime.
+    drop(filed());
+    let s = filed();
+    thread::spawn(move || drop(s)).join().unwrap();
 }
 
 #[test]

@@ -121,10 +121,12 @@ impl Interval {
             return Poll::Pending;
         }
         let scheduled = self.delay.deadline();
+        let now = Instant::now();
         let next = self
             .missed_tick_behavior
-            .next_tick(scheduled, Instant::now(), self.period);
-        Pin::new(&mut self.delay).reset(next);
+            .next_tick(scheduled, now, self.period);
+        // The clock was just read: the next poll need not read it again.
+        self.delay.reset_at_now(next, now);
         Poll::Ready(scheduled)
     }
 

@@ -3,17 +3,24 @@
 //! The one idea: registration is lazy. A `Sleep` is only a deadline until it
 //! is polled while not yet due; only then does it file a timer on the
 //! polling thread's wheel. A `timeout` whose future finishes on its first
-//! poll never touches a wheel at all. If a registered `Sleep` is later
-//! polled on another runtime thread, its timer moves to that thread's wheel,
-//! so it is always fired by a thread that is running.
+//! poll never touches a wheel at all. If a filed `Sleep` is later polled on
+//! another runtime thread, its timer moves to that thread's wheel, so it is
+//! always fired by a thread that is running.
+//!
+//! On the thread that filed it, a `Sleep` talks to the wheel without locks
+//! or reference counts (see the driver). A [`sleep`] reads the clock once,
+//! to compute its deadline, and not again on its first poll; a
+//! [`sleep_until`] reads it on its first poll (a deadline in the past
+//! completes there). A filed `Sleep` learns that its timer fired by
+//! comparing its deadline with the wheel's last turn, and a re-poll with the
+//! same waker leaves the wheel alone.
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use super::driver::{self, Driver, WakerUpdate};
+use super::driver::{self, DriverId, Remote};
 use super::wheel::TimerKey;
 
 /// Waits until `duration` has passed.
@@ -41,7 +48,8 @@ use super::wheel::TimerKey;
 #[track_caller]
 pub fn sleep(duration: Duration) -> Sleep {
     driver::assert_in_runtime();
-    Sleep::new(super::saturating_add(Instant::now(), duration))
+    let now = Instant::now();
+    Sleep::known_at(super::saturating_add(now, duration), now)
 }
 
 /// Waits until `deadline`; a deadline in the past completes on first poll.
@@ -52,7 +60,11 @@ pub fn sleep(duration: Duration) -> Sleep {
 #[track_caller]
 pub fn sleep_until(deadline: Instant) -> Sleep {
     driver::assert_in_runtime();
-    Sleep::new(deadline)
+    Sleep {
+        deadline,
+        filed: None,
+        known: Known::Nothing,
+    }
 }
 
 /// Future returned by [`sleep`] and [`sleep_until`].
@@ -62,22 +74,62 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 #[must_use = "futures do nothing unless polled"]
 pub struct Sleep {
     deadline: Instant,
-    /// The timer filed for this sleep, once it was polled while not due.
-    registration: Option<Registration>,
+    /// The timer filed for this sleep, if any.
+    filed: Option<Registration>,
+    /// While not filed: what is known of the deadline.
+    known: Known,
 }
 
-/// A timer filed on one driver's wheel.
+/// What a [`Sleep`] that has no timer filed knows of its deadline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Known {
+    /// Nothing: the next poll compares the deadline with the clock.
+    Nothing,
+    /// The deadline was later than the clock when it was set: the next poll
+    /// files it without reading the clock again. Time may have passed
+    /// since, so it may be due by then; the wheel then fires it at its next
+    /// turn, never early.
+    NotDueWhenSet,
+    /// Completed; it stays completed until reset.
+    Elapsed,
+}
+
+/// A timer filed on one thread's wheel (40 bytes, so a `Sleep` is 64).
 struct Registration {
-    driver: Arc<Driver>,
+    /// How other threads reach the owner's driver.
+    remote: &'static Remote,
+    owner: DriverId,
     key: TimerKey,
+    /// `(data, vtable)` addresses of the waker the wheel holds: a re-poll
+    /// with the same waker ([`Waker::will_wake`]) leaves the wheel alone.
+    /// The wheel's clone keeps that waker alive, so the addresses cannot be
+    /// reused by another waker meanwhile.
+    waker: (usize, usize),
+}
+
+/// The identity [`Waker::will_wake`] compares.
+fn waker_id(waker: &Waker) -> (usize, usize) {
+    (
+        waker.data() as usize,
+        waker.vtable() as *const std::task::RawWakerVTable as usize,
+    )
+}
+
+/// What a poll on the owner's thread found for a filed timer.
+enum Filed {
+    Fired,
+    Pending,
+    Missing,
 }
 
 impl Sleep {
-    /// A sleep until `deadline`, not yet registered anywhere.
-    pub(crate) fn new(deadline: Instant) -> Sleep {
+    /// A sleep until `deadline`, given that the clock read `now` (no later
+    /// than the current time).
+    fn known_at(deadline: Instant, now: Instant) -> Sleep {
         Sleep {
             deadline,
-            registration: None,
+            filed: None,
+            known: Known::at(deadline, now),
         }
     }
 
@@ -95,46 +147,129 @@ impl Sleep {
     /// without a new allocation, and keeps waking the task that last polled
     /// this sleep. A sleep that had completed can run again.
     pub fn reset(self: Pin<&mut Self>, deadline: Instant) {
-        let this = self.get_mut();
-        this.deadline = deadline;
-        let Some(reg) = this.registration.take() else {
-            // Not filed: the next poll reads the new deadline.
+        self.get_mut().reset_with(deadline, None);
+    }
+
+    /// [`reset`](Sleep::reset), with the clock already read at `now`.
+    pub(crate) fn reset_at_now(&mut self, deadline: Instant, now: Instant) {
+        self.reset_with(deadline, Some(now));
+    }
+
+    fn reset_with(&mut self, deadline: Instant, now: Option<Instant>) {
+        let old = std::mem::replace(&mut self.deadline, deadline);
+        let Some(reg) = self.filed.take() else {
+            // Not filed: the next poll looks at the new deadline.
+            self.known = now.map_or(Known::Nothing, |now| Known::at(deadline, now));
             return;
         };
-        if deadline <= Instant::now() {
-            // Already due: fire it now, as its wheel would at its next turn
-            // (the waker is woken after the wheel's lock is released).
-            if let Some(waker) = reg.driver.cancel(reg.key) {
-                waker.wake();
+        let now = now.unwrap_or_else(Instant::now);
+        let moved = driver::with_owner(reg.owner, |d| {
+            if d.has_passed(old) {
+                // It fired (its waker was woken): nothing is filed.
+                return None;
             }
-        } else if let Some(key) = reg.driver.reschedule(reg.key, deadline) {
-            this.registration = Some(Registration {
-                driver: reg.driver,
-                key,
-            });
+            if deadline <= now {
+                // Already due: fire it now, as its wheel would at its next
+                // turn (woken with the wheel no longer borrowed).
+                if let Some(waker) = d.cancel(reg.key) {
+                    waker.wake();
+                }
+                return None;
+            }
+            d.reschedule(reg.key, deadline)
+        });
+        match moved {
+            Some(Some(key)) => {
+                self.filed = Some(Registration { key, ..reg });
+                return;
+            }
+            Some(None) => {}
+            None => {
+                // Filed on another thread's wheel: that thread drops the
+                // timer and wakes the task, whose next poll files the new
+                // deadline wherever it runs.
+                reg.remote.cancel_and_wake(reg.owner, reg.key);
+            }
         }
-        // Else it had fired: the next poll files a new timer.
+        self.known = Known::at(deadline, now);
     }
 
     /// Cancels the filed timer, if any.
     fn deregister(&mut self) {
-        if let Some(reg) = self.registration.take() {
-            // The returned waker is dropped here, after the wheel's lock.
-            drop(reg.driver.cancel(reg.key));
+        let Some(reg) = self.filed.take() else {
+            return;
+        };
+        let deadline = self.deadline;
+        let here = driver::with_owner(reg.owner, |d| {
+            if !d.has_passed(deadline) {
+                // The returned waker is dropped here, unborrowed.
+                drop(d.cancel(reg.key));
+            }
+        });
+        if here.is_none() {
+            reg.remote.cancel(reg.owner, reg.key);
         }
     }
 
     /// Files a timer for this sleep on this thread's wheel, waking `waker`,
     /// after cancelling any timer filed on another thread's wheel.
-    fn register(&mut self, waker: &Waker) {
+    fn file(&mut self, waker: &Waker) -> Poll<()> {
         self.deregister();
-        driver::with_current(|here| {
-            let key = here.register(self.deadline, waker.clone());
-            self.registration = Some(Registration {
-                driver: Arc::clone(here),
+        let deadline = self.deadline;
+        let filed = driver::with_current(|here| {
+            let key = here.file(deadline, waker)?;
+            Some(Registration {
+                remote: here.remote(),
+                owner: here.id(),
                 key,
-            });
+                waker: waker_id(waker),
+            })
         });
+        match filed {
+            Some(reg) => {
+                self.filed = Some(reg);
+                Poll::Pending
+            }
+            None => {
+                // Due by the wheel's last turn.
+                self.known = Known::Elapsed;
+                Poll::Ready(())
+            }
+        }
+    }
+
+    /// Polls a filed timer on its owner's thread; `None` on another thread.
+    fn poll_filed(&mut self, waker: &Waker) -> Option<Filed> {
+        let reg = self.filed.as_mut()?;
+        let deadline = self.deadline;
+        driver::with_owner(reg.owner, |d| {
+            // Filed here: this thread's park loop fires it on time, so the
+            // wheel's last turn, not the clock, says whether it is due.
+            if d.has_passed(deadline) {
+                return Filed::Fired;
+            }
+            let id = waker_id(waker);
+            if id != reg.waker {
+                if !d.update_waker(reg.key, waker) {
+                    // Not reached: a filed timer not yet due is in its
+                    // wheel. Recover by filing it again.
+                    debug_assert!(false, "a pending timer left its wheel");
+                    return Filed::Missing;
+                }
+                reg.waker = id;
+            }
+            Filed::Pending
+        })
+    }
+}
+
+impl Known {
+    fn at(deadline: Instant, now: Instant) -> Known {
+        if deadline <= now {
+            Known::Elapsed
+        } else {
+            Known::NotDueWhenSet
+        }
     }
 }
 
@@ -143,28 +278,32 @@ impl Future for Sleep {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
-        if let Some(reg) = &this.registration {
-            if driver::is_current(&reg.driver) {
-                // Filed here: this thread's park loop fires it on time, so
-                // the wheel, not the clock, says whether it is due.
-                return match reg.driver.update_waker(reg.key, cx.waker()) {
-                    // Any replaced waker is dropped here, unlocked.
-                    WakerUpdate::Pending(_old) => Poll::Pending,
-                    WakerUpdate::Fired => {
-                        this.registration = None;
-                        Poll::Ready(())
-                    }
-                };
+        let check_clock = if this.filed.is_some() {
+            match this.poll_filed(cx.waker()) {
+                Some(Filed::Fired) => {
+                    this.filed = None;
+                    this.known = Known::Elapsed;
+                    return Poll::Ready(());
+                }
+                Some(Filed::Pending) => return Poll::Pending,
+                // Lost, or filed on another thread's wheel: file it again
+                // here, where the task runs now and a live park loop fires
+                // it.
+                Some(Filed::Missing) | None => true,
             }
-        }
-        if this.deadline <= Instant::now() {
+        } else {
+            match this.known {
+                Known::Elapsed => return Poll::Ready(()),
+                Known::NotDueWhenSet => false,
+                Known::Nothing => true,
+            }
+        };
+        if check_clock && this.deadline <= Instant::now() {
             this.deregister();
+            this.known = Known::Elapsed;
             return Poll::Ready(());
         }
-        // Not filed yet, or filed on another thread's wheel: file it here,
-        // where the task runs now and a live park loop fires it.
-        this.register(cx.waker());
-        Poll::Pending
+        this.file(cx.waker())
     }
 }
 
@@ -178,7 +317,15 @@ impl std::fmt::Debug for Sleep {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Sleep")
             .field("deadline", &self.deadline)
-            .field("registered", &self.registration.is_some())
+            .field("registered", &self.filed.is_some())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_sleep_fits_in_a_cache_line() {
+        assert!(std::mem::size_of::<super::Sleep>() <= 64);
     }
 }

@@ -28,15 +28,44 @@ const OVERFLOW: usize = NUM_LEVELS * SLOTS;
 /// "No entry" in the intrusive links.
 const NIL: usize = usize::MAX;
 
-/// Identifies one timer in a [`Wheel`].
+/// Identifies one timer in a [`Wheel`]; 8 bytes, so a `Sleep` stays small.
 ///
-/// The `seq` part makes a key single-use: once its timer fired or was
-/// cancelled, the slab index may hold another timer, and the stale key no
-/// longer matches it.
+/// The `seq` part (the low 32 bits of the timer's registration number) makes
+/// a key single-use: once its timer fired or was cancelled, the slab index
+/// may hold another timer, and the stale key no longer matches it (unless
+/// that index was reused exactly a multiple of 2^32 registrations later
+/// while the stale key was still in use, which the driver rules out: it
+/// never uses a key after its timer fired, except in a request from another
+/// thread, applied at the owner's next turn).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct TimerKey {
-    index: usize,
-    seq: u64,
+    index: u32,
+    seq: u32,
+}
+
+impl TimerKey {
+    fn new(index: usize, seq: u64) -> TimerKey {
+        TimerKey {
+            index: u32::try_from(index)
+                .expect("moduvex-runtime: 2^32 timers pending on one thread"),
+            // Truncated on purpose (see above).
+            seq: seq as u32,
+        }
+    }
+
+    fn index(self) -> usize {
+        self.index as usize
+    }
+
+    fn matches(self, seq: u64) -> bool {
+        self.seq == seq as u32
+    }
+
+    /// A key made up by a test (it matches no timer unless by design).
+    #[cfg(test)]
+    pub(crate) fn for_tests(index: usize, seq: u64) -> TimerKey {
+        TimerKey::new(index, seq)
+    }
 }
 
 /// One timer: its exact deadline, its place in an intrusive slot list, and
@@ -178,15 +207,15 @@ impl<T> Wheel<T> {
         });
         self.link(index, self.list_for(deadline));
         self.note_added(deadline);
-        TimerKey { index, seq }
+        TimerKey::new(index, seq)
     }
 
     /// Removes a pending timer and returns its value; `None` if the key is
     /// stale (the timer already fired or was cancelled). O(1).
     pub(crate) fn cancel(&mut self, key: TimerKey) -> Option<T> {
         self.entry(key)?;
-        self.unlink(key.index);
-        let entry = self.entries.remove(key.index);
+        self.unlink(key.index());
+        let entry = self.entries.remove(key.index());
         self.note_removed(entry.deadline);
         Some(entry.value)
     }
@@ -195,7 +224,7 @@ impl<T> Wheel<T> {
     /// returns its new key; `None` if the key is stale. O(1).
     pub(crate) fn reschedule(&mut self, key: TimerKey, deadline: u64) -> Option<TimerKey> {
         let old = self.entry(key)?.deadline;
-        let index = key.index;
+        let index = key.index();
         self.unlink(index);
         let seq = self.take_seq();
         let entry = &mut self.entries[index];
@@ -204,13 +233,13 @@ impl<T> Wheel<T> {
         self.link(index, self.list_for(deadline));
         self.note_removed(old);
         self.note_added(deadline);
-        Some(TimerKey { index, seq })
+        Some(TimerKey::new(index, seq))
     }
 
     /// The value of a pending timer; `None` if the key is stale.
     pub(crate) fn get_mut(&mut self, key: TimerKey) -> Option<&mut T> {
-        match self.entries.get_mut(key.index) {
-            Some(e) if e.seq == key.seq => Some(&mut e.value),
+        match self.entries.get_mut(key.index()) {
+            Some(e) if key.matches(e.seq) => Some(&mut e.value),
             _ => None,
         }
     }
@@ -304,7 +333,7 @@ impl<T> Wheel<T> {
     }
 
     fn entry(&self, key: TimerKey) -> Option<&Entry<T>> {
-        self.entries.get(key.index).filter(|e| e.seq == key.seq)
+        self.entries.get(key.index()).filter(|e| key.matches(e.seq))
     }
 
     fn note_added(&mut self, deadline: u64) {
