@@ -15,8 +15,7 @@ use moduvex_runtime::signal::unix::{signal, SignalKind};
 
 /// Sends `sig` to this process.
 fn raise(sig: i32) {
-    // SAFETY: raise(3) sends a signal to the calling thread; the callers
-    // installed a listener (so a handler) for `sig` first.
+    // SAFETY: raise(3) sends a signal to the calling thread; the callers installed a listener (so a handler) for `sig` first.
     let rc = unsafe { libc::raise(sig) };
     assert_eq!(rc, 0, "raise({sig}) failed");
 }

@@ -80,9 +80,9 @@ impl Epoll {
                 events: libc::EPOLLIN as u32,
                 u64: i as u64,
             };
+            let sock = c.sock.as_raw_fd();
             // SAFETY: both descriptors are open; `ev` is a live epoll_event.
-            let rc =
-                unsafe { libc::epoll_ctl(fd, libc::EPOLL_CTL_ADD, c.sock.as_raw_fd(), &mut ev) };
+            let rc = unsafe { libc::epoll_ctl(fd, libc::EPOLL_CTL_ADD, sock, &mut ev) };
             assert_eq!(rc, 0, "epoll_ctl failed");
         }
         Epoll(fd)

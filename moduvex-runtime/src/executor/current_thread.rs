@@ -168,8 +168,7 @@ impl Shared {
 impl Schedule for Handle {
     fn schedule(&self, task: Notified<Handle>) {
         if let Current::CurrentThread(core) = context::current() {
-            // SAFETY: the context points to the live Core of the
-            // `block_on` running on this thread.
+            // SAFETY: the context points to the live Core of the `block_on` running on this thread.
             let core = unsafe { &*core };
             if Arc::ptr_eq(&core.shared, self) {
                 core.local.borrow_mut().push_back(task);

@@ -165,15 +165,13 @@ pub(crate) fn current_scheduler() -> Option<SchedulerHandle> {
         Current::None => None,
         Current::CurrentThread(core) => {
             // SAFETY: the context points to the live Core of this thread's `block_on`.
-            Some(SchedulerHandle::CurrentThread(
-                unsafe { &*core }.shared.clone(),
-            ))
+            let core = unsafe { &*core };
+            Some(SchedulerHandle::CurrentThread(core.shared.clone()))
         }
         Current::Worker(worker) => {
             // SAFETY: the context points to this thread's live worker.
-            Some(SchedulerHandle::MultiThread(
-                unsafe { &*worker }.shared.clone(),
-            ))
+            let worker = unsafe { &*worker };
+            Some(SchedulerHandle::MultiThread(worker.shared.clone()))
         }
         Current::Caller(shared) => {
             // SAFETY: the context points to the Arc held by the running `block_on`.

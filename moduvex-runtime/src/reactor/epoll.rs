@@ -92,8 +92,7 @@ impl ReactorBackend for EpollReactor {
                     tv_sec: d.as_secs().min(libc::time_t::MAX as u64) as libc::time_t,
                     tv_nsec: d.subsec_nanos() as libc::c_long,
                 };
-                // SAFETY: `buf` has room for `cap` events, `ts` is a live
-                // timespec, and a null sigmask means "do not change it".
+                // SAFETY: `buf` has room for `cap` events, `ts` is a live timespec, and a null sigmask means "do not change it".
                 let res = unsafe {
                     libc::syscall(
                         libc::SYS_epoll_pwait2,

@@ -251,10 +251,8 @@ where
 
 // ── Tests ─────────────────────────────────────────────────────────────────────
 
-/// The seed's tests, kept verbatim (including its second `unsafe` line,
-/// covered by the SAFETY comment above the first).
+/// The seed's tests.
 #[cfg(test)]
-#[allow(clippy::undocumented_unsafe_blocks)]
 mod tests {
     use super::*;
     use crate::platform::sys::{create_pipe, events_with_capacity};
@@ -277,6 +275,7 @@ mod tests {
         });
         // SAFETY: fds are valid and owned by this test; deregistered above.
         unsafe { libc::close(r) };
+        // SAFETY: as above.
         unsafe { libc::close(w) };
     }
 

@@ -131,17 +131,10 @@ pub(crate) fn install(signal: i32) -> io::Result<&'static Slot> {
         let handler = move || {
             slot.delivered.fetch_add(1, Ordering::SeqCst);
             let byte = 1u8;
-            // SAFETY: write(2) is async-signal-safe; it reads one byte from
-            // a live local. The pipe is non-blocking, so a full pipe fails
-            // with EAGAIN instead of blocking, which is fine: a byte is
-            // already waiting to start a dispatch. (signal-hook-registry
-            // saves and restores errno around the handler.)
+            // SAFETY: write(2) is async-signal-safe; it reads one byte from a live local. The pipe is non-blocking, so a full pipe fails with EAGAIN instead of blocking, which is fine: a byte is already waiting to start a dispatch. (signal-hook-registry saves and restores errno around the handler.)
             unsafe { libc::write(write_fd, (&byte as *const u8).cast(), 1) };
         };
-        // SAFETY: the handler only performs async-signal-safe operations
-        // (an atomic add and write(2)), cannot panic, and `signal` is not
-        // one of signal-hook-registry's forbidden signals (checked by the
-        // caller), so `register` does not panic either.
+        // SAFETY: the handler only performs async-signal-safe operations (an atomic add and write(2)), cannot panic, and `signal` is not one of signal-hook-registry's forbidden signals (checked by the caller), so `register` does not panic either.
         unsafe { signal_hook_registry::register(signal, handler) }.map_err(|e| {
             io::Error::new(
                 e.kind(),
@@ -187,8 +180,7 @@ fn wait_readable(fd: RawFd) {
         events: libc::POLLIN,
         revents: 0,
     };
-    // SAFETY: `pfd` is one live, writable pollfd; an infinite timeout is
-    // valid. EINTR simply returns early and the caller drains and rescans.
+    // SAFETY: `pfd` is one live, writable pollfd; an infinite timeout is valid. EINTR simply returns early and the caller drains and rescans.
     unsafe { libc::poll(&mut pfd, 1, -1) };
 }
 

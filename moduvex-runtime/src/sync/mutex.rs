@@ -200,8 +200,7 @@ impl<T: ?Sized> MutexGuard<'_, T> {
 impl<T: ?Sized> Deref for MutexGuard<'_, T> {
     type Target = T;
     fn deref(&self) -> &T {
-        // SAFETY: the guard holds the mutex's only permit, so no other
-        // reference to the data exists while it lives.
+        // SAFETY: the guard holds the mutex's only permit, so no other reference to the data exists while it lives.
         unsafe { &*self.lock.data.get() }
     }
 }
@@ -241,8 +240,7 @@ impl<T: ?Sized> OwnedMutexGuard<T> {
 impl<T: ?Sized> Deref for OwnedMutexGuard<T> {
     type Target = T;
     fn deref(&self) -> &T {
-        // SAFETY: the guard holds the mutex's only permit, so no other
-        // reference to the data exists while it lives.
+        // SAFETY: the guard holds the mutex's only permit, so no other reference to the data exists while it lives.
         unsafe { &*self.lock.data.get() }
     }
 }

@@ -226,10 +226,7 @@ macro_rules! guard_impls {
         impl<$($gen)*> Deref for $guard {
             type Target = T;
             fn deref(&self) -> &T {
-                // SAFETY: the guard holds semaphore permits: a read guard one
-                // (so no writer holds all of them meanwhile), a write guard
-                // all of them (so nobody else holds any). Either way no
-                // `&mut T` from another guard can alias this borrow.
+                // SAFETY: the guard holds semaphore permits: a read guard one (so no writer holds all of them meanwhile), a write guard all of them (so nobody else holds any). Either way no `&mut T` from another guard can alias this borrow.
                 unsafe { &*self.lock.data.get() }
             }
         }
@@ -270,16 +267,14 @@ guard_impls!([T: ?Sized] OwnedRwLockWriteGuard<T>, all);
 
 impl<T: ?Sized> DerefMut for RwLockWriteGuard<'_, T> {
     fn deref_mut(&mut self) -> &mut T {
-        // SAFETY: a write guard holds every permit, so no other guard
-        // exists; `&mut self` makes this borrow unique too.
+        // SAFETY: a write guard holds every permit, so no other guard exists; `&mut self` makes this borrow unique too.
         unsafe { &mut *self.lock.data.get() }
     }
 }
 
 impl<T: ?Sized> DerefMut for OwnedRwLockWriteGuard<T> {
     fn deref_mut(&mut self) -> &mut T {
-        // SAFETY: a write guard holds every permit, so no other guard
-        // exists; `&mut self` makes this borrow unique too.
+        // SAFETY: a write guard holds every permit, so no other guard exists; `&mut self` makes this borrow unique too.
         unsafe { &mut *self.lock.data.get() }
     }
 }
@@ -304,8 +299,7 @@ impl<T: ?Sized> OwnedRwLockWriteGuard<T> {
     /// writer in between.
     pub fn downgrade(self) -> OwnedRwLockReadGuard<T> {
         let this = std::mem::ManuallyDrop::new(self);
-        // SAFETY: `this` is never used or dropped again, so the `Arc` is
-        // moved out exactly once.
+        // SAFETY: `this` is never used or dropped again, so the `Arc` is moved out exactly once.
         let lock = unsafe { std::ptr::read(&this.lock) };
         lock.sem.release(lock.max_readers as usize - 1);
         OwnedRwLockReadGuard {

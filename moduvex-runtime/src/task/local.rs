@@ -264,10 +264,7 @@ impl<T: 'static, F> TaskLocalFuture<T, F> {
     fn project(
         self: Pin<&mut Self>,
     ) -> (&'static LocalKey<T>, &mut Option<T>, Pin<&mut Option<F>>) {
-        // SAFETY: `future` is structurally pinned (never moved out while
-        // pinned: it is only polled in place or dropped in place), and
-        // `slot` and `key` are not pinned, so handing out `&mut` to them
-        // moves nothing that was promised to stay put.
+        // SAFETY: `future` is structurally pinned (never moved out while pinned: it is only polled in place or dropped in place), and `slot` and `key` are not pinned, so handing out `&mut` to them moves nothing that was promised to stay put.
         unsafe {
             let this = self.get_unchecked_mut();
             (
@@ -305,8 +302,7 @@ impl<T: 'static, F: Future> Future for TaskLocalFuture<T, F> {
 
 impl<T: 'static, F> Drop for TaskLocalFuture<T, F> {
     fn drop(&mut self) {
-        // SAFETY: this is the value's last use and it may be pinned: we
-        // only drop the inner future in place through the pin, never move it.
+        // SAFETY: this is the value's last use and it may be pinned: we only drop the inner future in place through the pin, never move it.
         let pinned = unsafe { Pin::new_unchecked(self) };
         let (key, slot, mut future) = pinned.project();
         if future.is_none() {

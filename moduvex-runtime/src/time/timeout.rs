@@ -99,12 +99,9 @@ impl<F: Future> Future for Timeout<F> {
     type Output = Result<F::Output, Elapsed>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // SAFETY: nothing is moved out of the pinned `Timeout`: `value` is
-        // only reached through the `Pin` made below, `Timeout` has no `Drop`
-        // impl, and `into_inner` / `get_mut` need an unpinned `Timeout`.
+        // SAFETY: nothing is moved out of the pinned `Timeout`: `value` is only reached through the `Pin` made below, `Timeout` has no `Drop` impl, and `into_inner` / `get_mut` need an unpinned `Timeout`.
         let this = unsafe { self.get_unchecked_mut() };
-        // SAFETY: `value` is structurally pinned (see above); it stays where
-        // it is until the `Timeout` is dropped.
+        // SAFETY: `value` is structurally pinned (see above); it stays where it is until the `Timeout` is dropped.
         let value = unsafe { Pin::new_unchecked(&mut this.value) };
         if let Poll::Ready(output) = value.poll(cx) {
             return Poll::Ready(Ok(output));

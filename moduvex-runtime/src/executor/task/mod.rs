@@ -52,8 +52,7 @@ unsafe impl Sync for RawTask {}
 
 impl RawTask {
     pub(crate) fn header(&self) -> &Header {
-        // SAFETY: every RawTask in use is backed by a reference held by its
-        // wrapper, so the header is alive.
+        // SAFETY: every RawTask in use is backed by a reference held by its wrapper, so the header is alive.
         unsafe { self.ptr.as_ref() }
     }
 

@@ -143,8 +143,7 @@ unsafe fn poll<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
     // SAFETY: we hold RUNNING: exclusive access to the stage.
     let stage = unsafe { &mut *cell.stage.get() };
     let res = catch_unwind(AssertUnwindSafe(|| match stage {
-        // SAFETY: the future lives in the heap cell and is never moved
-        // until it is dropped in place.
+        // SAFETY: the future lives in the heap cell and is never moved until it is dropped in place.
         Stage::Running(fut) => unsafe { Pin::new_unchecked(fut) }.poll(&mut cx),
         _ => unreachable!("polling a task whose future is gone"),
     }));
@@ -215,8 +214,7 @@ unsafe fn complete<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
             // SAFETY: no JoinHandle can reach the stage any more.
             let _ = drop_stage(unsafe { &mut *cell.stage.get() });
         } else if snapshot.is_join_waker_set() {
-            // SAFETY: JOIN_WAKER was set when COMPLETE was: the handle no
-            // longer writes the slot, so reading it is shared access.
+            // SAFETY: JOIN_WAKER was set when COMPLETE was: the handle no longer writes the slot, so reading it is shared access.
             if let Some(w) = unsafe { &*cell.header.join_waker.get() } {
                 w.wake_by_ref();
             }
@@ -251,8 +249,7 @@ unsafe fn schedule<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
 /// # Safety
 /// No references remain; `ptr` came from `allocate::<F, S>`.
 unsafe fn dealloc<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
-    // SAFETY: the cell was leaked from a Box in `allocate`, and no one
-    // else can reach it.
+    // SAFETY: the cell was leaked from a Box in `allocate`, and no one else can reach it.
     drop(unsafe { Box::from_raw(ptr.cast::<Cell<F, S>>().as_ptr()) });
 }
 

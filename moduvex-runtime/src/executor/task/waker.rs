@@ -19,8 +19,7 @@ static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, wake_by_val, wake_by_
 /// from it take their own references and may outlive it).
 pub(crate) unsafe fn borrowed(ptr: NonNull<Header>) -> ManuallyDrop<Waker> {
     let raw = RawWaker::new(ptr.as_ptr() as *const (), &VTABLE);
-    // SAFETY: VTABLE's functions uphold the RawWaker contract for task
-    // headers; ManuallyDrop keeps us from releasing a reference we never took.
+    // SAFETY: VTABLE's functions uphold the RawWaker contract for task headers; ManuallyDrop keeps us from releasing a reference we never took.
     ManuallyDrop::new(unsafe { Waker::from_raw(raw) })
 }
 

@@ -142,13 +142,16 @@ impl Task {
         }
         let ready = self.ready.load(Ordering::Acquire);
         self.log("poll reads the flag", if ready { "set" } else { "clear" });
-        // SAFETY: we hold RUNNING (loom checks the claim).
-        self.stage
-            .with_mut(|s| assert_eq!(unsafe { &*s }, &Stage::Running));
+        self.stage.with_mut(|s| {
+            // SAFETY: we hold RUNNING (loom checks the claim).
+            let stage = unsafe { &*s };
+            assert_eq!(stage, &Stage::Running)
+        });
         if ready {
-            // SAFETY: as above.
-            self.stage
-                .with_mut(|s| unsafe { *s = Stage::Finished(Outcome::Ready) });
+            self.stage.with_mut(|s| {
+                // SAFETY: as above.
+                unsafe { *s = Stage::Finished(Outcome::Ready) }
+            });
             return self.complete();
         }
         let verdict = self.state.transition_to_idle();
@@ -169,9 +172,10 @@ impl Task {
 
     /// `raw::cancel_and_complete`: the caller holds RUNNING.
     fn cancel_and_complete(&self) {
-        // SAFETY: RUNNING (loom checks the claim).
-        self.stage
-            .with_mut(|s| unsafe { *s = Stage::Finished(Outcome::Cancelled) });
+        self.stage.with_mut(|s| {
+            // SAFETY: RUNNING (loom checks the claim).
+            unsafe { *s = Stage::Finished(Outcome::Cancelled) }
+        });
         self.complete();
     }
 
@@ -269,10 +273,10 @@ impl Task {
         if !self.can_read_output(id) {
             return None;
         }
-        // SAFETY: COMPLETE with JOIN_INTEREST set: the stage is the handle's.
-        let stage = self
-            .stage
-            .with_mut(|s| unsafe { std::mem::replace(&mut *s, Stage::Consumed) });
+        let stage = self.stage.with_mut(|s| {
+            // SAFETY: COMPLETE with JOIN_INTEREST set: the stage is the handle's.
+            unsafe { std::mem::replace(&mut *s, Stage::Consumed) }
+        });
         match stage {
             Stage::Finished(outcome) => Some(outcome),
             other => panic!("join handle read {other:?}"),
