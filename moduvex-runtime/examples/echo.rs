@@ -34,6 +34,7 @@ async fn accept_loop(listener: TcpListener) -> io::Result<()> {
     loop {
         match listener.accept().await {
             Ok((stream, _)) => {
+                let _ = stream.set_nodelay(true);
                 moduvex_runtime::spawn(echo(stream));
             }
             Err(e) => {
