@@ -92,6 +92,14 @@ impl Shared {
         })
     }
 
+    /// Points cross-thread wake-ups at this thread's reactor: a `Runtime`'s
+    /// scheduler may be driven by a different thread on each `block_on`.
+    /// (The free `block_on` reuses a scheduler made on its own thread and
+    /// skips this lock.)
+    pub(crate) fn drive_from_this_thread(&self) {
+        *lock(&self.unparker) = with_reactor(|r| r.unparker());
+    }
+
     /// Wakes the thread if it is parked (call after publishing work).
     fn unpark_if_parked(&self) {
         if self.parked.swap(false, Ordering::SeqCst) {
@@ -341,7 +349,6 @@ pub(crate) fn block_on_in<F: Future>(
     future: F,
 ) -> (F::Output, Handle, Option<Parker>) {
     context::assert_not_in_runtime();
-    *lock(&shared.unparker) = with_reactor(|r| r.unparker());
     shared.main_woken.store(true, Ordering::SeqCst);
     let local = std::mem::take(&mut *lock(&shared.stash));
     let core = Core {
