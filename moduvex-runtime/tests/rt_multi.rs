@@ -478,6 +478,15 @@ fn handle_current_and_thread_hooks() {
     });
     assert_eq!(name.as_deref(), Some("hooked"));
     assert!(Handle::try_current().is_err());
+    let outside = std::panic::catch_unwind(Handle::current).unwrap_err();
+    let msg = outside
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or(outside.downcast_ref::<&str>().copied());
+    assert!(
+        msg.unwrap_or("").contains("outside a moduvex runtime"),
+        "{msg:?}"
+    );
     drop(rt);
     assert_eq!(
         started.load(Ordering::SeqCst),
