@@ -47,23 +47,35 @@ impl TcpListener {
     /// picks the port and the others join it.
     ///
     /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::{Arc, Mutex};
+    /// use std::time::Duration;
+    ///
     /// use moduvex_runtime::net::TcpListener;
-    /// use moduvex_runtime::{Flavor, Runtime};
+    /// use moduvex_runtime::{time, Flavor, Runtime};
     ///
     /// let rt = Runtime::builder().flavor(Flavor::ThreadPerCore).worker_threads(2).build()?;
-    /// let mut listeners = TcpListener::bind_reuseport("127.0.0.1:0".parse().unwrap(), 2)?;
+    /// let listeners = TcpListener::bind_reuseport("127.0.0.1:0".parse().unwrap(), 2)?;
     /// let addr = listeners[0].local_addr()?;
-    /// let listeners = std::sync::Mutex::new(listeners);
-    /// let loops = rt.handle().spawn_on_each_worker(|_| {
+    /// let listeners = Mutex::new(listeners);
+    /// let accepted = Arc::new(AtomicUsize::new(0));
+    /// rt.handle().spawn_on_each_worker(|_| {
     ///     let std_listener = listeners.lock().unwrap().pop().unwrap();
+    ///     let accepted = accepted.clone();
     ///     async move {
-    ///         let listener = TcpListener::from_std(std_listener)?;
-    ///         let (_stream, _peer) = listener.accept().await?;
-    ///         Ok::<_, std::io::Error>(())
+    ///         let listener = TcpListener::from_std(std_listener).unwrap();
+    ///         // Each worker accepts for as long as the runtime lives.
+    ///         while let Ok((_stream, _peer)) = listener.accept().await {
+    ///             accepted.fetch_add(1, Ordering::Relaxed);
+    ///         }
     ///     }
     /// });
-    /// # let clients: Vec<_> = (0..64).map(|_| std::net::TcpStream::connect(addr).unwrap()).collect();
-    /// # for l in loops { rt.block_on(l).unwrap()?; }
+    /// let _clients: Vec<_> = (0..64).map(|_| std::net::TcpStream::connect(addr).unwrap()).collect();
+    /// rt.block_on(async {
+    ///     while accepted.load(Ordering::Relaxed) < 64 {
+    ///         time::sleep(Duration::from_millis(1)).await;
+    ///     }
+    /// });
     /// # Ok::<(), std::io::Error>(())
     /// ```
     ///
