@@ -431,3 +431,45 @@ fn spawning_through_a_handle_kept_after_block_on_is_cancelled_not_hung() {
     assert_eq!(block_on(async { spawn(async { 7 }).await.unwrap() }), 7);
     assert_eq!(block_on(async { 8 }), 8);
 }
+
+#[test]
+fn abort_handle_aborts_from_another_thread_and_outlives_the_task() {
+    let rt = moduvex_runtime::Runtime::builder()
+        .flavor(moduvex_runtime::Flavor::CurrentThread)
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let guard = DropCounter(drops.clone());
+        let join = moduvex_runtime::spawn(async move {
+            let _guard = guard;
+            std::future::pending::<()>().await
+        });
+        let abort = join.abort_handle();
+        let clone = abort.clone();
+        drop(abort);
+        assert!(!clone.is_finished());
+        // The clone is Send even though nothing about the task is.
+        std::thread::spawn(move || {
+            clone.abort();
+            clone
+        })
+        .join()
+        .unwrap();
+        let err = join.await.unwrap_err();
+        assert!(err.is_cancelled());
+        assert_eq!(drops.load(Ordering::SeqCst), 1);
+    });
+}
+
+#[test]
+fn abort_handle_does_not_keep_a_task_from_finishing() {
+    moduvex_runtime::block_on(async {
+        let join = moduvex_runtime::spawn(async { 5 });
+        let abort = join.abort_handle();
+        assert_eq!(join.await.unwrap(), 5);
+        assert!(abort.is_finished());
+        abort.abort();
+        drop(abort);
+    });
+}

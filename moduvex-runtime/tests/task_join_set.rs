@@ -211,3 +211,24 @@ async fn a_wake_from_another_thread_reaches_join_next() {
     assert_eq!(set.join_next().await.unwrap().unwrap(), 42);
     sender.join().unwrap();
 }
+
+#[moduvex_runtime::test]
+async fn abort_handle_from_spawn_aborts_only_its_task() {
+    let mut set = JoinSet::new();
+    let (tx, rx) = oneshot::channel::<()>();
+    let stuck = set.spawn(pending::<u32>());
+    let other = set.spawn(async move {
+        rx.await.unwrap();
+        7u32
+    });
+    stuck.abort();
+    let first = set.join_next().await.unwrap();
+    assert!(first.unwrap_err().is_cancelled());
+    assert!(stuck.is_finished());
+    assert!(!other.is_finished());
+    tx.send(()).unwrap();
+    assert_eq!(set.join_next().await.unwrap().unwrap(), 7);
+    // Aborting a finished task does nothing.
+    other.abort();
+    assert!(set.join_next().await.is_none());
+}

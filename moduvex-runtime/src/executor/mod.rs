@@ -19,7 +19,7 @@ mod yield_now;
 
 use context::Current;
 
-pub use task::{JoinError, JoinHandle};
+pub use task::{AbortHandle, JoinError, JoinHandle};
 pub use yield_now::yield_now;
 
 /// Runs a future to completion on the current thread, driving spawned

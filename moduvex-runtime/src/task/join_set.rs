@@ -17,6 +17,7 @@ use std::task::{Context, Poll, Wake, Waker};
 
 use slab::Slab;
 
+use crate::executor::AbortHandle;
 use crate::{JoinError, JoinHandle};
 
 /// A collection of spawned tasks, joined in completion order.
@@ -126,8 +127,10 @@ impl<T> JoinSet<T> {
         self.entries.is_empty()
     }
 
-    /// Adds an already spawned task's handle to the set.
-    pub fn insert(&mut self, handle: JoinHandle<T>) {
+    /// Adds an already spawned task's handle to the set; returns a handle
+    /// that aborts that task.
+    pub fn insert(&mut self, handle: JoinHandle<T>) -> AbortHandle {
+        let abort = handle.abort_handle();
         let id = self.next_id;
         self.next_id += 1;
         let entry = self.entries.vacant_entry();
@@ -139,6 +142,7 @@ impl<T> JoinSet<T> {
         });
         self.shared.lock().ready.push_back((entry.key(), id));
         entry.insert(Entry { handle, waker });
+        abort
     }
 
     /// Waits for the next task to finish and returns its result; `None`
@@ -250,31 +254,33 @@ impl<T> JoinSet<T> {
 
 impl<T: Send + 'static> JoinSet<T> {
     /// Spawns `future` on the current runtime (see
-    /// [`spawn`](crate::spawn)) and adds it to the set.
+    /// [`spawn`](crate::spawn)) and adds it to the set; returns a handle
+    /// that aborts that one task.
     ///
     /// # Panics
     /// Panics if no runtime is running on this thread.
     #[track_caller]
-    pub fn spawn<F>(&mut self, future: F)
+    pub fn spawn<F>(&mut self, future: F) -> AbortHandle
     where
         F: Future<Output = T> + Send + 'static,
     {
-        self.insert(crate::spawn(future));
+        self.insert(crate::spawn(future))
     }
 }
 
 impl<T: 'static> JoinSet<T> {
     /// Spawns a future that is not `Send` on the current thread (see
-    /// [`spawn_local`](crate::spawn_local)) and adds it to the set.
+    /// [`spawn_local`](crate::spawn_local)) and adds it to the set;
+    /// returns a handle that aborts that one task.
     ///
     /// # Panics
     /// Panics if no runtime is running on this thread.
     #[track_caller]
-    pub fn spawn_local<F>(&mut self, future: F)
+    pub fn spawn_local<F>(&mut self, future: F) -> AbortHandle
     where
         F: Future<Output = T> + 'static,
     {
-        self.insert(crate::spawn_local(future));
+        self.insert(crate::spawn_local(future))
     }
 }
 

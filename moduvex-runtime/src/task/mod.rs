@@ -21,4 +21,4 @@ pub use cancel::{
 pub use join_set::JoinSet;
 pub use local::{AccessError, LocalKey, TaskLocalFuture};
 
-pub use crate::executor::{spawn, spawn_local, yield_now};
+pub use crate::executor::{spawn, spawn_local, yield_now, AbortHandle, JoinError, JoinHandle};

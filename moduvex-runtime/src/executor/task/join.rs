@@ -51,16 +51,90 @@ impl<T> JoinHandle<T> {
     /// handle then yields a cancelled [`JoinError`]. Aborting a finished
     /// task, or aborting twice, does nothing.
     pub fn abort(&self) {
-        let header = self.raw.header();
-        if let ToNotified::Submit = header.state.transition_to_notified_and_cancel() {
-            // SAFETY: the transition took a reference for the Notified.
-            unsafe { (header.vtable.schedule)(self.raw.ptr()) };
-        }
+        abort(self.raw);
     }
 
     /// True once the task has finished (with output, panic or cancellation).
     pub fn is_finished(&self) -> bool {
         self.raw.header().state.load().is_complete()
+    }
+
+    /// A handle that can abort the task without owning its output: keep it
+    /// where the `JoinHandle` cannot go (another task, a registry of
+    /// connections). It does not keep the task alive or running.
+    pub fn abort_handle(&self) -> AbortHandle {
+        self.raw.header().state.ref_inc();
+        // SAFETY: the reference was just counted for the new handle.
+        unsafe { AbortHandle::from_raw(self.raw) }
+    }
+}
+
+/// Permission to abort a task, without access to its output.
+///
+/// Made by [`JoinHandle::abort_handle`] (and returned by
+/// [`JoinSet::spawn`](crate::task::JoinSet::spawn)). Cloneable, `Send` and
+/// `Sync` whatever the task's output; dropping it does nothing to the task.
+pub struct AbortHandle {
+    raw: RawTask,
+}
+
+// SAFETY: an AbortHandle only makes atomic state changes and hands the task
+// to its own scheduler, which routes it to the thread allowed to run it.
+unsafe impl Send for AbortHandle {}
+// SAFETY: as above; every method takes `&self` and is atomic.
+unsafe impl Sync for AbortHandle {}
+
+impl AbortHandle {
+    /// # Safety
+    /// `raw` carries a counted reference that the handle takes over.
+    unsafe fn from_raw(raw: RawTask) -> AbortHandle {
+        AbortHandle { raw }
+    }
+
+    /// Cancels the task, exactly as [`JoinHandle::abort`] does.
+    pub fn abort(&self) {
+        abort(self.raw);
+    }
+
+    /// True once the task has finished (with output, panic or cancellation).
+    pub fn is_finished(&self) -> bool {
+        self.raw.header().state.load().is_complete()
+    }
+}
+
+impl Clone for AbortHandle {
+    fn clone(&self) -> AbortHandle {
+        self.raw.header().state.ref_inc();
+        // SAFETY: the reference was just counted for the clone.
+        unsafe { AbortHandle::from_raw(self.raw) }
+    }
+}
+
+impl Drop for AbortHandle {
+    fn drop(&mut self) {
+        let header = self.raw.header();
+        if header.state.ref_dec() {
+            // SAFETY: that was the last reference.
+            unsafe { (header.vtable.dealloc)(self.raw.ptr()) };
+        }
+    }
+}
+
+impl fmt::Debug for AbortHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AbortHandle")
+            .field("state", &self.raw.header().state)
+            .finish()
+    }
+}
+
+/// Marks the task cancelled and, if it is idle, schedules it so that its
+/// scheduler drops the future.
+fn abort(raw: RawTask) {
+    let header = raw.header();
+    if let ToNotified::Submit = header.state.transition_to_notified_and_cancel() {
+        // SAFETY: the transition took a reference for the Notified.
+        unsafe { (header.vtable.schedule)(raw.ptr()) };
     }
 }
 

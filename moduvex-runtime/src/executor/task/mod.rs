@@ -8,6 +8,7 @@
 //! | `Task<S>` | yes | sit in the owned list; be shut down |
 //! | `Waker` | yes | notify (hand a new `Notified` to the scheduler) |
 //! | `JoinHandle<T>` | yes | read the output, register a join waker, abort |
+//! | `AbortHandle` | yes | abort |
 //!
 //! The state machine lives in [`state`], the typed code in [`raw`]; this
 //! module holds the type-erased handles and the [`Schedule`] trait each
@@ -25,7 +26,7 @@ mod state;
 mod waker;
 
 pub use error::JoinError;
-pub use join::JoinHandle;
+pub use join::{AbortHandle, JoinHandle};
 use raw::Header;
 
 /// What a scheduler provides to its tasks.
