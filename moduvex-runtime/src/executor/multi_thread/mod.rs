@@ -170,7 +170,8 @@ impl Shared {
             remotes: remotes.into_boxed_slice(),
             inject: Queue::new(),
             inject_len: AtomicUsize::new(0),
-            owned: OwnedTasks::new(),
+            // Spawned on one worker, completed on another: shard the list.
+            owned: OwnedTasks::with_shards(workers * 4),
             idle: Idle::new(workers),
             shutdown: AtomicBool::new(false),
             next_worker: AtomicUsize::new(0),
