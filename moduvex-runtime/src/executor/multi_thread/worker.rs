@@ -6,6 +6,7 @@ use std::collections::VecDeque;
 use std::ptr::NonNull;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use crossbeam_deque::{Steal, Worker as Deque};
 
@@ -23,6 +24,14 @@ use crate::reactor::with_reactor;
 /// (two tasks pinging each other must not starve the rest).
 const MAX_LIFO_STREAK: u8 = 3;
 
+/// How long a worker that just ran work from another thread watches for
+/// more before it parks. Parking and being woken through the eventfd costs
+/// a syscall on each side and, on an idle machine, tens of microseconds of
+/// wake-up latency; spinning for about that long first costs at most as
+/// much CPU as the park it might avoid (the ski-rental bound), and turns a
+/// cross-worker message exchange into plain memory traffic.
+const SPIN: Duration = Duration::from_micros(20);
+
 /// Owner-thread state of one worker.
 pub(crate) struct Worker {
     pub(crate) shared: Arc<Shared>,
@@ -39,6 +48,9 @@ pub(crate) struct Worker {
     ticks: Cell<u32>,
     /// Woken by a notifier and not yet settled (work-stealing mode).
     searching: Cell<bool>,
+    /// Ran a task that came from another thread since the last park or
+    /// spin: more is likely to follow soon (see [`SPIN`]).
+    ran_remote_work: Cell<bool>,
     parker: RefCell<Option<Parker>>,
 }
 
@@ -107,6 +119,7 @@ impl Worker {
             let mut pinned = self.pinned.borrow_mut();
             pinned.extend(inbox.tasks.drain(..));
             if let Some(t) = pinned.pop_front() {
+                self.ran_remote_work.set(true);
                 return Some(t);
             }
         }
@@ -115,11 +128,16 @@ impl Worker {
                 .clamp(1, 32),
             None => 1,
         };
-        self.shared
+        let task = self
+            .shared
             .pop_inject(batch, |t| match self.deque.as_ref() {
                 Some(deque) => deque.push(t),
                 None => self.pinned.borrow_mut().push_back(t),
-            })
+            });
+        if task.is_some() {
+            self.ran_remote_work.set(true);
+        }
+        task
     }
 
     fn next_task(&self) -> Option<Notified<Handle>> {
@@ -196,6 +214,41 @@ impl Worker {
             || self.deque.as_ref().is_some_and(|d| !d.is_empty())
     }
 
+    /// Whether another thread has queued work for this worker: its inbox
+    /// or the injection queue. Only atomic loads; no locks, no syscalls.
+    /// (Siblings' local queues are left to the idle protocol: a spinner
+    /// that stole from a busy sibling would only contend with it.)
+    fn work_visible(&self) -> bool {
+        self.remote().inbox_pending.load(Ordering::Acquire)
+            || self.shared.inject_len.load(Ordering::Acquire) > 0
+            || self.shared.is_shutdown()
+    }
+
+    /// Out of work right after running work from another thread: watch
+    /// for more for up to [`SPIN`] before parking. Returns true if some
+    /// appeared. The worker stays unparked meanwhile, so whoever queues
+    /// work for it skips the eventfd write.
+    ///
+    /// I/O readiness and timers are not watched here; they wait at most
+    /// one spin, and a worker that only runs its own I/O never spins.
+    fn spin_for_work(&self) -> bool {
+        if !self.ran_remote_work.replace(false) {
+            return false;
+        }
+        let deadline = Instant::now() + SPIN;
+        loop {
+            for _ in 0..32 {
+                if self.work_visible() {
+                    return true;
+                }
+                std::hint::spin_loop();
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+        }
+    }
+
     /// Blocks in the reactor until I/O, a timer or a notification.
     fn park(&self) {
         let stealing = self.shared.mode == Mode::WorkStealing;
@@ -226,7 +279,7 @@ impl Worker {
         while !self.shared.is_shutdown() {
             if let Some(task) = self.next_task().or_else(|| self.steal()) {
                 self.run_task(task);
-            } else {
+            } else if !self.spin_for_work() {
                 self.park();
             }
         }
@@ -279,6 +332,7 @@ pub(crate) fn run_worker(shared: Arc<Shared>, seed: WorkerSeed, event_capacity: 
         running: Cell::new(None),
         ticks: Cell::new(0),
         searching: Cell::new(false),
+        ran_remote_work: Cell::new(false),
         parker: RefCell::new(Some(Parker::with_capacity(event_capacity))),
     };
     struct Restore(Current);
