@@ -332,10 +332,12 @@ fn shutdown_drops_every_waiting_task_once_and_closes_fds() {
         );
         drop(keep_tx);
         // Worker threads (and their reactors) are gone; this thread keeps
-        // its own reactor, which existed before only if it was used.
+        // its own reactor (two fds), which existed before only if it was
+        // used, and the process may have started its one foster thread
+        // (one fd) when a `block_on` returned with sockets still open.
         let after = fd_count();
         assert!(
-            after <= baseline + 2,
+            after <= baseline + 3,
             "{flavor:?}: fds {baseline} -> {after}"
         );
     }

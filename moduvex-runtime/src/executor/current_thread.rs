@@ -29,7 +29,7 @@ use super::owned::OwnedTasks;
 use super::park::{self, Parker};
 use super::task::{new_task, JoinHandle, Notified, Schedule, Task};
 use crate::coop;
-use crate::reactor::{with_reactor, Unparker};
+use crate::reactor::{with_reactor, DrivingGuard, Unparker};
 
 /// Tasks run between two non-blocking reactor polls when there is always
 /// work (so I/O is never starved by busy tasks).
@@ -358,6 +358,8 @@ pub(crate) fn block_on_in<F: Future>(
         parker: RefCell::new(parker),
     };
     let output = {
+        // Dropped last: tasks cancelled on exit close their sockets first.
+        let _driving = DrivingGuard::enter();
         let prev = context::replace(Current::CurrentThread(&core));
         let guard = EnterGuard {
             core: &core,

@@ -30,6 +30,11 @@ pub struct EpollReactor {
 }
 
 impl EpollReactor {
+    /// The epoll descriptor itself (pollable: another epoll can watch it).
+    pub(crate) fn raw(&self) -> RawSource {
+        self.epfd
+    }
+
     fn ctl(
         &self,
         op: libc::c_int,

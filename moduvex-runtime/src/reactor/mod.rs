@@ -16,7 +16,15 @@
 //! [`IoSource`] keeps that reactor alive. Readiness wakes the waiting task
 //! wherever it runs (wakers are `Send`), and dropping an `IoSource` on any
 //! thread deregisters it from its own reactor.
+//!
+//! A reactor delivers events while its thread runs a scheduler (a worker,
+//! or inside `block_on`). The invariant that keeps sockets from hanging:
+//! **a reactor with live sources is driven by its own thread or fostered**
+//! — polled by one shared background thread (see `reactor/foster.rs`) — from the
+//! moment its thread stops driving it (or registers a source without
+//! driving it) until that thread drives it again or its last source goes.
 
+use std::cell::Cell;
 use std::io;
 use std::sync::Arc;
 use std::task::Waker;
@@ -31,6 +39,7 @@ pub use epoll::EpollReactor;
 #[cfg(target_os = "linux")]
 use epoll::EpollReactor as PlatformReactor;
 
+mod foster;
 pub mod source;
 pub mod waker_registry;
 
@@ -74,6 +83,7 @@ struct Inner {
     backend: PlatformReactor,
     wakers: WakerRegistry,
     unpark: EventFd,
+    foster: foster::FosterState,
 }
 
 /// A reactor: a backend, the waker registry of its sources, and an eventfd
@@ -96,6 +106,7 @@ impl Reactor {
                 backend,
                 wakers: WakerRegistry::new(),
                 unpark,
+                foster: Default::default(),
             }),
         })
     }
@@ -131,10 +142,23 @@ impl Reactor {
     }
 
     /// Removes a source and drops its waker slots (the `IoSource` path).
+    /// A fostered reactor whose last source this was leaves foster care.
     pub(crate) fn deregister_with_token(&self, source: RawSource, token: usize) -> io::Result<()> {
         let res = self.inner.backend.deregister(source);
         self.inner.wakers.remove_token(token);
+        if self.inner.wakers.count() == 0 && self.inner.foster.is_fostered() {
+            foster::release(self);
+        }
         res
+    }
+
+    /// Called after registering an `IoSource` here: if no scheduler drives
+    /// this thread's reactor now, the foster thread must.
+    pub(crate) fn ensure_driven(&self) -> io::Result<()> {
+        if DRIVING.with(Cell::get) || self.inner.foster.is_fostered() {
+            return Ok(());
+        }
+        foster::adopt(self)
     }
 
     /// The registry of this reactor's sources.
@@ -224,6 +248,48 @@ thread_local! {
     /// exhaustion), since no I/O could run on this thread anyway.
     static REACTOR: Reactor = Reactor::new()
         .expect("moduvex-runtime: failed to create this thread's reactor (epoll_create1 or eventfd failed; is the process out of file descriptors?)");
+}
+
+thread_local! {
+    /// Whether a scheduler on this thread is driving its reactor now.
+    static DRIVING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Marks this thread's reactor as driven by the scheduler about to run
+/// here, for as long as the guard lives (see the module docs).
+///
+/// Entering takes the reactor back from the foster thread; leaving with
+/// sources still registered hands it to the foster thread.
+pub(crate) struct DrivingGuard {
+    was_driving: bool,
+}
+
+impl DrivingGuard {
+    pub(crate) fn enter() -> DrivingGuard {
+        let was_driving = DRIVING.with(|d| d.replace(true));
+        with_reactor(|r| {
+            if r.inner.foster.is_fostered() {
+                foster::release(r);
+            }
+        });
+        DrivingGuard { was_driving }
+    }
+}
+
+impl Drop for DrivingGuard {
+    fn drop(&mut self) {
+        if self.was_driving {
+            return;
+        }
+        let _ = DRIVING.try_with(|d| d.set(false));
+        let _ = REACTOR.try_with(|r| {
+            if r.inner.wakers.count() > 0 {
+                // Failing to start the foster thread leaves the sources to
+                // this thread's next scheduler; nothing better is possible.
+                let _ = foster::adopt(r);
+            }
+        });
+    }
 }
 
 /// Runs `f` with this thread's reactor.

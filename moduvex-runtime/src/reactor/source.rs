@@ -19,6 +19,11 @@ use crate::platform::sys::Interest;
 
 /// An I/O object registered with the current thread's reactor.
 ///
+/// It may be moved to and used from any thread: readiness wakes the task
+/// wherever it runs. If the creating thread is not running a scheduler
+/// (now, or later when its `block_on` returns or the thread exits), the
+/// runtime's foster thread delivers the source's events instead.
+///
 /// One task may wait per direction at a time (a reader and a writer can
 /// make progress concurrently on the same source); a second task polling
 /// the same direction replaces the first one's waker.
@@ -37,7 +42,21 @@ impl<T: AsRawFd> IoSource<T> {
     /// already registered or cannot be polled (e.g. a regular file).
     pub fn new(io: T) -> io::Result<Self> {
         let reactor = with_reactor(Reactor::clone);
-        Self::new_in(io, reactor)
+        let (token, sched) = reactor.wakers().insert();
+        if let Err(e) = reactor.register(io.as_raw_fd(), token, Interest::BOTH) {
+            reactor.wakers().remove_token(token);
+            return Err(e);
+        }
+        let source = IoSource {
+            io: Some(io),
+            token,
+            sched,
+            reactor,
+        };
+        // Registered outside any scheduler: have it driven anyway (on
+        // failure the source is dropped here, and so deregistered).
+        source.reactor.ensure_driven()?;
+        Ok(source)
     }
 
     /// Registers a connected stream with this thread's reactor, assuming
@@ -54,21 +73,6 @@ impl<T: AsRawFd> IoSource<T> {
         let src = Self::new(io)?;
         src.sched.assume_ready();
         Ok(src)
-    }
-
-    /// Registers `io` with `reactor`.
-    pub(crate) fn new_in(io: T, reactor: Reactor) -> io::Result<Self> {
-        let (token, sched) = reactor.wakers().insert();
-        if let Err(e) = reactor.register(io.as_raw_fd(), token, Interest::BOTH) {
-            reactor.wakers().remove_token(token);
-            return Err(e);
-        }
-        Ok(IoSource {
-            io: Some(io),
-            token,
-            sched,
-            reactor,
-        })
     }
 
     /// The wrapped object.

@@ -266,6 +266,8 @@ impl ScheduledIo {
 #[derive(Default)]
 pub struct WakerRegistry {
     slots: Mutex<Slab<Arc<ScheduledIo>>>,
+    /// `slots.len()`, readable without the lock.
+    count: AtomicUsize,
 }
 
 impl WakerRegistry {
@@ -279,6 +281,7 @@ impl WakerRegistry {
         let io = Arc::new(ScheduledIo::default());
         let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
         let token = slots.insert(io.clone());
+        self.count.store(slots.len(), Ordering::SeqCst);
         (token, io)
     }
 
@@ -314,7 +317,9 @@ impl WakerRegistry {
     pub fn remove_token(&self, token: usize) {
         let removed = {
             let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
-            slots.try_remove(token)
+            let removed = slots.try_remove(token);
+            self.count.store(slots.len(), Ordering::SeqCst);
+            removed
         };
         if let Some(io) = removed {
             let mut wake = Vec::new();
@@ -327,6 +332,11 @@ impl WakerRegistry {
     /// Number of registered sources.
     pub fn len(&self) -> usize {
         self.slots.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    /// Number of registered sources, without taking the lock.
+    pub(crate) fn count(&self) -> usize {
+        self.count.load(Ordering::SeqCst)
     }
 
     /// Whether no source is registered.

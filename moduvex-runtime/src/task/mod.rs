@@ -3,7 +3,7 @@
 //! The one idea: these are built *on* tasks, not into the scheduler. A
 //! task-local is a value a future carries into each of its polls
 //! ([`task_local!`](crate::task_local)); a [`JoinSet`] is a set of
-//! [`JoinHandle`](crate::JoinHandle)s polled only when their task finishes;
+//! [`JoinHandle`]s polled only when their task finishes;
 //! a [`CancellationToken`] is a flag with waiters, arranged in a tree. So
 //! they work with whichever runtime spawned the tasks, and the token and
 //! task-locals with none at all.

@@ -13,7 +13,7 @@ use super::Shared;
 use crate::coop;
 use crate::executor::context::{self, Current};
 use crate::executor::park::{self, Parker};
-use crate::reactor::{with_reactor, Unparker};
+use crate::reactor::{with_reactor, DrivingGuard, Unparker};
 
 /// Wakes the calling thread out of its reactor poll (same handshake as
 /// the schedulers: publish `woken`, then swap `parked` off).
@@ -46,6 +46,7 @@ pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output 
             context::replace(self.0);
         }
     }
+    let _driving = DrivingGuard::enter();
     let _restore = Restore(context::replace(Current::Caller(shared)));
     let main = Arc::new(MainWaker {
         woken: AtomicBool::new(true),

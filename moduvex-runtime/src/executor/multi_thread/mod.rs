@@ -19,7 +19,10 @@
 //! reaches the task wherever it runs (wakers are `Send`), and dropping the
 //! socket on another thread deregisters it from its own reactor. Workers
 //! poll their reactor whenever they idle, and every [`EVENT_INTERVAL`]
-//! ticks while busy, so delivery never stalls.
+//! ticks while busy, so delivery never stalls. A socket created on a
+//! thread that does not keep driving its reactor (outside any runtime, in
+//! a `block_on` that has returned, on a thread that has exited) is
+//! delivered by the foster thread instead (see `reactor::foster`).
 //!
 //! # Parking
 //!

@@ -18,7 +18,7 @@ use crate::coop;
 use crate::executor::context::{self, Current};
 use crate::executor::park::{self, Parker};
 use crate::executor::task::Notified;
-use crate::reactor::with_reactor;
+use crate::reactor::{with_reactor, DrivingGuard};
 
 /// Polls of LIFO-slot tasks in a row before the slot yields to the queue
 /// (two tasks pinging each other must not starve the rest).
@@ -342,6 +342,7 @@ pub(crate) fn run_worker(shared: Arc<Shared>, seed: WorkerSeed, event_capacity: 
         }
     }
     context::assert_not_in_runtime();
+    let _driving = DrivingGuard::enter();
     let _restore = Restore(context::replace(Current::Worker(&worker)));
     worker.run();
 }

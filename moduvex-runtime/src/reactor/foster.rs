@@ -1,0 +1,171 @@
+//! Fostering: reactors that no thread drives any more are driven by one
+//! shared background thread, so their sockets never hang.
+//!
+//! A source belongs to the reactor of the thread that created it, and that
+//! reactor delivers events only while its thread runs a scheduler. When the
+//! thread stops (its `block_on` returns, or the thread exits) while sources
+//! it registered are still alive — a listener bound in one `block_on` and
+//! handed to a runtime's workers, a socket made on a thread that then
+//! exits — those sources would never be woken again. Instead the reactor is
+//! *fostered*: its epoll descriptor is added to the foster thread's own
+//! epoll instance (epoll descriptors are pollable), and whenever it has
+//! events the foster thread polls it and wakes the tasks, wherever they run.
+//!
+//! The foster thread is started the first time a reactor needs it, and
+//! only waits in `epoll_wait` otherwise. A reactor leaves foster care when
+//! its own thread drives it again (the next `block_on`) or when its last
+//! source is dropped, so a dead thread's descriptors are closed then.
+
+use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::task::Waker;
+use std::time::Duration;
+
+use slab::Slab;
+
+use super::{PlatformReactor, Reactor, ReactorBackend};
+use crate::platform::sys::{events_with_capacity, Interest};
+
+/// Events taken from a fostered reactor per poll.
+const EVENTS_PER_POLL: usize = 256;
+
+/// A reactor's foster status.
+#[derive(Default)]
+pub(super) struct FosterState {
+    /// The reactor's token in the foster's epoll while fostered.
+    slot: Mutex<Option<usize>>,
+    /// `slot.is_some()`, readable without the lock.
+    fostered: AtomicBool,
+}
+
+impl FosterState {
+    pub(super) fn is_fostered(&self) -> bool {
+        self.fostered.load(Ordering::SeqCst)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Option<usize>> {
+        self.slot.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The foster thread's epoll instance and the reactors nested in it.
+struct Foster {
+    backend: PlatformReactor,
+    /// Fostered reactors; the slab key is their token in `backend`.
+    children: Mutex<Slab<Reactor>>,
+}
+
+static FOSTER: OnceLock<io::Result<Foster>> = OnceLock::new();
+static STARTED: OnceLock<io::Result<()>> = OnceLock::new();
+
+fn lock(children: &Mutex<Slab<Reactor>>) -> MutexGuard<'_, Slab<Reactor>> {
+    // No code runs under this lock but slab operations.
+    children.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn copy_err(e: &io::Error) -> io::Error {
+    io::Error::new(
+        e.kind(),
+        format!("moduvex-runtime: starting the foster thread: {e}"),
+    )
+}
+
+/// The foster, its thread started on first use.
+fn foster() -> io::Result<&'static Foster> {
+    let foster = FOSTER
+        .get_or_init(|| {
+            Ok(Foster {
+                backend: PlatformReactor::new()?,
+                children: Mutex::new(Slab::new()),
+            })
+        })
+        .as_ref()
+        .map_err(copy_err)?;
+    STARTED
+        .get_or_init(|| {
+            std::thread::Builder::new()
+                .name("moduvex-foster".into())
+                .spawn(move || foster_loop(foster))
+                .map(drop)
+        })
+        .as_ref()
+        .map_err(copy_err)?;
+    Ok(foster)
+}
+
+/// Hands `reactor` to the foster thread, unless it is fostered already.
+pub(super) fn adopt(reactor: &Reactor) -> io::Result<()> {
+    let foster = foster()?;
+    {
+        let mut children = lock(&foster.children);
+        let mut slot = reactor.inner.foster.lock();
+        if slot.is_some() {
+            return Ok(());
+        }
+        let entry = children.vacant_entry();
+        let key = entry.key();
+        // Registered under the lock, so the foster thread finds the child
+        // as soon as its first event arrives. Adding a child that already
+        // has events pending reports them at once.
+        foster
+            .backend
+            .register(reactor.inner.backend.raw(), key, Interest::READABLE)?;
+        entry.insert(reactor.clone());
+        *slot = Some(key);
+        reactor.inner.foster.fostered.store(true, Ordering::SeqCst);
+    }
+    // The last source may have gone while this ran (its drop saw the
+    // reactor not yet fostered): nothing is left to drive.
+    if reactor.wakers().count() == 0 {
+        release(reactor);
+    }
+    Ok(())
+}
+
+/// Takes `reactor` back from the foster thread, if it is fostered.
+pub(super) fn release(reactor: &Reactor) {
+    let Some(Ok(foster)) = FOSTER.get() else {
+        return;
+    };
+    let removed = {
+        let mut children = lock(&foster.children);
+        let mut slot = reactor.inner.foster.lock();
+        let Some(key) = slot.take() else {
+            return;
+        };
+        reactor.inner.foster.fostered.store(false, Ordering::SeqCst);
+        let _ = foster.backend.deregister(reactor.inner.backend.raw());
+        children.try_remove(key)
+    };
+    // Dropped outside the locks: this may be the reactor's last handle
+    // (its thread has exited), and dropping it closes its descriptors.
+    drop(removed);
+}
+
+/// The foster thread: wait until a child has events, drain that child,
+/// wake its tasks; for the life of the process.
+fn foster_loop(foster: &'static Foster) {
+    let mut events = events_with_capacity(64);
+    let mut child_events = events_with_capacity(EVENTS_PER_POLL);
+    let mut wakers: Vec<Waker> = Vec::new();
+    loop {
+        if foster.backend.poll(&mut events, None).is_err() {
+            // Only a broken epoll descriptor fails here; stop rather than spin.
+            return;
+        }
+        for ev in events.iter() {
+            let child = lock(&foster.children).get(ev.token).cloned();
+            let Some(child) = child else { continue };
+            // Children are registered edge-triggered: drain each fully.
+            while let Ok(EVENTS_PER_POLL) =
+                child.poll_collect(&mut child_events, Some(Duration::ZERO), &mut wakers)
+            {
+            }
+            drop(child);
+            for waker in wakers.drain(..) {
+                waker.wake();
+            }
+        }
+    }
+}
