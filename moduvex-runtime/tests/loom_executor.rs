@@ -1,4 +1,5 @@
-//! Loom models of the executor's parking handshakes.
+//! Loom models of the executor's parking handshakes (and, at the end, of
+//! the reactor's fostering handshake).
 //!
 //! A scheduler thread with nothing to do announces `parked`, re-checks
 //! for work, and only then blocks in its reactor; a thread handing it work
@@ -348,5 +349,73 @@ fn worker_inbox_wakes_reach_a_parked_worker() {
         for p in pushers {
             p.join().unwrap();
         }
+    });
+}
+
+// ── Fostering ────────────────────────────────────────────────────────────────
+//
+// Copied from `reactor/foster.rs` (`adopt`, `release`) and `reactor/mod.rs`
+// (`DrivingGuard::drop`, `Reactor::deregister_with_token`). A thread that
+// stops driving its reactor with sources left fosters it and then re-checks
+// the source count; the last source's drop lowers the count and then
+// checks `fostered`. Either order must leave no fostered reactor without
+// sources (that would keep a dead thread's descriptors open for good).
+
+struct FosterModel {
+    /// Registered sources (the registry's lock-free count).
+    count: AtomicUsize,
+    /// The foster's slot for this reactor.
+    slot: Mutex<bool>,
+    fostered: AtomicBool,
+}
+
+impl FosterModel {
+    fn adopt(&self) {
+        {
+            let mut slot = self.slot.lock().unwrap();
+            if !*slot {
+                *slot = true;
+                sc_store(&self.fostered, true);
+            }
+        }
+        if self.count.load(Ordering::SeqCst) == 0 {
+            self.release();
+        }
+    }
+
+    fn release(&self) {
+        let mut slot = self.slot.lock().unwrap();
+        if *slot {
+            *slot = false;
+            sc_store(&self.fostered, false);
+        }
+    }
+}
+
+#[test]
+fn foster_never_keeps_a_reactor_without_sources() {
+    model(|| {
+        let m = Arc::new(FosterModel {
+            count: AtomicUsize::new(1),
+            slot: Mutex::new(false),
+            fostered: flag(false),
+        });
+        m.count.store(1, Ordering::SeqCst);
+        let owner = {
+            let m = m.clone();
+            thread::spawn(move || {
+                // DrivingGuard::drop: sources remain, so foster.
+                if m.count.load(Ordering::SeqCst) > 0 {
+                    m.adopt();
+                }
+            })
+        };
+        // The last source is dropped on another thread.
+        let _ = m.count.swap(0, Ordering::SeqCst);
+        if m.fostered.load(Ordering::SeqCst) {
+            m.release();
+        }
+        owner.join().unwrap();
+        assert!(!*m.slot.lock().unwrap(), "fostered with no sources left");
     });
 }
