@@ -1,5 +1,6 @@
 //! Loom models of the executor's parking handshakes (and, at the end, of
-//! the reactor's fostering handshake).
+//! the reactor's fostering handshake and of how a source's registration
+//! settles on its first poll).
 //!
 //! A scheduler thread with nothing to do announces `parked`, re-checks
 //! for work, and only then blocks in its reactor; a thread handing it work
@@ -417,5 +418,70 @@ fn foster_never_keeps_a_reactor_without_sources() {
         }
         owner.join().unwrap();
         assert!(!*m.slot.lock().unwrap(), "fostered with no sources left");
+    });
+}
+
+// ── Settling a source's registration ─────────────────────────────────────────
+//
+// Copied from `reactor/source.rs` (`IoSource::reg`, `settle`): the first
+// poll, from any thread, may rewrite the registration once; two halves of
+// a split stream may make their first polls at the same time. Loom's
+// `UnsafeCell` reports any read that races the rewrite.
+
+struct SettleModel {
+    reg: loom::cell::UnsafeCell<usize>,
+    state: loom::sync::atomic::AtomicU8,
+}
+
+// SAFETY: the model's accesses to `reg` follow the protocol under test;
+// loom checks them.
+unsafe impl Sync for SettleModel {}
+
+const FRESH: u8 = 0;
+const MOVING: u8 = 1;
+const SETTLED: u8 = 2;
+
+impl SettleModel {
+    /// Returns the settled registration; `here` is what a first poll on
+    /// this thread moves it to.
+    fn reg(&self, here: usize) -> usize {
+        if self.state.load(Ordering::Acquire) == SETTLED {
+            // SAFETY: SETTLED: no one writes `reg` any more.
+            return self.reg.with(|r| unsafe { *r });
+        }
+        loop {
+            match self
+                .state
+                .compare_exchange(FRESH, MOVING, Ordering::Acquire, Ordering::Acquire)
+            {
+                Ok(_) => {
+                    // SAFETY: winning FRESH -> MOVING grants the only access.
+                    self.reg.with_mut(|r| unsafe { *r = here });
+                    self.state.store(SETTLED, Ordering::Release);
+                    return here;
+                }
+                // SAFETY: SETTLED: no one writes `reg` any more.
+                Err(SETTLED) => return self.reg.with(|r| unsafe { *r }),
+                Err(_) => thread::yield_now(),
+            }
+        }
+    }
+}
+
+#[test]
+fn a_registration_settles_once_and_every_poller_sees_it() {
+    model(|| {
+        let m = Arc::new(SettleModel {
+            reg: loom::cell::UnsafeCell::new(0),
+            state: loom::sync::atomic::AtomicU8::new(FRESH),
+        });
+        let other = {
+            let m = m.clone();
+            thread::spawn(move || m.reg(2))
+        };
+        let mine = m.reg(1);
+        let theirs = other.join().unwrap();
+        assert_eq!(mine, theirs, "both halves use one registration");
+        assert_eq!(m.reg(3), mine, "it never moves again");
     });
 }

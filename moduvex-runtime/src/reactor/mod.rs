@@ -155,7 +155,7 @@ impl Reactor {
     /// Called after registering an `IoSource` here: if no scheduler drives
     /// this thread's reactor now, the foster thread must.
     pub(crate) fn ensure_driven(&self) -> io::Result<()> {
-        if DRIVING.with(Cell::get) || self.inner.foster.is_fostered() {
+        if is_driving_here() || self.inner.foster.is_fostered() {
             return Ok(());
         }
         foster::adopt(self)
@@ -201,6 +201,11 @@ impl Reactor {
             self.inner.wakers.deliver(io_events, wake);
         }
         Ok(n)
+    }
+
+    /// Whether `self` and `other` are handles to the same reactor.
+    pub(crate) fn same_as(&self, other: &Reactor) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
     }
 
     /// A handle that interrupts this reactor's blocked poll from any thread.
@@ -253,6 +258,11 @@ thread_local! {
 thread_local! {
     /// Whether a scheduler on this thread is driving its reactor now.
     static DRIVING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether a scheduler on this thread drives its reactor now.
+pub(crate) fn is_driving_here() -> bool {
+    DRIVING.try_with(Cell::get).unwrap_or(false)
 }
 
 /// Marks this thread's reactor as driven by the scheduler about to run

@@ -7,15 +7,61 @@
 //! returns `WouldBlock`. Dropping the source deregisters it from its own
 //! reactor, on whatever thread the drop happens, and only then closes the
 //! descriptor.
+//!
+//! # The first poll settles the registration
+//!
+//! A source registers with the reactor of the thread that creates it, but
+//! it is often *used* elsewhere: a connection accepted on one worker and
+//! stolen by another, a listener bound in `Runtime::block_on` and served by
+//! a worker. So the first poll (in either direction) settles where the
+//! source lives: if it runs on a thread that drives another reactor, the
+//! source moves there — registered on the new reactor first, then removed
+//! from the old — and its events arrive on the thread that runs its task.
+//! Nothing waits on the source before its first poll, so no waker is
+//! stranded; the new registration reports the descriptor's current
+//! readiness, and the source assumes itself ready once more, so no edge is
+//! lost. It never moves again.
 
+use std::cell::UnsafeCell;
 use std::future::poll_fn;
 use std::io;
 use std::os::fd::AsRawFd;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use super::{with_reactor, Direction, Reactor, ReadyEvent, ScheduledIo};
+use super::{is_driving_here, with_reactor, Direction, Reactor, ReadyEvent, ScheduledIo};
 use crate::platform::sys::Interest;
+
+/// Not polled yet: the registration may still move.
+const FRESH: u8 = 0;
+/// A first poll is moving the registration.
+const MOVING: u8 = 1;
+/// Polled: the registration is final.
+const SETTLED: u8 = 2;
+
+/// Where a source is registered.
+struct Registration {
+    token: usize,
+    sched: Arc<ScheduledIo>,
+    reactor: Reactor,
+}
+
+impl Registration {
+    /// Registers `fd` with `reactor`.
+    fn new(fd: std::os::fd::RawFd, reactor: Reactor) -> io::Result<Registration> {
+        let (token, sched) = reactor.wakers().insert();
+        if let Err(e) = reactor.register(fd, token, Interest::BOTH) {
+            reactor.wakers().remove_token(token);
+            return Err(e);
+        }
+        Ok(Registration {
+            token,
+            sched,
+            reactor,
+        })
+    }
+}
 
 /// An I/O object registered with the current thread's reactor.
 ///
@@ -30,10 +76,17 @@ use crate::platform::sys::Interest;
 pub struct IoSource<T: AsRawFd> {
     /// `None` only after `into_inner` took it.
     io: Option<T>,
-    token: usize,
-    sched: Arc<ScheduledIo>,
-    reactor: Reactor,
+    /// Written only by the first poll, while `state` is `MOVING` (see the
+    /// module docs); read once `state` is `SETTLED`, or through `&mut self`.
+    reg: UnsafeCell<Registration>,
+    state: AtomicU8,
 }
+
+// SAFETY: `reg` is written only by the one thread that moved `state` from
+// FRESH to MOVING, and read by others only after they saw SETTLED with
+// Acquire (which the writer publishes with Release); everything else in
+// the source is `Sync` when `T` is.
+unsafe impl<T: AsRawFd + Sync> Sync for IoSource<T> {}
 
 impl<T: AsRawFd> IoSource<T> {
     /// Registers `io` with this thread's reactor.
@@ -42,20 +95,15 @@ impl<T: AsRawFd> IoSource<T> {
     /// already registered or cannot be polled (e.g. a regular file).
     pub fn new(io: T) -> io::Result<Self> {
         let reactor = with_reactor(Reactor::clone);
-        let (token, sched) = reactor.wakers().insert();
-        if let Err(e) = reactor.register(io.as_raw_fd(), token, Interest::BOTH) {
-            reactor.wakers().remove_token(token);
-            return Err(e);
-        }
-        let source = IoSource {
+        let reg = Registration::new(io.as_raw_fd(), reactor)?;
+        let mut source = IoSource {
             io: Some(io),
-            token,
-            sched,
-            reactor,
+            reg: UnsafeCell::new(reg),
+            state: AtomicU8::new(FRESH),
         };
         // Registered outside any scheduler: have it driven anyway (on
         // failure the source is dropped here, and so deregistered).
-        source.reactor.ensure_driven()?;
+        source.reg_mut().reactor.ensure_driven()?;
         Ok(source)
     }
 
@@ -70,9 +118,65 @@ impl<T: AsRawFd> IoSource<T> {
     /// operation observed, so no edge is lost; a wrong guess costs one
     /// syscall that returns `WouldBlock`.
     pub(crate) fn new_optimistic(io: T) -> io::Result<Self> {
-        let src = Self::new(io)?;
-        src.sched.assume_ready();
+        let mut src = Self::new(io)?;
+        src.reg_mut().sched.assume_ready();
         Ok(src)
+    }
+
+    fn reg_mut(&mut self) -> &mut Registration {
+        self.reg.get_mut()
+    }
+
+    /// The registration, settled (see the module docs).
+    #[inline]
+    fn reg(&self) -> &Registration {
+        if self.state.load(Ordering::Acquire) == SETTLED {
+            // SAFETY: SETTLED: no one writes `reg` any more.
+            return unsafe { &*self.reg.get() };
+        }
+        self.settle()
+    }
+
+    #[cold]
+    fn settle(&self) -> &Registration {
+        loop {
+            match self
+                .state
+                .compare_exchange(FRESH, MOVING, Ordering::Acquire, Ordering::Acquire)
+            {
+                Ok(_) => {
+                    // SAFETY: winning FRESH -> MOVING makes this thread the
+                    // only one to touch `reg` until it stores SETTLED.
+                    let reg = unsafe { &mut *self.reg.get() };
+                    self.move_here(reg);
+                    self.state.store(SETTLED, Ordering::Release);
+                    return reg;
+                }
+                // SAFETY: SETTLED: no one writes `reg` any more.
+                Err(SETTLED) => return unsafe { &*self.reg.get() },
+                // Another thread's first poll is moving it: two epoll_ctl calls.
+                Err(_) => std::hint::spin_loop(),
+            }
+        }
+    }
+
+    /// Moves `reg` to this thread's reactor if this thread drives a
+    /// different one. On any failure the source stays where it is.
+    fn move_here(&self, reg: &mut Registration) {
+        if !is_driving_here() {
+            return;
+        }
+        let here = with_reactor(Reactor::clone);
+        if here.same_as(&reg.reactor) {
+            return;
+        }
+        let fd = self.get_ref().as_raw_fd();
+        let Ok(moved) = Registration::new(fd, here) else {
+            return;
+        };
+        let old = std::mem::replace(reg, moved);
+        let _ = old.reactor.deregister_with_token(fd, old.token);
+        reg.sched.assume_ready();
     }
 
     /// The wrapped object.
@@ -88,8 +192,9 @@ impl<T: AsRawFd> IoSource<T> {
     /// Deregisters and returns the object (still non-blocking).
     pub fn into_inner(mut self) -> io::Result<T> {
         let io = self.io.take().expect("IoSource used after into_inner");
-        self.reactor
-            .deregister_with_token(io.as_raw_fd(), self.token)?;
+        let reg = self.reg_mut();
+        reg.reactor
+            .deregister_with_token(io.as_raw_fd(), reg.token)?;
         Ok(io)
     }
 
@@ -100,7 +205,7 @@ impl<T: AsRawFd> IoSource<T> {
     /// it is spent this returns `Pending` and reschedules the task, so an
     /// always-ready source cannot starve the other tasks on its thread.
     pub fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<ReadyEvent> {
-        match self.sched.poll_readiness(cx, dir) {
+        match self.reg().sched.poll_readiness(cx, dir) {
             Poll::Ready(ev) => crate::coop::poll_proceed(cx).map(|()| ev),
             Poll::Pending => Poll::Pending,
         }
@@ -108,7 +213,7 @@ impl<T: AsRawFd> IoSource<T> {
 
     /// Forgets the readiness `event` reported (after a `WouldBlock`).
     pub fn clear_ready(&self, event: ReadyEvent) {
-        self.sched.clear_readiness(event)
+        self.reg().sched.clear_readiness(event)
     }
 
     /// Waits until the source may be readable.
@@ -146,7 +251,7 @@ impl<T: AsRawFd> IoSource<T> {
     /// Runs `op` now if the cached readiness allows it; `WouldBlock`
     /// otherwise (clearing readiness when `op` itself would block).
     pub fn try_io<R>(&self, dir: Direction, op: impl FnOnce(&T) -> io::Result<R>) -> io::Result<R> {
-        let Some(event) = self.sched.peek_readiness(dir) else {
+        let Some(event) = self.reg().sched.peek_readiness(dir) else {
             return Err(io::ErrorKind::WouldBlock.into());
         };
         match op(self.get_ref()) {
@@ -177,9 +282,8 @@ impl<T: AsRawFd> Drop for IoSource<T> {
             // Deregister first, then close the descriptor by dropping `io`:
             // a closed descriptor number can be reused at once by another
             // thread, and must not inherit this registration.
-            let _ = self
-                .reactor
-                .deregister_with_token(io.as_raw_fd(), self.token);
+            let reg = self.reg.get_mut();
+            let _ = reg.reactor.deregister_with_token(io.as_raw_fd(), reg.token);
             drop(io);
         }
     }
@@ -189,7 +293,79 @@ impl<T: AsRawFd + std::fmt::Debug> std::fmt::Debug for IoSource<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("IoSource")
             .field("io", &self.io)
-            .field("token", &self.token)
+            .field("settled", &(self.state.load(Ordering::Acquire) == SETTLED))
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::net::UnixStream;
+    use std::task::Waker;
+
+    use super::*;
+
+    fn this_threads_reactor() -> Reactor {
+        with_reactor(Reactor::clone)
+    }
+
+    fn pair() -> (UnixStream, UnixStream) {
+        let (a, b) = UnixStream::pair().unwrap();
+        a.set_nonblocking(true).unwrap();
+        b.set_nonblocking(true).unwrap();
+        (a, b)
+    }
+
+    #[test]
+    fn the_first_poll_on_a_driving_thread_moves_the_source_there() {
+        let (a, _b) = pair();
+        // Made outside any scheduler (and so fostered).
+        let src = IoSource::new(a).unwrap();
+        let origin = this_threads_reactor();
+        // SAFETY: not polled yet, and no other thread has the source.
+        assert!(unsafe { &*src.reg.get() }.reactor.same_as(&origin));
+        let src = std::thread::spawn(move || {
+            crate::block_on(async {
+                let mut cx = Context::from_waker(Waker::noop());
+                let _ = src.poll_ready(&mut cx, Direction::Read);
+                assert!(src.reg().reactor.same_as(&this_threads_reactor()));
+            });
+            src
+        })
+        .join()
+        .unwrap();
+        assert!(!src.reg().reactor.same_as(&origin), "never moves back");
+        assert_eq!(origin.wakers().count(), 0, "gone from the first reactor");
+        assert!(!origin.inner.foster.is_fostered(), "and from foster care");
+    }
+
+    #[test]
+    fn a_first_poll_outside_any_scheduler_leaves_the_source_in_place() {
+        let (a, _b) = pair();
+        let (src, origin) = std::thread::spawn(move || {
+            crate::block_on(async { (IoSource::new(a).unwrap(), this_threads_reactor()) })
+        })
+        .join()
+        .unwrap();
+        let mut cx = Context::from_waker(Waker::noop());
+        let _ = src.poll_ready(&mut cx, Direction::Write);
+        assert!(src.reg().reactor.same_as(&origin));
+    }
+
+    #[test]
+    fn a_moved_source_still_reports_data_that_arrived_before_the_move() {
+        let (a, mut b) = pair();
+        let src = IoSource::new(a).unwrap();
+        std::io::Write::write_all(&mut b, b"x").unwrap();
+        let got = std::thread::spawn(move || {
+            crate::block_on(src.read_with(|s| {
+                let mut buf = [0u8; 1];
+                std::io::Read::read(&mut &*s, &mut buf).map(|_| buf[0])
+            }))
+        })
+        .join()
+        .unwrap()
+        .unwrap();
+        assert_eq!(got, b'x');
     }
 }
