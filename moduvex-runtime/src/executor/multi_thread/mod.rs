@@ -12,17 +12,20 @@
 //!   another worker's queue. `spawn_local` tasks are pinned to their worker
 //!   in both modes.
 //!
-//! # I/O and timers follow the thread that registered them
+//! # I/O and timers live where their task first waits on them
 //!
-//! A socket or timer registers with the reactor or wheel of the thread
-//! that creates it, and that thread delivers its events. The wake-up
-//! reaches the task wherever it runs (wakers are `Send`), and dropping the
-//! socket on another thread deregisters it from its own reactor. Workers
-//! poll their reactor whenever they idle, and every [`EVENT_INTERVAL`]
-//! ticks while busy, so delivery never stalls. A socket created on a
-//! thread that does not keep driving its reactor (outside any runtime, in
-//! a `block_on` that has returned, on a thread that has exited) is
-//! delivered by the foster thread instead (see `reactor::foster`).
+//! A socket registers with the reactor of the thread that creates it, and
+//! its first poll moves it to the reactor of the worker running its task
+//! (so a connection accepted on one worker and stolen by another is driven
+//! by the thief); a timer is filed in the wheel of the thread that polls
+//! it. That thread delivers its events; a wake-up reaches the task
+//! wherever it runs later (wakers are `Send`), and dropping the socket on
+//! another thread deregisters it from its own reactor. Workers poll their
+//! reactor whenever they idle, and every [`EVENT_INTERVAL`] ticks while
+//! busy, so delivery never stalls. A socket whose reactor no thread drives
+//! any more (made outside any runtime, in a `block_on` that has returned,
+//! on a thread that has exited) is delivered by the foster thread instead
+//! (see `reactor/foster.rs`).
 //!
 //! # Parking
 //!
