@@ -345,3 +345,35 @@ fn loom_broadcast_recv_sees_send() {
         drop(th.join().unwrap());
     });
 }
+
+#[test]
+fn loom_notify_last_not_lost() {
+    model(|| {
+        let n = Arc::new(Notify::new());
+        let n2 = n.clone();
+        let th = thread::spawn(move || n2.notify_last());
+        block_on(n.notified());
+        th.join().unwrap();
+    });
+}
+
+#[test]
+fn loom_weak_sender_upgrade_races_the_last_drop() {
+    model(|| {
+        let (tx, mut rx) = mpsc::channel::<u32>(1);
+        let weak = tx.downgrade();
+        let th = thread::spawn(move || drop(tx));
+        // Either the upgrade wins (and its message arrives before the
+        // channel closes) or it fails and the channel is closed for good.
+        match weak.upgrade() {
+            Some(tx) => {
+                block_on(tx.send(1)).unwrap();
+                drop(tx);
+                assert_eq!(block_on(rx.recv()), Some(1));
+            }
+            None => assert!(weak.upgrade().is_none()),
+        }
+        th.join().unwrap();
+        assert_eq!(block_on(rx.recv()), None);
+    });
+}

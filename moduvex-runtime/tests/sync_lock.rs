@@ -215,4 +215,56 @@ mod sync_lock {
         assert_eq!(g.0, 3_000);
         assert_eq!(g.0, g.1);
     }
+
+    #[test]
+    fn a_mapped_guard_keeps_the_lock_until_dropped() {
+        use moduvex_runtime::sync::{MappedMutexGuard, MutexGuard};
+        let m = Mutex::new((1u32, vec![1u32]));
+        let guard = block_on(m.lock());
+        let v = MutexGuard::map(guard, |pair| &mut pair.1);
+        let mut first = MappedMutexGuard::map(v, |v| &mut v[0]);
+        *first += 10;
+        assert!(m.try_lock().is_err());
+        drop(first);
+        assert_eq!(m.try_lock().unwrap().1, vec![11]);
+    }
+
+    #[test]
+    fn try_map_gives_the_guard_back_when_there_is_nothing_to_map() {
+        use moduvex_runtime::sync::MutexGuard;
+        let m = Mutex::new(vec![0u32; 0]);
+        let guard = block_on(m.lock());
+        let guard = MutexGuard::try_map(guard, |v| v.first_mut()).unwrap_err();
+        assert!(m.try_lock().is_err(), "still locked by the returned guard");
+        drop(guard);
+        assert!(m.try_lock().is_ok());
+    }
+
+    #[test]
+    fn a_panic_inside_map_unlocks() {
+        use moduvex_runtime::sync::MutexGuard;
+        let m = Mutex::new(5u32);
+        let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let guard = m.try_lock().unwrap();
+            let _mapped = MutexGuard::map(guard, |_v: &mut u32| -> &mut u32 { panic!("boom") });
+        }));
+        assert!(res.is_err());
+        assert!(
+            m.try_lock().is_ok(),
+            "the lock was released while unwinding"
+        );
+    }
+
+    #[test]
+    fn a_waiter_gets_the_lock_when_a_mapped_guard_drops() {
+        use moduvex_runtime::sync::MutexGuard;
+        let m = Mutex::new(0u32);
+        let (w, c) = counting_waker();
+        let mapped = MutexGuard::map(m.try_lock().unwrap(), |v| v);
+        let mut waiter = boxed(m.lock());
+        assert!(poll_once(waiter.as_mut(), &w).is_pending());
+        drop(mapped);
+        assert_eq!(c.count(), 1, "the queued locker was woken");
+        assert!(poll_once(waiter.as_mut(), &w).is_ready());
+    }
 }

@@ -439,4 +439,39 @@ mod sync_mpsc {
         assert_eq!(got, sent.load(Ordering::SeqCst));
         assert_eq!(rx.capacity(), 2);
     }
+
+    #[test]
+    fn weak_sender_upgrades_while_a_sender_lives() {
+        let (tx, mut rx) = mpsc::channel::<u32>(4);
+        let weak = tx.downgrade();
+        let tx2 = weak.upgrade().expect("a sender is alive");
+        drop(tx);
+        block_on(tx2.send(7)).unwrap();
+        assert_eq!(block_on(rx.recv()), Some(7));
+        drop(tx2);
+        assert!(weak.upgrade().is_none(), "closed for good");
+        assert_eq!(block_on(rx.recv()), None);
+    }
+
+    #[test]
+    fn weak_sender_does_not_keep_the_channel_open() {
+        let (tx, mut rx) = mpsc::channel::<u32>(4);
+        let weak = tx.downgrade();
+        let weak2 = weak.clone();
+        drop(tx);
+        assert_eq!(block_on(rx.recv()), None);
+        assert!(weak2.upgrade().is_none());
+        drop(weak);
+    }
+
+    #[test]
+    fn weak_unbounded_sender_follows_the_same_rules() {
+        let (tx, mut rx) = moduvex_runtime::sync::mpsc::unbounded_channel::<u32>();
+        let weak = tx.downgrade();
+        weak.upgrade().unwrap().send(1).unwrap();
+        drop(tx);
+        assert_eq!(block_on(rx.recv()), Some(1));
+        assert_eq!(block_on(rx.recv()), None);
+        assert!(weak.upgrade().is_none());
+    }
 }

@@ -110,4 +110,47 @@ mod sync_notify {
         }
         h.join().unwrap();
     }
+
+    #[test]
+    fn notify_last_wakes_the_newest_waiter() {
+        let n = Notify::new();
+        let (w1, c1) = counting_waker();
+        let (w2, c2) = counting_waker();
+        let mut a = boxed(n.notified());
+        let mut b = boxed(n.notified());
+        assert!(poll_once(a.as_mut(), &w1).is_pending());
+        assert!(poll_once(b.as_mut(), &w2).is_pending());
+        n.notify_last();
+        assert_eq!((c1.count(), c2.count()), (0, 1));
+        assert!(poll_once(a.as_mut(), &w1).is_pending());
+        assert!(poll_once(b.as_mut(), &w2).is_ready());
+    }
+
+    #[test]
+    fn notify_last_with_nobody_waiting_stores_the_permit() {
+        let n = Notify::new();
+        n.notify_last();
+        block_on(n.notified());
+        let (w, _) = counting_waker();
+        let mut next = boxed(n.notified());
+        assert!(poll_once(next.as_mut(), &w).is_pending());
+    }
+
+    #[test]
+    fn dropped_notified_passes_notify_last_to_the_next_newest() {
+        let n = Notify::new();
+        let (w, _) = counting_waker();
+        let (w_mid, c_mid) = counting_waker();
+        let mut old = boxed(n.notified());
+        let mut mid = boxed(n.notified());
+        let mut new = boxed(n.notified());
+        assert!(poll_once(old.as_mut(), &w).is_pending());
+        assert!(poll_once(mid.as_mut(), &w_mid).is_pending());
+        assert!(poll_once(new.as_mut(), &w).is_pending());
+        n.notify_last();
+        drop(new);
+        assert_eq!(c_mid.count(), 1, "passed on to the next newest");
+        assert!(poll_once(mid.as_mut(), &w_mid).is_ready());
+        assert!(poll_once(old.as_mut(), &w).is_pending());
+    }
 }

@@ -48,6 +48,22 @@ pub struct MutexGuard<'a, T: ?Sized> {
     _marker: PhantomData<&'a mut T>,
 }
 
+/// Exclusive access to a part of a [`Mutex`]'s data, from
+/// [`MutexGuard::map`]; unlocks the whole mutex on drop.
+#[must_use = "dropping the guard unlocks the mutex immediately"]
+pub struct MappedMutexGuard<'a, T: ?Sized> {
+    sem: &'a RawSemaphore,
+    data: *mut T,
+    // Borrows like `&mut T`: `Send`/`Sync` as below, not `Copy`.
+    _marker: PhantomData<&'a mut T>,
+}
+
+// SAFETY: the guard is a unique borrow of data behind a held lock, like
+// `&mut T`: sending it sends that borrow.
+unsafe impl<T: ?Sized + Send> Send for MappedMutexGuard<'_, T> {}
+// SAFETY: sharing the guard shares only `&T`.
+unsafe impl<T: ?Sized + Sync> Sync for MappedMutexGuard<'_, T> {}
+
 /// Exclusive access to the data of an `Arc<Mutex<T>>`; unlocks on drop.
 #[must_use = "dropping the guard unlocks the mutex immediately"]
 pub struct OwnedMutexGuard<T: ?Sized> {
@@ -190,10 +206,106 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for Mutex<T> {
     }
 }
 
-impl<T: ?Sized> MutexGuard<'_, T> {
+impl<'a, T: ?Sized> MutexGuard<'a, T> {
     /// The mutex this guard locks.
     pub fn mutex(this: &Self) -> &Mutex<T> {
         this.lock
+    }
+
+    /// Narrows the guard to a part of the data (a field, an element); the
+    /// mutex stays locked until the returned guard is dropped.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::{Mutex, MutexGuard};
+    /// let m = Mutex::new((1, String::from("a")));
+    /// let mut name = MutexGuard::map(m.try_lock().unwrap(), |pair| &mut pair.1);
+    /// name.push('b');
+    /// assert!(m.try_lock().is_err());
+    /// drop(name);
+    /// assert_eq!(m.try_lock().unwrap().1, "ab");
+    /// ```
+    pub fn map<U: ?Sized>(this: Self, f: impl FnOnce(&mut T) -> &mut U) -> MappedMutexGuard<'a, U> {
+        // SAFETY: the guard holds the lock, so this is the only access to
+        // the data; if `f` panics, `this` still unlocks while unwinding.
+        let data: *mut U = f(unsafe { &mut *this.lock.data.get() });
+        let sem = &this.lock.sem;
+        // The lock passes to the mapped guard, which releases it.
+        std::mem::forget(this);
+        MappedMutexGuard {
+            sem,
+            data,
+            _marker: PhantomData,
+        }
+    }
+
+    /// Like [`map`](Self::map), when `f` may find no part to narrow to:
+    /// then the original guard comes back.
+    pub fn try_map<U: ?Sized>(
+        this: Self,
+        f: impl FnOnce(&mut T) -> Option<&mut U>,
+    ) -> Result<MappedMutexGuard<'a, U>, Self> {
+        // SAFETY: as in `map`.
+        let Some(data) = f(unsafe { &mut *this.lock.data.get() }) else {
+            return Err(this);
+        };
+        let data: *mut U = data;
+        let sem = &this.lock.sem;
+        std::mem::forget(this);
+        Ok(MappedMutexGuard {
+            sem,
+            data,
+            _marker: PhantomData,
+        })
+    }
+}
+
+impl<'a, T: ?Sized> MappedMutexGuard<'a, T> {
+    /// Narrows the guard further.
+    pub fn map<U: ?Sized>(this: Self, f: impl FnOnce(&mut T) -> &mut U) -> MappedMutexGuard<'a, U> {
+        // SAFETY: the guard holds the lock and `data` points into the
+        // locked data; if `f` panics, `this` still unlocks while unwinding.
+        let data: *mut U = f(unsafe { &mut *this.data });
+        let sem = this.sem;
+        std::mem::forget(this);
+        MappedMutexGuard {
+            sem,
+            data,
+            _marker: PhantomData,
+        }
+    }
+}
+
+impl<T: ?Sized> Deref for MappedMutexGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: `data` points into the data of a mutex whose only permit
+        // this guard holds.
+        unsafe { &*self.data }
+    }
+}
+
+impl<T: ?Sized> DerefMut for MappedMutexGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: as in `deref`; `&mut self` makes this borrow unique too.
+        unsafe { &mut *self.data }
+    }
+}
+
+impl<T: ?Sized> Drop for MappedMutexGuard<'_, T> {
+    fn drop(&mut self) {
+        self.sem.release(1);
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for MappedMutexGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: ?Sized + fmt::Display> fmt::Display for MappedMutexGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&**self, f)
     }
 }
 

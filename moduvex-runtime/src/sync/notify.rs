@@ -8,8 +8,12 @@
 //! waiting even if it was not yet polled (it remembers the call count at its
 //! creation).
 //!
-//! A `Notified` that is dropped after receiving a `notify_one` passes that
-//! notification on to the next waiter (or back to the permit).
+//! [`Notify::notify_last`] is `notify_one` for the newest waiter instead of
+//! the oldest.
+//!
+//! A `Notified` that is dropped after receiving a `notify_one` (or
+//! `notify_last`) passes that notification on to the next waiter in the
+//! same order (or back to the permit).
 
 use std::fmt;
 use std::future::Future;
@@ -39,7 +43,11 @@ pub struct Notify {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
+    /// `notify_one`: the oldest waiter.
     One,
+    /// `notify_last`: the newest waiter.
+    Last,
+    /// `notify_waiters`.
     All,
 }
 
@@ -56,12 +64,17 @@ struct State {
 }
 
 impl State {
-    /// Notifies the oldest waiter, or stores the permit.
-    fn notify_one(&mut self, wakers: &mut WakeList) {
-        match self.waiters.pop_front() {
+    /// Notifies the oldest (`One`) or newest (`Last`) waiter, or stores the
+    /// permit.
+    fn notify(&mut self, kind: Kind, wakers: &mut WakeList) {
+        let next = match kind {
+            Kind::Last => self.waiters.pop_back(),
+            _ => self.waiters.pop_front(),
+        };
+        match next {
             Some(key) => {
                 let w = self.waiters.get_mut(key);
-                w.notified = Some(Kind::One);
+                w.notified = Some(kind);
                 wakers.push_opt(w.waker.take());
             }
             None => self.permit = true,
@@ -129,7 +142,16 @@ impl Notify {
     /// most one: repeated calls do not add up).
     pub fn notify_one(&self) {
         let mut wakers = WakeList::new();
-        self.state.lock().notify_one(&mut wakers);
+        self.state.lock().notify(Kind::One, &mut wakers);
+        wakers.wake_all();
+    }
+
+    /// Wakes the newest waiter (the one that started waiting last); with
+    /// none waiting, stores the same single permit as
+    /// [`notify_one`](Self::notify_one).
+    pub fn notify_last(&self) {
+        let mut wakers = WakeList::new();
+        self.state.lock().notify(Kind::Last, &mut wakers);
         wakers.wake_all();
     }
 
@@ -228,11 +250,13 @@ impl Drop for Notified<'_> {
             Stage::Waiting(key) => {
                 let mut st = self.notify.state.lock();
                 let w = st.waiters.remove(key);
-                if w.notified == Some(Kind::One) {
-                    st.notify_one(&mut wakers);
+                if let Some(kind @ (Kind::One | Kind::Last)) = w.notified {
+                    st.notify(kind, &mut wakers);
                 }
             }
-            Stage::Notified(Kind::One) => self.notify.state.lock().notify_one(&mut wakers),
+            Stage::Notified(kind @ (Kind::One | Kind::Last)) => {
+                self.notify.state.lock().notify(kind, &mut wakers)
+            }
             _ => return,
         }
         wakers.wake_all();

@@ -126,6 +126,13 @@ impl<T> WaitQueue<T> {
         Some(key)
     }
 
+    /// Unlinks the last waiter and returns its key.
+    pub(crate) fn pop_back(&mut self) -> Option<usize> {
+        let key = self.tail?;
+        self.unlink(key);
+        Some(key)
+    }
+
     /// Frees slot `key` (unlinking it first if needed) and returns its waiter.
     pub(crate) fn remove(&mut self, key: usize) -> T {
         self.unlink(key);

@@ -163,9 +163,48 @@ impl<T> Sender<T> {
         self.chan.max_capacity()
     }
 
+    /// A [`WeakSender`] for this channel, which does not keep it open.
+    pub fn downgrade(&self) -> WeakSender<T> {
+        WeakSender {
+            chan: Arc::clone(&self.chan),
+        }
+    }
+
     /// Whether both senders feed the same channel.
     pub fn same_channel(&self, other: &Self) -> bool {
         Arc::ptr_eq(&self.chan, &other.chan)
+    }
+}
+
+/// A sender that does not keep the channel open: the channel closes when
+/// the last [`Sender`] is dropped, weak ones or not. Made by
+/// [`Sender::downgrade`]; [`upgrade`](Self::upgrade) turns it back into a
+/// sender while one still exists.
+pub struct WeakSender<T> {
+    chan: Arc<Chan<T>>,
+}
+
+impl<T> WeakSender<T> {
+    /// A sender, if the channel still has one (else `None`: it is closed
+    /// for good).
+    pub fn upgrade(&self) -> Option<Sender<T>> {
+        self.chan.try_add_sender().then(|| Sender {
+            chan: Arc::clone(&self.chan),
+        })
+    }
+}
+
+impl<T> Clone for WeakSender<T> {
+    fn clone(&self) -> Self {
+        WeakSender {
+            chan: Arc::clone(&self.chan),
+        }
+    }
+}
+
+impl<T> fmt::Debug for WeakSender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WeakSender").finish_non_exhaustive()
     }
 }
 

@@ -99,6 +99,26 @@ impl<T> Chan<T> {
         self.tx_count.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Registers one more sender handle unless none is left (a weak
+    /// sender cannot reopen a channel whose last sender is gone).
+    pub(crate) fn try_add_sender(&self) -> bool {
+        let mut n = self.tx_count.load(Ordering::Relaxed);
+        loop {
+            if n == 0 {
+                return false;
+            }
+            match self.tx_count.compare_exchange_weak(
+                n,
+                n + 1,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return true,
+                Err(actual) => n = actual,
+            }
+        }
+    }
+
     /// Unregisters a sender; the last one closes the channel.
     pub(crate) fn drop_sender(&self) {
         if self.tx_count.fetch_sub(1, Ordering::AcqRel) != 1 {

@@ -19,9 +19,9 @@ mod chan;
 pub mod error;
 mod unbounded;
 
-pub use bounded::{OwnedPermit, Permit, Receiver, Sender};
+pub use bounded::{OwnedPermit, Permit, Receiver, Sender, WeakSender};
 pub use error::{SendError, TryRecvError, TrySendError};
-pub use unbounded::{UnboundedReceiver, UnboundedSender};
+pub use unbounded::{UnboundedReceiver, UnboundedSender, WeakUnboundedSender};
 
 /// A bounded channel holding at most `buffer` queued (or reserved) messages.
 ///

@@ -51,9 +51,49 @@ impl<T> UnboundedSender<T> {
         self.chan.is_closed()
     }
 
+    /// A [`WeakUnboundedSender`] for this channel, which does not keep it open.
+    pub fn downgrade(&self) -> WeakUnboundedSender<T> {
+        WeakUnboundedSender {
+            chan: Arc::clone(&self.chan),
+        }
+    }
+
     /// Whether both senders feed the same channel.
     pub fn same_channel(&self, other: &Self) -> bool {
         Arc::ptr_eq(&self.chan, &other.chan)
+    }
+}
+
+/// A sender that does not keep the channel open: the channel closes when
+/// the last [`UnboundedSender`] is dropped, weak ones or not. Made by
+/// [`UnboundedSender::downgrade`]; [`upgrade`](Self::upgrade) turns it back into a
+/// sender while one still exists.
+pub struct WeakUnboundedSender<T> {
+    chan: Arc<Chan<T>>,
+}
+
+impl<T> WeakUnboundedSender<T> {
+    /// A sender, if the channel still has one (else `None`: it is closed
+    /// for good).
+    pub fn upgrade(&self) -> Option<UnboundedSender<T>> {
+        self.chan.try_add_sender().then(|| UnboundedSender {
+            chan: Arc::clone(&self.chan),
+        })
+    }
+}
+
+impl<T> Clone for WeakUnboundedSender<T> {
+    fn clone(&self) -> Self {
+        WeakUnboundedSender {
+            chan: Arc::clone(&self.chan),
+        }
+    }
+}
+
+impl<T> fmt::Debug for WeakUnboundedSender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WeakUnboundedSender")
+            .finish_non_exhaustive()
     }
 }
 
