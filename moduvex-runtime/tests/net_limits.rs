@@ -223,3 +223,45 @@ fn writing_to_a_closed_peer_is_broken_pipe_and_the_process_survives() {
         }
     });
 }
+
+#[test]
+fn building_a_runtime_without_descriptors_is_an_error_not_a_dead_worker() {
+    if !in_child("building_a_runtime_without_descriptors_is_an_error_not_a_dead_worker") {
+        return;
+    }
+    // No room for even one more descriptor (the kernel hands out the
+    // lowest free number, so the limit is set to that): a worker cannot
+    // open its reactor (an epoll instance and an eventfd).
+    let open = open_fds();
+    let lowest_free = (0..).find(|n| !open.contains(n)).unwrap() as u64;
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes into the live struct we pass.
+    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) }, 0);
+    let saved = lim.rlim_cur;
+    lim.rlim_cur = lowest_free;
+    // SAFETY: setrlimit reads the live struct we pass.
+    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) }, 0);
+    for flavor in [
+        moduvex_runtime::Flavor::ThreadPerCore,
+        moduvex_runtime::Flavor::WorkStealing,
+    ] {
+        let err = moduvex_runtime::Runtime::builder()
+            .flavor(flavor)
+            .worker_threads(2)
+            .build()
+            .unwrap_err();
+        assert!(is_exhaustion(&err), "{flavor:?}: {err}");
+    }
+    // With descriptors back, the same build works.
+    lim.rlim_cur = saved;
+    // SAFETY: as above.
+    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) }, 0);
+    let rt = moduvex_runtime::Runtime::builder()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    assert_eq!(rt.block_on(rt.spawn(async { 7 })).unwrap(), 7);
+}

@@ -557,3 +557,60 @@ fn idle_blocking_threads_are_reaped_and_recreated_on_demand() {
         2
     );
 }
+
+#[test]
+fn a_tiny_thread_stack_is_a_build_error() {
+    for size in [0, 1, moduvex_runtime::runtime::MIN_THREAD_STACK_SIZE - 1] {
+        let err = Runtime::builder()
+            .thread_stack_size(size)
+            .build()
+            .unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+        assert!(err.to_string().contains("thread_stack_size"), "{err}");
+    }
+    let rt = Runtime::builder()
+        .worker_threads(2)
+        .thread_stack_size(moduvex_runtime::runtime::MIN_THREAD_STACK_SIZE)
+        .build()
+        .unwrap();
+    assert_eq!(rt.block_on(rt.spawn(async { 1 })).unwrap(), 1);
+}
+
+#[test]
+fn a_runtime_dropped_by_its_own_task_shuts_down_in_the_background() {
+    for flavor in MULTI {
+        let rt = rt(flavor, 2);
+        let handle = rt.handle().clone();
+        let drops = Arc::new(AtomicUsize::new(0));
+        // A task parked on a timer, to be cancelled by the shutdown.
+        let guard = DropCount(drops.clone());
+        handle.spawn(async move {
+            let _g = guard;
+            moduvex_runtime::time::sleep(Duration::from_secs(3600)).await;
+        });
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        let dropper_guard = DropCount(drops.clone());
+        handle.spawn(async move {
+            let _g = dropper_guard;
+            drop(rt);
+            // Dropping did not block on this very thread.
+            done_tx.send(()).unwrap();
+            moduvex_runtime::yield_now().await;
+            unreachable!("cancelled at its next await");
+        });
+        done_rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("dropping the runtime from its own task returned");
+        // Both tasks are dropped exactly once as the workers wind down.
+        let give_up = std::time::Instant::now() + Duration::from_secs(60);
+        while drops.load(Ordering::SeqCst) < 2 {
+            assert!(
+                std::time::Instant::now() < give_up,
+                "tasks were not dropped"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+        assert_eq!(drops.load(Ordering::SeqCst), 2, "{flavor:?}");
+    }
+}

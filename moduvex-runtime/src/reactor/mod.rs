@@ -24,7 +24,7 @@
 //! moment its thread stops driving it (or registers a source without
 //! driving it) until that thread drives it again or its last source goes.
 
-use std::cell::Cell;
+use std::cell::{Cell, OnceCell};
 use std::io;
 use std::sync::Arc;
 use std::task::Waker;
@@ -248,11 +248,33 @@ impl std::fmt::Debug for Unparker {
 
 thread_local! {
     /// This thread's reactor, created on first use.
-    ///
-    /// Panics if the OS refuses an epoll instance or an eventfd (descriptor
-    /// exhaustion), since no I/O could run on this thread anyway.
-    static REACTOR: Reactor = Reactor::new()
-        .expect("moduvex-runtime: failed to create this thread's reactor (epoll_create1 or eventfd failed; is the process out of file descriptors?)");
+    static REACTOR: OnceCell<Reactor> = const { OnceCell::new() };
+}
+
+/// This thread's reactor, created now if needed.
+///
+/// Panics if the OS refuses an epoll instance or an eventfd (descriptor
+/// exhaustion), since no I/O could run on this thread anyway; runtime
+/// threads create theirs up front with [`init_thread_reactor`], where that
+/// failure becomes an error from `Builder::build`.
+fn thread_reactor(cell: &OnceCell<Reactor>) -> &Reactor {
+    cell.get_or_init(|| {
+        Reactor::new().expect(
+            "moduvex-runtime: failed to create this thread's reactor (epoll_create1 or \
+             eventfd failed; is the process out of file descriptors?)",
+        )
+    })
+}
+
+/// Creates this thread's reactor if it has none yet, returning the OS
+/// error instead of panicking.
+pub(crate) fn init_thread_reactor() -> io::Result<()> {
+    REACTOR.with(|cell| {
+        if cell.get().is_none() {
+            let _ = cell.set(Reactor::new()?);
+        }
+        Ok(())
+    })
 }
 
 thread_local! {
@@ -292,7 +314,8 @@ impl Drop for DrivingGuard {
             return;
         }
         let _ = DRIVING.try_with(|d| d.set(false));
-        let _ = REACTOR.try_with(|r| {
+        let _ = REACTOR.try_with(|cell| {
+            let Some(r) = cell.get() else { return };
             if r.inner.wakers.count() > 0 {
                 // Failing to start the foster thread leaves the sources to
                 // this thread's next scheduler; nothing better is possible.
@@ -309,7 +332,7 @@ pub fn with_reactor<F, R>(f: F) -> R
 where
     F: FnOnce(&Reactor) -> R,
 {
-    REACTOR.with(f)
+    REACTOR.with(|cell| f(thread_reactor(cell)))
 }
 
 /// Runs `f` with this thread's reactor for driving it (polling).
@@ -322,7 +345,7 @@ pub(crate) fn with_reactor_mut<F, R>(f: F) -> R
 where
     F: FnOnce(&Reactor) -> R,
 {
-    REACTOR.with(f)
+    REACTOR.with(|cell| f(thread_reactor(cell)))
 }
 
 // ── Tests ─────────────────────────────────────────────────────────────────────

@@ -11,6 +11,9 @@ use super::{Flavor, Runtime};
 type Hook = Arc<dyn Fn() + Send + Sync + 'static>;
 type NameFn = Arc<dyn Fn() -> String + Send + Sync + 'static>;
 
+/// The smallest [`Builder::thread_stack_size`] a runtime accepts, in bytes.
+pub const MIN_THREAD_STACK_SIZE: usize = 128 * 1024;
+
 /// Thread settings shared by workers and blocking threads.
 #[derive(Clone)]
 pub(crate) struct ThreadHooks {
@@ -104,7 +107,10 @@ impl Builder {
         self
     }
 
-    /// Stack size of the runtime's threads, in bytes.
+    /// Stack size of the runtime's threads, in bytes (default: the
+    /// standard library's, 2 MiB). [`build`](Self::build) refuses less than
+    /// [`MIN_THREAD_STACK_SIZE`]: a worker's own frames need about half of
+    /// that before any task runs.
     pub fn thread_stack_size(&mut self, bytes: usize) -> &mut Self {
         self.hooks.stack_size = Some(bytes);
         self
@@ -158,7 +164,9 @@ impl Builder {
     /// Builds the runtime, starting its worker threads.
     ///
     /// Fails with `InvalidInput` for a zero worker, blocking-thread or
-    /// event count, and with the OS error if a thread cannot be spawned.
+    /// event count or a stack below [`MIN_THREAD_STACK_SIZE`], and with the
+    /// OS error if a worker thread cannot be spawned or cannot open its
+    /// reactor (out of threads or file descriptors).
     pub fn build(&mut self) -> io::Result<Runtime> {
         let invalid = |what: &str| {
             io::Error::new(
@@ -175,6 +183,12 @@ impl Builder {
             return Err(invalid(
                 "max_blocking_threads(0): spawn_blocking needs at least one thread",
             ));
+        }
+        if let Some(size) = self.hooks.stack_size.filter(|&s| s < MIN_THREAD_STACK_SIZE) {
+            return Err(invalid(&format!(
+                "thread_stack_size({size}): below the {MIN_THREAD_STACK_SIZE}-byte minimum \
+                 a runtime thread needs"
+            )));
         }
         if self.event_capacity == 0 {
             return Err(invalid(

@@ -10,7 +10,9 @@
 //! Each worker owns its reactor, timer wheel and run queues. Dropping a
 //! runtime (or [`Runtime::shutdown_timeout`]) stops the workers, drops
 //! every unfinished task exactly once, joins the threads and closes the
-//! descriptors the runtime opened.
+//! descriptors the runtime opened. A runtime dropped by one of its own
+//! tasks cannot join the thread it runs on: it shuts down in the
+//! background instead, as [`Runtime::shutdown_background`] does.
 
 use std::fmt;
 use std::future::Future;
@@ -23,7 +25,7 @@ mod blocking;
 mod builder;
 mod handle;
 
-pub use builder::Builder;
+pub use builder::{Builder, MIN_THREAD_STACK_SIZE};
 pub use handle::{Handle, TryCurrentError};
 
 use crate::executor::current_thread::{self, OnExit};
@@ -132,6 +134,10 @@ impl Runtime {
             cv: Condvar::new(),
         });
         let mut threads = Vec::with_capacity(seeds.len());
+        // Each worker reports whether it could open its reactor before
+        // `build` returns, so a lack of descriptors is an error here rather
+        // than a dead worker later.
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<io::Result<()>>();
         for seed in seeds {
             let mut builder = std::thread::Builder::new().name((config.hooks.name)());
             if let Some(size) = config.hooks.stack_size {
@@ -144,7 +150,15 @@ impl Runtime {
                 blocking.clone(),
             );
             let capacity = config.event_capacity;
+            let ready = ready_tx.clone();
             let spawned = builder.spawn(move || {
+                let opened = crate::reactor::init_thread_reactor();
+                let failed = opened.is_err();
+                let _ = ready.send(opened);
+                drop(ready);
+                if failed {
+                    return;
+                }
                 if let Some(start) = &hooks.on_start {
                     start();
                 }
@@ -160,14 +174,18 @@ impl Runtime {
             });
             match spawned {
                 Ok(t) => threads.push(t),
-                Err(e) => {
-                    shared.begin_shutdown();
-                    for t in threads {
-                        let _ = t.join();
-                    }
-                    shared.finish_shutdown();
-                    return Err(e);
-                }
+                Err(e) => return Err(abort_start(&shared, threads, e)),
+            }
+        }
+        drop(ready_tx);
+        for _ in 0..threads.len() {
+            match ready_rx.recv() {
+                Ok(Ok(())) => {}
+                // The OS error as is (`EMFILE`, ...), so callers can match it.
+                Ok(Err(e)) => return Err(abort_start(&shared, threads, e)),
+                // A worker died before reporting (an `on_thread_start` hook
+                // cannot run before the report, so this is not reached).
+                Err(_) => break,
             }
         }
         Ok(Runtime {
@@ -249,7 +267,15 @@ impl Runtime {
         if std::mem::replace(&mut self.done, true) {
             return;
         }
-        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+        let mut deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+        if let Kind::MultiThread { shared, .. } = &self.kind {
+            if shared.is_current_worker() {
+                // Dropped by one of its own tasks: this worker cannot wait
+                // for itself. Stop in the background; this task is
+                // cancelled at its next await, and the worker then exits.
+                deadline = Some(Instant::now());
+            }
+        }
         match &mut self.kind {
             Kind::CurrentThread { shared, .. } => shared.shutdown(),
             Kind::MultiThread {
@@ -273,6 +299,20 @@ impl Runtime {
         let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
         self.handle.blocking.shutdown(left);
     }
+}
+
+/// Stops the workers already started when `build` fails, and returns `e`.
+fn abort_start(
+    shared: &Arc<multi_thread::Shared>,
+    threads: Vec<ThreadHandle<()>>,
+    e: io::Error,
+) -> io::Error {
+    shared.begin_shutdown();
+    for t in threads {
+        let _ = t.join();
+    }
+    shared.finish_shutdown();
+    e
 }
 
 fn wait_for_exits(exits: &Exits, n: usize, deadline: Option<Instant>) -> bool {

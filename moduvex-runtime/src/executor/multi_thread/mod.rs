@@ -190,6 +190,11 @@ impl Shared {
         self.remotes.len()
     }
 
+    /// Whether the calling thread is one of this runtime's workers.
+    pub(crate) fn is_current_worker(self: &Arc<Self>) -> bool {
+        self.current_worker().is_some()
+    }
+
     /// The worker of this runtime running on this thread, if any.
     fn current_worker(self: &Arc<Self>) -> Option<&Worker> {
         match context::current() {
