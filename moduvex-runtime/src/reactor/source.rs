@@ -145,8 +145,7 @@ impl<T: AsRawFd> IoSource<T> {
                 .compare_exchange(FRESH, MOVING, Ordering::Acquire, Ordering::Acquire)
             {
                 Ok(_) => {
-                    // SAFETY: winning FRESH -> MOVING makes this thread the
-                    // only one to touch `reg` until it stores SETTLED.
+                    // SAFETY: winning FRESH -> MOVING grants sole access until SETTLED.
                     let reg = unsafe { &mut *self.reg.get() };
                     self.move_here(reg);
                     self.state.store(SETTLED, Ordering::Release);

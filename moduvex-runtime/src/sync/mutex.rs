@@ -225,8 +225,8 @@ impl<'a, T: ?Sized> MutexGuard<'a, T> {
     /// assert_eq!(m.try_lock().unwrap().1, "ab");
     /// ```
     pub fn map<U: ?Sized>(this: Self, f: impl FnOnce(&mut T) -> &mut U) -> MappedMutexGuard<'a, U> {
-        // SAFETY: the guard holds the lock, so this is the only access to
-        // the data; if `f` panics, `this` still unlocks while unwinding.
+        // If `f` panics, `this` still unlocks while unwinding.
+        // SAFETY: the guard holds the lock: this is the only access to the data.
         let data: *mut U = f(unsafe { &mut *this.lock.data.get() });
         let sem = &this.lock.sem;
         // The lock passes to the mapped guard, which releases it.
@@ -262,8 +262,8 @@ impl<'a, T: ?Sized> MutexGuard<'a, T> {
 impl<'a, T: ?Sized> MappedMutexGuard<'a, T> {
     /// Narrows the guard further.
     pub fn map<U: ?Sized>(this: Self, f: impl FnOnce(&mut T) -> &mut U) -> MappedMutexGuard<'a, U> {
-        // SAFETY: the guard holds the lock and `data` points into the
-        // locked data; if `f` panics, `this` still unlocks while unwinding.
+        // If `f` panics, `this` still unlocks while unwinding.
+        // SAFETY: the guard holds the lock and `data` points into the locked data.
         let data: *mut U = f(unsafe { &mut *this.data });
         let sem = this.sem;
         std::mem::forget(this);
@@ -278,8 +278,7 @@ impl<'a, T: ?Sized> MappedMutexGuard<'a, T> {
 impl<T: ?Sized> Deref for MappedMutexGuard<'_, T> {
     type Target = T;
     fn deref(&self) -> &T {
-        // SAFETY: `data` points into the data of a mutex whose only permit
-        // this guard holds.
+        // SAFETY: `data` points into a mutex's data; this guard holds its only permit.
         unsafe { &*self.data }
     }
 }
