@@ -355,12 +355,13 @@ fn worker_inbox_wakes_reach_a_parked_worker() {
 
 // ── Fostering ────────────────────────────────────────────────────────────────
 //
-// Copied from `reactor/foster.rs` (`adopt`, `release`) and `reactor/mod.rs`
-// (`DrivingGuard::drop`, `Reactor::deregister_with_token`). A thread that
-// stops driving its reactor with sources left fosters it and then re-checks
-// the source count; the last source's drop lowers the count and then
-// checks `fostered`. Either order must leave no fostered reactor without
-// sources (that would keep a dead thread's descriptors open for good).
+// Copied from `reactor/foster.rs` (`adopt`, `release_if_idle`) and
+// `reactor/mod.rs` (`DrivingGuard::drop`, `Reactor::ensure_driven`,
+// `Reactor::deregister_with_token`). The invariant: once everyone is done,
+// a reactor is fostered exactly when it still has sources (its thread no
+// longer drives it). A fostered reactor without sources would keep a dead
+// thread's descriptors open for good; a live source on an unfostered one
+// would never be woken.
 
 struct FosterModel {
     /// Registered sources (the registry's lock-free count).
@@ -371,37 +372,55 @@ struct FosterModel {
 }
 
 impl FosterModel {
+    fn new(count: usize, fostered: bool) -> Arc<FosterModel> {
+        let m = Arc::new(FosterModel {
+            count: AtomicUsize::new(count),
+            slot: Mutex::new(fostered),
+            fostered: flag(fostered),
+        });
+        let _ = m.count.swap(count, Ordering::SeqCst);
+        m
+    }
+
     fn adopt(&self) {
         {
             let mut slot = self.slot.lock().unwrap();
-            if !*slot {
-                *slot = true;
-                sc_store(&self.fostered, true);
+            if *slot {
+                return;
             }
+            *slot = true;
+            sc_store(&self.fostered, true);
         }
-        if self.count.load(Ordering::SeqCst) == 0 {
-            self.release();
-        }
+        self.release_if_idle();
     }
 
-    fn release(&self) {
+    fn release_if_idle(&self) {
         let mut slot = self.slot.lock().unwrap();
-        if *slot {
+        if *slot && self.count.load(Ordering::SeqCst) == 0 {
             *slot = false;
             sc_store(&self.fostered, false);
         }
     }
+
+    /// `deregister_with_token` of the last source.
+    fn drop_source(&self) {
+        let _ = self.count.fetch_sub(1, Ordering::SeqCst);
+        if self.count.load(Ordering::SeqCst) == 0 && self.fostered.load(Ordering::SeqCst) {
+            self.release_if_idle();
+        }
+    }
+
+    fn check(&self) {
+        let fostered = *self.slot.lock().unwrap();
+        let sources = self.count.load(Ordering::SeqCst) > 0;
+        assert_eq!(fostered, sources, "fostered must mean: has sources");
+    }
 }
 
 #[test]
-fn foster_never_keeps_a_reactor_without_sources() {
+fn foster_stopping_the_driver_races_the_last_source_drop() {
     model(|| {
-        let m = Arc::new(FosterModel {
-            count: AtomicUsize::new(1),
-            slot: Mutex::new(false),
-            fostered: flag(false),
-        });
-        m.count.store(1, Ordering::SeqCst);
+        let m = FosterModel::new(1, false);
         let owner = {
             let m = m.clone();
             thread::spawn(move || {
@@ -411,13 +430,29 @@ fn foster_never_keeps_a_reactor_without_sources() {
                 }
             })
         };
-        // The last source is dropped on another thread.
-        let _ = m.count.swap(0, Ordering::SeqCst);
-        if m.fostered.load(Ordering::SeqCst) {
-            m.release();
-        }
+        m.drop_source();
         owner.join().unwrap();
-        assert!(!*m.slot.lock().unwrap(), "fostered with no sources left");
+        m.check();
+    });
+}
+
+#[test]
+fn foster_a_new_source_races_the_last_source_drop() {
+    model(|| {
+        // Fostered, with one source about to be dropped elsewhere while
+        // the (non-driving) owner thread registers another.
+        let m = FosterModel::new(1, true);
+        let owner = {
+            let m = m.clone();
+            thread::spawn(move || {
+                let _ = m.count.fetch_add(1, Ordering::SeqCst);
+                // ensure_driven on a thread that does not drive.
+                m.adopt();
+            })
+        };
+        m.drop_source();
+        owner.join().unwrap();
+        m.check();
     });
 }
 

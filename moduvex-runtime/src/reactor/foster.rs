@@ -117,20 +117,34 @@ pub(super) fn adopt(reactor: &Reactor) -> io::Result<()> {
     }
     // The last source may have gone while this ran (its drop saw the
     // reactor not yet fostered): nothing is left to drive.
-    if reactor.wakers().count() == 0 {
-        release(reactor);
-    }
+    release_if_idle(reactor);
     Ok(())
 }
 
-/// Takes `reactor` back from the foster thread, if it is fostered.
+/// Takes `reactor` back from the foster thread, if it is fostered: its
+/// own thread drives it again.
 pub(super) fn release(reactor: &Reactor) {
+    release_when(reactor, || true);
+}
+
+/// Takes `reactor` back from the foster thread if it has no sources left.
+/// The count is read under the foster's lock, which `adopt` also holds, so
+/// a source registered meanwhile either is seen here or fosters the
+/// reactor again after this.
+pub(super) fn release_if_idle(reactor: &Reactor) {
+    release_when(reactor, || reactor.wakers().count() == 0);
+}
+
+fn release_when(reactor: &Reactor, cond: impl FnOnce() -> bool) {
     let Some(Ok(foster)) = FOSTER.get() else {
         return;
     };
     let removed = {
         let mut children = lock(&foster.children);
         let mut slot = reactor.inner.foster.lock();
+        if slot.is_none() || !cond() {
+            return;
+        }
         let Some(key) = slot.take() else {
             return;
         };

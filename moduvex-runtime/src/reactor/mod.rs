@@ -147,15 +147,16 @@ impl Reactor {
         let res = self.inner.backend.deregister(source);
         self.inner.wakers.remove_token(token);
         if self.inner.wakers.count() == 0 && self.inner.foster.is_fostered() {
-            foster::release(self);
+            foster::release_if_idle(self);
         }
         res
     }
 
     /// Called after registering an `IoSource` here: if no scheduler drives
-    /// this thread's reactor now, the foster thread must.
+    /// this thread's reactor now, the foster thread must (`adopt` decides
+    /// under the foster's lock, racing safely with a last source's drop).
     pub(crate) fn ensure_driven(&self) -> io::Result<()> {
-        if is_driving_here() || self.inner.foster.is_fostered() {
+        if is_driving_here() {
             return Ok(());
         }
         foster::adopt(self)
