@@ -12,6 +12,7 @@
 //! | `flavor = "current_thread"` | one thread: the caller's (default for `#[test]`) |
 //! | `flavor = "thread_per_core"` | N workers, no task migration (default for `#[main]`) |
 //! | `flavor = "work_stealing"` | N workers, idle ones steal |
+//! | `flavor = "multi_thread"` | tokio's name for the same: `work_stealing` |
 //! | `worker_threads = N` | worker count for the multi-thread flavors (alone: `thread_per_core`) |
 //! | `crate = "path"` | where `moduvex_runtime` is, if renamed or re-exported |
 
@@ -92,7 +93,8 @@ enum Flavor {
     WorkStealing,
 }
 
-const FLAVORS: &str = "\"current_thread\", \"thread_per_core\" or \"work_stealing\"";
+const FLAVORS: &str =
+    "\"current_thread\", \"thread_per_core\" or \"work_stealing\" (or tokio's \"multi_thread\")";
 const ARGUMENTS: &str = "`flavor = \"...\"`, `worker_threads = N` or `crate = \"path\"`";
 
 impl Flavor {
@@ -100,14 +102,9 @@ impl Flavor {
         match value {
             "current_thread" => Ok(Flavor::CurrentThread),
             "thread_per_core" => Ok(Flavor::ThreadPerCore),
-            "work_stealing" => Ok(Flavor::WorkStealing),
-            "multi_thread" => Err(syn::Error::new(
-                span,
-                format!(
-                    "unknown flavor \"multi_thread\": moduvex has two multi-thread flavors; \
-                     expected one of {FLAVORS}"
-                ),
-            )),
+            // tokio's multi-thread runtime is work-stealing: code written
+            // for `#[tokio::main(flavor = "multi_thread")]` keeps its meaning.
+            "work_stealing" | "multi_thread" => Ok(Flavor::WorkStealing),
             other => Err(syn::Error::new(
                 span,
                 format!("unknown flavor \"{other}\": expected one of {FLAVORS}"),

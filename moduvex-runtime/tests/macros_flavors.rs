@@ -58,3 +58,16 @@ async fn default_main() -> usize {
 fn main_default_runs_a_multi_thread_runtime() {
     assert!(default_main() >= 1);
 }
+
+#[moduvex_runtime::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokios_multi_thread_flavor_name_means_work_stealing() {
+    let handle = moduvex_runtime::Handle::current();
+    assert_eq!(handle.flavor(), moduvex_runtime::Flavor::WorkStealing);
+    assert_eq!(handle.worker_threads(), 2);
+}
+
+#[moduvex_runtime::test]
+async fn the_test_attribute_defaults_to_current_thread() {
+    let handle = moduvex_runtime::Handle::current();
+    assert_eq!(handle.flavor(), moduvex_runtime::Flavor::CurrentThread);
+}

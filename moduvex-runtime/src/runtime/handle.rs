@@ -5,6 +5,7 @@ use std::fmt;
 use std::future::Future;
 
 use super::blocking::BlockingPool;
+use crate::executor::multi_thread::Mode;
 use crate::executor::{current_scheduler, SchedulerHandle};
 use crate::JoinHandle;
 
@@ -99,6 +100,17 @@ impl Handle {
         R: Send + 'static,
     {
         self.blocking.spawn(f)
+    }
+
+    /// The flavor of the runtime this handle belongs to.
+    pub fn flavor(&self) -> crate::Flavor {
+        match &self.scheduler {
+            SchedulerHandle::CurrentThread(_) => crate::Flavor::CurrentThread,
+            SchedulerHandle::MultiThread(shared) => match shared.mode() {
+                Mode::ThreadPerCore => crate::Flavor::ThreadPerCore,
+                Mode::WorkStealing => crate::Flavor::WorkStealing,
+            },
+        }
     }
 
     /// Number of worker threads (1 for a current-thread runtime).

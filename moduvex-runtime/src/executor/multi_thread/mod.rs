@@ -185,6 +185,11 @@ impl Shared {
         (shared, seeds)
     }
 
+    /// How tasks are placed on workers.
+    pub(crate) fn mode(&self) -> Mode {
+        self.mode
+    }
+
     /// Number of workers.
     pub(crate) fn workers(&self) -> usize {
         self.remotes.len()
