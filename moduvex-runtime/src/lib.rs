@@ -16,6 +16,7 @@
 mod coop;
 pub mod executor;
 pub mod io;
+mod join;
 pub mod net;
 pub mod platform;
 pub mod reactor;
@@ -30,6 +31,12 @@ pub use runtime::{spawn_blocking, Builder, Flavor, Handle, Runtime};
 
 #[cfg(feature = "macros")]
 pub use moduvex_macros::{main, test};
+
+/// What the crate's macros expand to; not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::join::MaybeDone;
+}
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]
