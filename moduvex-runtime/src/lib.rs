@@ -21,6 +21,7 @@ pub mod net;
 pub mod platform;
 pub mod reactor;
 pub mod runtime;
+mod select;
 pub mod signal;
 pub mod sync;
 pub mod task;
@@ -36,6 +37,7 @@ pub use moduvex_macros::{main, test};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::join::MaybeDone;
+    pub use crate::select::select_start;
 }
 
 /// The README's examples, compiled and run as doctests.

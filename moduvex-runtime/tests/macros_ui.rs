@@ -1,4 +1,4 @@
-//! Compile errors of the attribute macros, checked with trybuild.
+//! Compile errors of the macros, checked with trybuild.
 
 #[test]
 fn misuse_is_a_helpful_compile_error() {
