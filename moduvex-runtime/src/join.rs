@@ -125,7 +125,7 @@ macro_rules! __join {
     (@$kind:ident { $($done:tt)* } [ $($skip:tt)* ] $fut:expr, $($rest:tt)*) => {
         $crate::__join!(@$kind { $($done)* [ $($skip)* ] $fut, } [ $($skip)* _ ] $($rest)*)
     };
-    (@join { $( [ $($skip:tt)* ] $fut:expr, )+ } [ $($all:tt)* ]) => {{
+    (@join { $( [ $($skip:tt)* ] $fut:expr, )+ } $_skipped_all:tt) => {{
         let mut futures = ( $( $crate::__private::MaybeDone::new($fut), )+ );
         ::std::future::poll_fn(move |cx| {
             let mut done = true;
@@ -148,7 +148,7 @@ macro_rules! __join {
         })
         .await
     }};
-    (@try { $( [ $($skip:tt)* ] $fut:expr, )+ } [ $($all:tt)* ]) => {{
+    (@try { $( [ $($skip:tt)* ] $fut:expr, )+ } $_skipped_all:tt) => {{
         let mut futures = ( $( $crate::__private::MaybeDone::new($fut), )+ );
         ::std::future::poll_fn(move |cx| {
             let mut done = true;
