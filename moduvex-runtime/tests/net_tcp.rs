@@ -174,6 +174,26 @@ fn host_names_resolve_off_the_event_loop() -> Result {
 }
 
 #[test]
+fn lookup_host_resolves_names_and_rejects_malformed_addresses() -> Result {
+    block_on(async {
+        let addrs: Vec<_> = moduvex_runtime::net::lookup_host(("localhost", 80))
+            .await?
+            .collect();
+        assert!(!addrs.is_empty());
+        assert!(addrs.iter().all(|a| a.ip().is_loopback() && a.port() == 80));
+        let numeric: Vec<_> = moduvex_runtime::net::lookup_host("[::1]:9")
+            .await?
+            .collect();
+        assert_eq!(numeric, vec!["[::1]:9".parse().unwrap()]);
+        for bad in ["localhost", "localhost:99999", "127.0.0.1:x"] {
+            let err = moduvex_runtime::net::lookup_host(bad).await.err().unwrap();
+            assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "{bad}");
+        }
+        Ok(())
+    })
+}
+
+#[test]
 fn reading_into_an_empty_buffer_returns_zero_at_once() -> Result {
     block_on(async {
         let (mut c, _s) = pair().await?;

@@ -162,17 +162,48 @@ impl<T: ToSocketAddrsPriv + ?Sized> ToSocketAddrsPriv for &T {
 pub(crate) fn resolve<A: ToSocketAddrs + ?Sized>(
     addr: &A,
 ) -> impl std::future::Future<Output = io::Result<Vec<SocketAddr>>> + Send + 'static {
-    let how = addr.to_resolve();
+    let all = resolve_all(addr);
     async move {
-        let addrs = match how {
-            Resolve::Done(res) => res?,
-            Resolve::Lookup(host, port) => lookup(host, port).await?,
-        };
+        let addrs = all.await?;
         if addrs.is_empty() {
             return Err(invalid("could not resolve to any address"));
         }
         Ok(addrs)
     }
+}
+
+/// Resolves `addr` to its addresses, possibly none.
+fn resolve_all<A: ToSocketAddrs + ?Sized>(
+    addr: &A,
+) -> impl std::future::Future<Output = io::Result<Vec<SocketAddr>>> + Send + 'static {
+    let how = addr.to_resolve();
+    async move {
+        match how {
+            Resolve::Done(res) => res,
+            Resolve::Lookup(host, port) => lookup(host, port).await,
+        }
+    }
+}
+
+/// The socket addresses `host` names (`"example.com:80"`, `("::1", 8080)`,
+/// a `SocketAddr`, ...), resolved without blocking the calling thread:
+/// tokio's `lookup_host`.
+///
+/// ```
+/// moduvex_runtime::block_on(async {
+///     let mut addrs = moduvex_runtime::net::lookup_host("127.0.0.1:8080").await?;
+///     assert_eq!(addrs.next(), Some("127.0.0.1:8080".parse().unwrap()));
+///     Ok::<_, std::io::Error>(())
+/// }).unwrap();
+/// ```
+///
+/// # Errors
+/// `InvalidInput` for a malformed address (no port, bad port), or the
+/// system resolver's error for a name it cannot resolve.
+pub async fn lookup_host<T: ToSocketAddrs>(
+    host: T,
+) -> io::Result<impl Iterator<Item = SocketAddr>> {
+    Ok(resolve_all(&host).await?.into_iter())
 }
 
 /// Runs the blocking system resolver on a helper thread.
