@@ -377,3 +377,18 @@ fn loom_weak_sender_upgrade_races_the_last_drop() {
         assert_eq!(block_on(rx.recv()), None);
     });
 }
+
+#[test]
+fn loom_duplex_bounded_transfer_no_lost_wakeup() {
+    use futures_lite::{AsyncReadExt, AsyncWriteExt};
+    model(|| {
+        let (mut a, mut b) = moduvex_runtime::io::duplex(1);
+        let th = thread::spawn(move || {
+            block_on(async move { a.write_all(b"xy").await.unwrap() });
+        });
+        let mut got = [0u8; 2];
+        block_on(b.read_exact(&mut got)).unwrap();
+        assert_eq!(&got, b"xy");
+        th.join().unwrap();
+    });
+}

@@ -6,7 +6,8 @@
 //! works with moduvex sockets; the extension traits (`read_exact`,
 //! `write_all`, `read_line`, ...), [`copy`], [`BufReader`] and
 //! [`BufWriter`] are `futures-lite`'s, a small runtime-agnostic crate.
-//! [`split`] is ours: it splits any reader-writer through a lock.
+//! [`split`] is ours: it splits any reader-writer through a lock; so is
+//! [`duplex`], an in-memory two-way stream for tests.
 //!
 //! Every moduvex stream ([`TcpStream`](crate::net::TcpStream),
 //! [`UnixStream`](crate::net::UnixStream), a shared reference to either,
@@ -31,8 +32,10 @@
 //! }).unwrap();
 //! ```
 
+mod duplex;
 mod split;
 
+pub use duplex::{duplex, DuplexStream};
 pub use futures_io::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite};
 pub use futures_lite::io::{
     copy, empty, repeat, sink, AsyncBufReadExt, AsyncReadExt, AsyncSeekExt, AsyncWriteExt,

@@ -24,7 +24,7 @@ mod barrier;
 #[cfg(not(loom))]
 mod block;
 pub mod broadcast;
-mod loom_facade;
+pub(crate) mod loom_facade;
 pub mod mpsc;
 mod mutex;
 mod notify;
