@@ -209,3 +209,17 @@ async fn a_wake_from_another_thread_completes_the_select() {
     assert_eq!(got, "woken");
     t.join().unwrap();
 }
+
+#[moduvex_runtime::test]
+async fn a_handler_may_use_what_its_branch_future_borrowed() {
+    let (tx, mut rx) = mpsc::channel::<u32>(4);
+    tx.send(1).await.unwrap();
+    tx.send(2).await.unwrap();
+    let both = select! {
+        Some(first) = rx.recv() => {
+            // The branch futures are gone: `rx` is free again.
+            first + rx.try_recv().unwrap()
+        }
+    };
+    assert_eq!(both, 3);
+}
