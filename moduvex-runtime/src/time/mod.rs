@@ -15,7 +15,10 @@
 //! Precision: the reactor waits with a nanosecond timeout (`epoll_pwait2`,
 //! or `epoll_wait` rounded up to the next millisecond on kernels before
 //! 5.11), and a thread's first timer sets its timer slack to 1 ns, so a
-//! wake-up is not deferred by the kernel's default 50 µs slack.
+//! wake-up is not deferred by the kernel's default 50 µs slack. A wait of
+//! 0.6–20 ms ends 300 µs early and finishes with a short second wait,
+//! because a long-idle (virtual) CPU wakes up late; longer waits, such as
+//! a timer an hour away, still wake once.
 //!
 //! Deadlines are [`Instant`]s (std's). Durations too large to add, such as
 //! [`Duration::MAX`](std::time::Duration::MAX), saturate to about 30 years
