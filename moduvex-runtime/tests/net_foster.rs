@@ -192,3 +192,35 @@ fn a_dead_threads_reactor_closes_its_fds_with_its_last_socket() {
     drop(listeners);
     assert_eq!(fd_count(), baseline, "every dead thread's reactor closed");
 }
+
+#[test]
+fn many_reactors_fostered_at_once_all_deliver() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    no_hang(|| {
+        // 32 threads each bind a listener and exit, at the same time.
+        let makers: Vec<_> = (0..32)
+            .map(|_| {
+                std::thread::spawn(|| {
+                    moduvex_runtime::block_on(TcpListener::bind("127.0.0.1:0")).unwrap()
+                })
+            })
+            .collect();
+        let listeners: Vec<TcpListener> = makers.into_iter().map(|t| t.join().unwrap()).collect();
+        let addrs: Vec<SocketAddr> = listeners.iter().map(|l| l.local_addr().unwrap()).collect();
+        let rt = rt(Flavor::WorkStealing);
+        let servers: Vec<_> = listeners
+            .into_iter()
+            .map(|l| rt.spawn(echo_once(l, 2)))
+            .collect();
+        let clients: Vec<_> = addrs
+            .into_iter()
+            .map(|a| std::thread::spawn(move || echo_client(a, b"ok")))
+            .collect();
+        for c in clients {
+            assert_eq!(c.join().unwrap(), b"ok");
+        }
+        for s in servers {
+            rt.block_on(s).unwrap();
+        }
+    });
+}
