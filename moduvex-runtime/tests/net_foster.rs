@@ -224,3 +224,24 @@ fn many_reactors_fostered_at_once_all_deliver() {
         }
     });
 }
+
+#[test]
+fn the_foster_thread_delivers_to_a_poller_outside_any_runtime() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    no_hang(|| {
+        let listener = std::thread::spawn(|| {
+            moduvex_runtime::block_on(TcpListener::bind("127.0.0.1:0")).unwrap()
+        })
+        .join()
+        .unwrap();
+        let addr = listener.local_addr().unwrap();
+        let client = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(20));
+            echo_client(addr, b"hi")
+        });
+        // futures-lite's executor is not a moduvex scheduler: the source
+        // stays fostered, and only the foster thread can wake this.
+        futures_lite::future::block_on(echo_once(listener, 2));
+        assert_eq!(client.join().unwrap(), b"hi");
+    });
+}
