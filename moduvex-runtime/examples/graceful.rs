@@ -24,7 +24,7 @@ use moduvex_runtime::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use moduvex_runtime::net::{TcpListener, TcpStream};
 use moduvex_runtime::signal::unix::{signal, Signal, SignalKind};
 use moduvex_runtime::task::{CancellationToken, JoinSet};
-use moduvex_runtime::time;
+use moduvex_runtime::{select, time};
 
 /// What the command line chose.
 #[derive(Debug, Clone)]
@@ -74,12 +74,6 @@ async fn main() {
     }
 }
 
-/// What woke the accept loop.
-enum Event {
-    Signal(&'static str),
-    Accepted(io::Result<(TcpStream, SocketAddr)>),
-}
-
 /// The first of `signals` to fire, by name.
 fn poll_signals(
     signals: &mut [(&'static str, Signal)],
@@ -91,6 +85,12 @@ fn poll_signals(
         }
     }
     Poll::Pending
+}
+
+/// Waits for the first of `signals` (cancel-safe: no delivery is lost if
+/// the future is dropped).
+async fn next_signal(signals: &mut [(&'static str, Signal)]) -> &'static str {
+    poll_fn(|cx| poll_signals(signals, cx)).await
 }
 
 /// Runs the server until a signal, then shuts it down gracefully.
@@ -105,27 +105,23 @@ pub async fn serve(config: Config) -> io::Result<()> {
 
     let shutdown = CancellationToken::new();
     let mut connections = JoinSet::new();
+    // Every branch is cancel-safe: whichever loses a round loses nothing.
     let first = loop {
-        let event = poll_fn(|cx| {
-            if let Poll::Ready(name) = poll_signals(&mut signals, cx) {
-                return Poll::Ready(Event::Signal(name));
-            }
-            // Reap finished connections so the set does not grow.
-            while let Poll::Ready(Some(done)) = connections.poll_join_next(cx) {
-                report(done);
-            }
-            listener.poll_accept(cx).map(Event::Accepted)
-        })
-        .await;
-        match event {
-            Event::Signal(name) => break name,
-            Event::Accepted(Ok((stream, peer))) => {
-                println!("{peer}: connected");
-                connections.spawn(serve_connection(stream, peer, shutdown.clone()));
-            }
-            // A failed accept (say, out of descriptors) ends one attempt,
-            // not the server.
-            Event::Accepted(Err(e)) => eprintln!("accept failed: {e}"),
+        select! {
+            biased;
+            name = next_signal(&mut signals) => break name,
+            // Reap finished connections so the set does not grow (with
+            // none open, `None` disables this branch for the round).
+            Some(done) = connections.join_next() => report(done),
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    println!("{peer}: connected");
+                    connections.spawn(serve_connection(stream, peer, shutdown.clone()));
+                }
+                // A failed accept (say, out of descriptors) ends one
+                // attempt, not the server.
+                Err(e) => eprintln!("accept failed: {e}"),
+            },
         }
     };
 
@@ -141,16 +137,11 @@ pub async fn serve(config: Config) -> io::Result<()> {
             report(done);
         }
     };
-    let second = async { poll_fn(|cx| poll_signals(&mut signals, cx)).await };
     let outcome = time::timeout(config.grace, async {
-        futures_lite::future::or(
-            async {
-                drain.await;
-                None
-            },
-            async { Some(second.await) },
-        )
-        .await
+        select! {
+            () = drain => None,
+            name = next_signal(&mut signals) => Some(name),
+        }
     })
     .await;
     match outcome {
