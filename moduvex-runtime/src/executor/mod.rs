@@ -164,12 +164,12 @@ pub(crate) fn current_scheduler() -> Option<SchedulerHandle> {
     match context::current() {
         Current::None => None,
         Current::CurrentThread(core) => {
-            // SAFETY: the context points to the live Core of this thread's `block_on`.
+            // SAFETY: while set, the context points to the Core of the `block_on` running on this thread, which outlives this call.
             let core = unsafe { &*core };
             Some(SchedulerHandle::CurrentThread(core.shared.clone()))
         }
         Current::Worker(worker) => {
-            // SAFETY: the context points to this thread's live worker.
+            // SAFETY: while set, the context points to the worker running on this thread, which outlives this call.
             let worker = unsafe { &*worker };
             Some(SchedulerHandle::MultiThread(worker.shared.clone()))
         }
