@@ -138,7 +138,17 @@ fn remote_wake_after_completion_current_thread() {
 #[ignore]
 fn remote_wake_after_completion_multi_thread() {
     stress("remote_wake_after_completion_multi_thread", |i| {
-        let rt = multi_thread(1 + (i % 2) as usize);
+        let flavor = if i % 2 == 0 {
+            Flavor::WorkStealing
+        } else {
+            Flavor::ThreadPerCore
+        };
+        let rt = Runtime::builder()
+            .flavor(flavor)
+            .worker_threads(1 + (i / 2 % 2) as usize)
+            .build()
+            .unwrap();
+        step("wake, complete, return");
         for _ in 0..4 {
             let out = rt.block_on(async {
                 let (tx, rx) = oneshot::channel::<u32>();
@@ -149,14 +159,21 @@ fn remote_wake_after_completion_multi_thread() {
             });
             assert_eq!(out, 7);
         }
-        // The last wake may still be running on its thread when the
-        // runtime and its scheduler go.
-        let (tx, rx) = oneshot::channel::<u32>();
-        let h = rt.spawn(async move { rx.await.unwrap() });
-        thread::spawn(move || {
-            let _ = tx.send(8);
-        });
-        assert_eq!(rt.block_on(h).unwrap(), 8);
+        // Wakes racing the runtime's drop: a waker that has queued its
+        // task may still be notifying a worker when shutdown drops that
+        // task and, with it, the last reference to the scheduler.
+        step("wakes racing the runtime's drop");
+        let go = Arc::new(Barrier::new(9));
+        for _ in 0..8 {
+            let (tx, rx) = oneshot::channel::<u32>();
+            drop(rt.spawn(async move { rx.await.ok() }));
+            let go = go.clone();
+            thread::spawn(move || {
+                go.wait();
+                let _ = tx.send(8);
+            });
+        }
+        go.wait();
         drop(rt);
     });
 }
@@ -310,7 +327,29 @@ fn spawn_local_then_block_on_from_another_thread() {
                 yield_now().await;
             }
         });
-        // Another thread drives the runtime while this one does too.
+        // Another thread drives the runtime once this one has returned...
+        step("block_on from another thread");
+        {
+            let rt = rt.clone();
+            thread::spawn(move || {
+                let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    rt.block_on(async {
+                        for _ in 0..50 {
+                            yield_now().await;
+                        }
+                    })
+                }));
+                drop(res);
+            })
+            .join()
+            .unwrap();
+        }
+        assert!(
+            !wrong_thread.load(Ordering::SeqCst),
+            "a spawn_local task was polled on a thread other than its own"
+        );
+        // ...and while this one drives it too.
+        step("block_on from two threads at once");
         let other = {
             let rt = rt.clone();
             thread::spawn(move || {
@@ -359,6 +398,7 @@ fn spawn_local_then_block_on_from_another_thread() {
 #[ignore]
 fn concurrent_block_on_on_one_current_thread_runtime() {
     stress("concurrent_block_on_on_one_current_thread_runtime", |i| {
+        step("callers running");
         let rt = Arc::new(current_thread());
         let callers = 2 + (i % 3) as usize;
         let start = Arc::new(Barrier::new(callers));
@@ -414,7 +454,9 @@ fn timer_filed_on_one_driver_fires_on_another() {
         .join()
         .unwrap();
         // Thread A is gone; this thread drives the runtime now.
+        step("wait for the timer filed by the other driver");
         rt.block_on(rx).unwrap();
+        step("a sleep polled by another executor");
         // And a bare sleep polled by a foreign executor.
         futures_lite::future::block_on(moduvex_runtime::time::sleep(Duration::from_micros(200)));
     });
@@ -745,6 +787,7 @@ fn spawn_from_a_busy_worker_reaches_its_idle_sibling() {
                     let r = ran.clone();
                     let started = Instant::now();
                     let child = spawn(async move { r.store(true, Ordering::SeqCst) });
+                    step("busy until the sibling runs the child");
                     // Stay busy on this worker, without yielding, until the
                     // sibling has picked the child up. The stress harness's hang
                     // guard bounds the wait.
@@ -759,9 +802,11 @@ fn spawn_from_a_busy_worker_reaches_its_idle_sibling() {
                         let mut worst = worst.lock().unwrap();
                         *worst = (*worst).max(waited);
                     }
+                    step("join the child");
                     child.await.unwrap();
                 });
                 outer.await.unwrap();
+                step("between rounds");
                 // Give the sibling time to park (or to be between a failed
                 // steal and sleeping) before the next round.
                 if i % 3 == 0 {
