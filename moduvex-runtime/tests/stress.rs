@@ -457,8 +457,10 @@ fn timer_filed_on_one_driver_fires_on_another() {
         step("wait for the timer filed by the other driver");
         rt.block_on(rx).unwrap();
         step("a sleep polled by another executor");
-        // And a bare sleep polled by a foreign executor.
-        futures_lite::future::block_on(moduvex_runtime::time::sleep(Duration::from_micros(200)));
+        // And a sleep made inside the runtime, polled by another executor
+        // after `block_on` returned (its docs say it may be polled anywhere).
+        let sleep = rt.block_on(async { moduvex_runtime::time::sleep(Duration::from_micros(200)) });
+        futures_lite::future::block_on(sleep);
     });
 }
 
