@@ -759,8 +759,11 @@ fn yield_loop_does_not_starve_remote_work() {
                 }))
             });
             let from_outside = spawn(async move { orx.await.unwrap() });
+            step("a task woken from another thread");
             assert_eq!(woken.await.unwrap(), 1);
+            step("a spawn_blocking completion");
             assert_eq!(blocking.await.unwrap(), 2);
+            step("a Handle::spawn from outside");
             assert_eq!(from_outside.await.unwrap(), 3);
             outside.join().unwrap();
             stop.store(true, Ordering::Relaxed);
