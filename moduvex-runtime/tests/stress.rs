@@ -459,6 +459,8 @@ fn timer_filed_on_one_driver_fires_on_another() {
         step("a sleep polled by another executor");
         // And a sleep made inside the runtime, polled by another executor
         // after `block_on` returned (its docs say it may be polled anywhere).
+        // (Deliberately returned unawaited.)
+        #[allow(clippy::async_yields_async)]
         let sleep = rt.block_on(async { moduvex_runtime::time::sleep(Duration::from_micros(200)) });
         futures_lite::future::block_on(sleep);
     });
