@@ -69,6 +69,10 @@ pub(crate) struct Header {
     pub(crate) owned_key: UnsafeCell<usize>,
     /// The `JoinHandle`'s waker (see the module's safety argument).
     join_waker: UnsafeCell<Option<Waker>>,
+    /// For a task whose future is not `Send`: the token of the one thread
+    /// allowed to poll and drop it ([`super::thread_token`]); 0 for a
+    /// `Send` task. Written at allocation, never changed.
+    pub(crate) owner_thread: u64,
 }
 
 /// The whole task allocation. `repr(C)` keeps the header at offset zero so
@@ -90,7 +94,7 @@ pub(crate) const fn header_size<S>() -> usize {
 ///
 /// The returned pointer comes from the `Box` itself and so may free the
 /// whole allocation; every handle keeps exactly this pointer.
-pub(crate) fn allocate<F, S>(future: F, scheduler: S) -> NonNull<Header>
+pub(crate) fn allocate<F, S>(future: F, scheduler: S, owner_thread: u64) -> NonNull<Header>
 where
     F: Future + 'static,
     S: Schedule,
@@ -101,6 +105,7 @@ where
             vtable: vtable::<F, S>(),
             owned_key: UnsafeCell::new(usize::MAX),
             join_waker: UnsafeCell::new(None),
+            owner_thread,
         },
         scheduler,
         stage: Stage::new(future),
