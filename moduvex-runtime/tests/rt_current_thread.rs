@@ -137,7 +137,8 @@ fn dropping_the_runtime_on_another_thread_cancels_every_task() {
                     });
                     let pending = spawn(std::future::pending::<()>());
                     yield_now().await;
-                    pending
+                    // Returned, not awaited: it must resolve after the drop.
+                    Some(pending)
                 });
                 (rt, pending)
             })
@@ -147,7 +148,7 @@ fn dropping_the_runtime_on_another_thread_cancels_every_task() {
         // The local task's thread has exited: its task went with it.
         assert!(local_dropped.load(Ordering::SeqCst));
         drop(rt);
-        let res = futures_lite::future::block_on(pending);
+        let res = futures_lite::future::block_on(pending.unwrap());
         assert!(res.unwrap_err().is_cancelled());
     });
 }
