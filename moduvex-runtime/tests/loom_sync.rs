@@ -392,3 +392,68 @@ fn loom_duplex_bounded_transfer_no_lost_wakeup() {
         th.join().unwrap();
     });
 }
+
+/// A waker that does nothing when woken and, when its last clone is
+/// dropped, returns a permit to `sem`: dropped under the semaphore's lock it
+/// would lock it again, which loom reports as a deadlock.
+struct ReleaseOnDrop(Arc<Semaphore>);
+
+impl Wake for ReleaseOnDrop {
+    fn wake(self: StdArc<Self>) {}
+}
+
+impl Drop for ReleaseOnDrop {
+    fn drop(&mut self) {
+        self.0.add_permits(1);
+    }
+}
+
+#[test]
+fn loom_semaphore_displaced_waker_dropped_unlocked_races_release() {
+    model(|| {
+        let s = Arc::new(Semaphore::new(0));
+        let s2 = s.clone();
+        let th = thread::spawn(move || s2.add_permits(1));
+        {
+            let mut fut = pin!(s.acquire_many(2));
+            let hook = Waker::from(StdArc::new(ReleaseOnDrop(s.clone())));
+            let first = poll_once(fut.as_mut(), &hook);
+            drop(hook);
+            if first.is_pending() {
+                // Another task's waker replaces the hook, whose drop (after
+                // the lock is released) returns the second permit.
+                let (waker, _) = counting_waker();
+                if poll_once(fut.as_mut(), &waker).is_pending() {
+                    drop(block_on(fut));
+                }
+            }
+        }
+        th.join().unwrap();
+        // Both added permits came back when the acquire's guard dropped.
+        assert_eq!(s.available_permits(), 2);
+    });
+}
+
+#[test]
+fn loom_recv_repolled_with_new_waker_races_send() {
+    model(|| {
+        let (tx, mut rx) = mpsc::unbounded_channel::<u32>();
+        let (w1, _) = counting_waker();
+        let (w2, c2) = counting_waker();
+        let mut fut = pin!(rx.recv());
+        if poll_once(fut.as_mut(), &w1).is_pending() {
+            let th = thread::spawn(move || tx.send(1).unwrap());
+            // The send wakes whichever waker it finds; once the re-poll has
+            // stored the new one, that is the one to be woken.
+            if poll_once(fut.as_mut(), &w2).is_pending() {
+                th.join().unwrap();
+                assert_eq!(c2.0.load(Ordering::SeqCst), 1, "the new waker is woken");
+                assert_eq!(poll_once(fut.as_mut(), &w2), Poll::Ready(Some(1)));
+            } else {
+                th.join().unwrap();
+            }
+        } else {
+            unreachable!("nothing was sent yet");
+        }
+    });
+}

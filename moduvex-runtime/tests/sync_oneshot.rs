@@ -9,6 +9,18 @@ mod sync_oneshot {
     use std::task::Poll;
 
     #[test]
+    fn dropped_receiver_lets_go_of_its_waker() {
+        let (tx, mut rx) = oneshot::channel::<u32>();
+        let (w, c) = counting_waker();
+        assert!(poll_once(std::pin::Pin::new(&mut rx), &w).is_pending());
+        drop(rx);
+        // Only our own clone is left, and the sender's drop wakes nobody.
+        assert_eq!(std::sync::Arc::strong_count(&c), 2);
+        drop(tx);
+        assert_eq!(c.count(), 0);
+    }
+
+    #[test]
     fn send_then_await() {
         let (tx, rx) = oneshot::channel();
         tx.send("hi").unwrap();

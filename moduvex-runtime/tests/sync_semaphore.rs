@@ -5,7 +5,9 @@
 mod sync_common;
 
 mod sync_semaphore {
-    use super::sync_common::{block_on, boxed, counting_waker, poll_once, spawn, yield_now};
+    use super::sync_common::{
+        block_on, boxed, counting_waker, hang_guard, poll_once, spawn, yield_now,
+    };
     use moduvex_runtime::sync::{AcquireError, Semaphore, TryAcquireError};
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
@@ -100,6 +102,39 @@ mod sync_semaphore {
         assert!(poll_once(b.as_mut(), &w2).is_ready());
         drop(b);
         assert_eq!(s.available_permits(), 1);
+    }
+
+    #[test]
+    fn zero_permits_complete_at_once_while_others_queue() {
+        hang_guard("acquire of 0 permits behind a queued waiter", || {
+            let s = Arc::new(Semaphore::new(1));
+            let held = s.try_acquire().unwrap();
+            let (w, c) = counting_waker();
+            let mut queued = boxed(s.acquire_many(1));
+            assert!(poll_once(queued.as_mut(), &w).is_pending());
+
+            let mut zero = boxed(s.acquire_many(0));
+            let Poll::Ready(Ok(p)) = poll_once(zero.as_mut(), &w) else {
+                panic!("acquire_many(0) must complete at once");
+            };
+            assert_eq!(p.num_permits(), 0);
+            drop(p);
+            let p = block_on(Arc::clone(&s).acquire_many_owned(0)).unwrap();
+            assert_eq!(p.num_permits(), 0);
+            drop(p);
+            assert_eq!(s.try_acquire_many(0).unwrap().num_permits(), 0);
+            drop(Arc::clone(&s).try_acquire_many_owned(0).unwrap());
+
+            // The queued waiter is neither woken nor overtaken.
+            assert_eq!((c.count(), s.available_permits()), (0, 0));
+            drop(held);
+            assert_eq!(c.count(), 1);
+            assert!(poll_once(queued.as_mut(), &w).is_ready());
+
+            s.close();
+            assert!(block_on(s.acquire_many(0)).is_err());
+            assert_eq!(s.try_acquire_many(0).unwrap_err(), TryAcquireError::Closed);
+        });
     }
 
     #[test]

@@ -218,7 +218,6 @@ impl Runtime {
         match &self.kind {
             Kind::CurrentThread { shared, parker } => {
                 let spare = parker.lock().unwrap_or_else(|e| e.into_inner()).take();
-                shared.drive_from_this_thread();
                 let (out, _shared, spare) =
                     current_thread::block_on_in(shared.clone(), spare, OnExit::Keep, future);
                 *parker.lock().unwrap_or_else(|e| e.into_inner()) = spare;

@@ -13,7 +13,7 @@ use std::task::{Context, Poll, Waker};
 
 use super::loom_facade::Mutex;
 use super::wait_queue::WaitQueue;
-use super::wake_list::WakeList;
+use super::wake_list::{register, WakeList};
 
 /// A reusable barrier for a fixed number of tasks.
 pub struct Barrier {
@@ -81,13 +81,16 @@ impl Future for Wait<'_> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<BarrierWaitResult> {
         let this = self.get_mut();
+        // Declared before the guard, so dropped after it is released: a
+        // waker's `Drop` may use this barrier.
+        let _displaced;
         let mut st = this.barrier.state.lock();
         if let Some(key) = this.key {
             if st.waiters.is_linked(key) {
-                *st.waiters.get_mut(key) = Some(cx.waker().clone());
+                _displaced = register(st.waiters.get_mut(key), cx.waker());
                 return Poll::Pending;
             }
-            st.waiters.remove(key);
+            _displaced = st.waiters.remove(key);
             this.key = None;
             return Poll::Ready(BarrierWaitResult(false));
         }
@@ -112,7 +115,9 @@ impl Drop for Wait<'_> {
             if st.waiters.is_linked(key) {
                 st.arrived -= 1;
             }
-            st.waiters.remove(key);
+            let waker = st.waiters.remove(key);
+            drop(st);
+            drop(waker);
         }
     }
 }

@@ -17,7 +17,7 @@ use std::task::{Context, Poll, Waker};
 
 use super::loom_facade::{Arc, Mutex};
 use super::wait_queue::WaitQueue;
-use super::wake_list::WakeList;
+use super::wake_list::{register, WakeList};
 
 /// Errors of the `broadcast` channel.
 pub mod error {
@@ -322,13 +322,20 @@ impl<T: Clone> Receiver<T> {
         .await
     }
 
-    /// Receives from synchronous code, parking the thread. Do not call it
-    /// from an async task: it blocks the worker thread.
+    /// Receives from synchronous code, parking the thread.
     ///
     /// # Errors
     ///
     /// As [`recv`](Self::recv).
+    ///
+    /// # Panics
+    ///
+    /// If called on a thread that drives a moduvex runtime (inside
+    /// `block_on`, a task or a worker thread), where blocking would stall
+    /// every task of that thread: use [`recv`](Self::recv)`.await` there, or call this from
+    /// `spawn_blocking` or a thread outside the runtime.
     #[cfg(not(loom))]
+    #[track_caller]
     pub fn blocking_recv(&mut self) -> Result<T, RecvError> {
         super::block::block_on(self.recv())
     }
@@ -395,21 +402,25 @@ impl<T: Clone> Future for Recv<'_, T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         let rx = &mut *this.rx;
+        // Declared before the guard, so dropped after it is released: a
+        // waker's `Drop` may use this channel.
+        let mut _displaced = None;
         let mut st = rx.shared.lock();
         if let Some(out) = recv_locked(&mut st, &mut rx.next) {
             if let Some(key) = this.key.take() {
-                st.waiters.remove(key);
+                _displaced = st.waiters.remove(key);
             }
             return Poll::Ready(out);
         }
-        let waker = Some(cx.waker().clone());
         match this.key {
-            Some(key) if st.waiters.is_linked(key) => *st.waiters.get_mut(key) = waker,
-            Some(key) => {
-                st.waiters.remove(key);
-                this.key = Some(st.waiters.push_back(waker));
+            Some(key) if st.waiters.is_linked(key) => {
+                _displaced = register(st.waiters.get_mut(key), cx.waker());
             }
-            None => this.key = Some(st.waiters.push_back(waker)),
+            Some(key) => {
+                _displaced = st.waiters.remove(key);
+                this.key = Some(st.waiters.push_back(Some(cx.waker().clone())));
+            }
+            None => this.key = Some(st.waiters.push_back(Some(cx.waker().clone()))),
         }
         Poll::Pending
     }
@@ -418,7 +429,9 @@ impl<T: Clone> Future for Recv<'_, T> {
 impl<T> Drop for Recv<'_, T> {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
-            self.rx.shared.lock().waiters.remove(key);
+            // The guard is a temporary of this statement: unlocked first.
+            let waker = self.rx.shared.lock().waiters.remove(key);
+            drop(waker);
         }
     }
 }

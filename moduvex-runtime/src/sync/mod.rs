@@ -5,8 +5,13 @@
 //! wait queue guarded by a short, blocking critical section*, and anything a
 //! waiter was handed (a permit, a slot, a notification) is passed on if the
 //! waiting future is dropped. Wakers are collected under the lock and woken
-//! after it is released. Nothing here depends on a particular executor: the
-//! futures only use the `Waker` they are polled with.
+//! after it is released; a waker that is replaced or removed under the lock
+//! is likewise moved out and dropped only after it is released, since its
+//! `Drop` may call back into the same primitive. Nothing here depends on a
+//! particular executor: the futures only use the `Waker` they are polled
+//! with. The `blocking_*` methods park the calling thread instead, so they
+//! panic on a thread that drives a moduvex runtime, where parking would
+//! stall its tasks; call them from plain threads or `spawn_blocking`.
 //!
 //! | type | for |
 //! |---|---|

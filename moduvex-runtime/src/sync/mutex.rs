@@ -143,11 +143,37 @@ impl<T: ?Sized> Mutex<T> {
     ///
     /// # Panics
     ///
-    /// Never by itself, but calling it from an async task blocks that task's
-    /// worker thread and can deadlock it; use [`lock`](Self::lock) there.
+    /// If called on a thread that drives a moduvex runtime (inside
+    /// `block_on`, a task or a worker thread), where blocking would stall
+    /// every task of that thread: use [`lock`](Self::lock)`.await` there, or call this from
+    /// `spawn_blocking` or a thread outside the runtime.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::Mutex;
+    /// let m = std::sync::Arc::new(Mutex::new(1));
+    /// let m2 = m.clone();
+    /// std::thread::spawn(move || *m2.blocking_lock() += 1).join().unwrap();
+    /// assert_eq!(*m.blocking_lock(), 2);
+    /// ```
     #[cfg(not(loom))]
+    #[track_caller]
     pub fn blocking_lock(&self) -> MutexGuard<'_, T> {
         super::block::block_on(self.lock())
+    }
+
+    /// [`blocking_lock`](Self::blocking_lock) for an `Arc<Mutex<T>>`,
+    /// returning a guard that owns the `Arc`.
+    ///
+    /// # Panics
+    ///
+    /// If called on a thread that drives a moduvex runtime (inside
+    /// `block_on`, a task or a worker thread), where blocking would stall
+    /// every task of that thread: use [`lock_owned`](Self::lock_owned)`.await` there, or call this from
+    /// `spawn_blocking` or a thread outside the runtime.
+    #[cfg(not(loom))]
+    #[track_caller]
+    pub fn blocking_lock_owned(self: Arc<Self>) -> OwnedMutexGuard<T> {
+        super::block::block_on(self.lock_owned())
     }
 
     /// Waits for the lock of an `Arc<Mutex<T>>`, returning a guard that owns
@@ -378,5 +404,63 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for OwnedMutexGuard<T> {
 impl<T: ?Sized + fmt::Display> fmt::Display for OwnedMutexGuard<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(&**self, f)
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::{MappedMutexGuard, Mutex, MutexGuard};
+    use std::future::Future;
+    use std::pin::pin;
+    use std::sync::Arc;
+    use std::task::{Context, Poll, Waker};
+
+    #[test]
+    fn guards_map_and_hand_over() {
+        let m = Mutex::new((1u32, (String::from("a"), 0u8)));
+        let mut g = m.try_lock().unwrap();
+        g.0 += 1;
+        let mut inner = MutexGuard::map(g, |t| &mut t.1);
+        inner.0.push('b');
+        let mut byte = MappedMutexGuard::map(inner, |pair| &mut pair.1);
+        *byte = 7;
+        assert!(m.try_lock().is_err());
+        drop(byte);
+        let g = m.try_lock().unwrap();
+        let g = MutexGuard::try_map(g, |_| None::<&mut u8>).unwrap_err();
+        assert_eq!((g.0, g.1 .0.as_str(), g.1 .1), (2, "ab", 7));
+
+        // A queued lock gets the mutex when the holder unlocks.
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut waiting = pin!(m.lock());
+        assert!(waiting.as_mut().poll(&mut cx).is_pending());
+        drop(g);
+        let Poll::Ready(g) = waiting.as_mut().poll(&mut cx) else {
+            panic!("the lock was handed over");
+        };
+        assert_eq!(g.0, 2);
+    }
+
+    #[test]
+    fn owned_guards_across_threads() {
+        let m = Arc::new(Mutex::new(0u32));
+        let threads: Vec<_> = (0..3)
+            .map(|_| {
+                let m = Arc::clone(&m);
+                std::thread::spawn(move || {
+                    for _ in 0..10 {
+                        *Arc::clone(&m).blocking_lock_owned() += 1;
+                        *m.blocking_lock() += 1;
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(*m.try_lock().unwrap(), 60);
+        let mut m = Arc::into_inner(m).unwrap();
+        *m.get_mut() += 1;
+        assert_eq!(m.into_inner(), 61);
     }
 }

@@ -22,7 +22,7 @@ use std::task::{Context, Poll, Waker};
 
 use super::loom_facade::{AtomicUsize, Mutex, Ordering};
 use super::wait_queue::WaitQueue;
-use super::wake_list::WakeList;
+use super::wake_list::{register, WakeList};
 
 /// Notifies tasks of an event. See the module docs for the exact rules.
 ///
@@ -195,6 +195,9 @@ impl Notified<'_> {
     /// Advances the stage; `true` once notified. Only a real poll (with a
     /// waker) moves a notification to `Done`, i.e. consumes it.
     fn poll_with(&mut self, waker: Option<&Waker>) -> bool {
+        // Declared before the guard, so dropped after it is released: a
+        // waker's `Drop` may use this `Notify`.
+        let mut _displaced = None;
         let mut st = self.notify.state.lock();
         if let Stage::Init = self.stage {
             self.stage =
@@ -212,15 +215,12 @@ impl Notified<'_> {
         if let Stage::Waiting(key) = self.stage {
             if st.waiters.is_linked(key) {
                 if let Some(waker) = waker {
-                    let slot = &mut st.waiters.get_mut(key).waker;
-                    match slot {
-                        Some(old) if old.will_wake(waker) => {}
-                        _ => *slot = Some(waker.clone()),
-                    }
+                    _displaced = register(&mut st.waiters.get_mut(key).waker, waker);
                 }
                 return false;
             }
             let w = st.waiters.remove(key);
+            _displaced = w.waker;
             debug_assert!(w.notified.is_some());
             self.stage = Stage::Notified(w.notified.unwrap_or(Kind::All));
         }
@@ -246,10 +246,13 @@ impl Future for Notified<'_> {
 impl Drop for Notified<'_> {
     fn drop(&mut self) {
         let mut wakers = WakeList::new();
+        // Declared before the guard below, so dropped after it is released.
+        let _waker;
         match self.stage {
             Stage::Waiting(key) => {
                 let mut st = self.notify.state.lock();
                 let w = st.waiters.remove(key);
+                _waker = w.waker;
                 if let Some(kind @ (Kind::One | Kind::Last)) = w.notified {
                     st.notify(kind, &mut wakers);
                 }

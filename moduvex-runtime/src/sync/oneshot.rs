@@ -18,6 +18,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
 use super::loom_facade::{Arc, Mutex};
+use super::wake_list::register;
 
 /// Errors of the `oneshot` channel.
 pub mod error {
@@ -133,10 +134,10 @@ impl<T> Sender<T> {
         if st.rx_closed {
             return Poll::Ready(());
         }
-        match &st.tx_waker {
-            Some(w) if w.will_wake(cx.waker()) => {}
-            _ => st.tx_waker = Some(cx.waker().clone()),
-        }
+        let displaced = register(&mut st.tx_waker, cx.waker());
+        // Unlock first: the displaced waker's `Drop` may use this channel.
+        drop(st);
+        drop(displaced);
         Poll::Pending
     }
 
@@ -178,13 +179,20 @@ impl<T> Receiver<T> {
         }
     }
 
-    /// Waits for the value from synchronous code, parking the thread. Do not
-    /// call it from an async task: it blocks the worker thread.
+    /// Waits for the value from synchronous code, parking the thread.
     ///
     /// # Errors
     ///
     /// [`RecvError`] if the sender was dropped without sending.
+    ///
+    /// # Panics
+    ///
+    /// If called on a thread that drives a moduvex runtime (inside
+    /// `block_on`, a task or a worker thread), where blocking would stall
+    /// every task of that thread: use `.await` on the receiver there, or call this from
+    /// `spawn_blocking` or a thread outside the runtime.
     #[cfg(not(loom))]
+    #[track_caller]
     pub fn blocking_recv(self) -> Result<T, RecvError> {
         super::block::block_on(self)
     }
@@ -218,24 +226,27 @@ impl<T> Future for Receiver<T> {
         if st.tx_done || st.rx_closed {
             return Poll::Ready(Err(RecvError(())));
         }
-        match &st.rx_waker {
-            Some(w) if w.will_wake(cx.waker()) => {}
-            _ => st.rx_waker = Some(cx.waker().clone()),
-        }
+        let displaced = register(&mut st.rx_waker, cx.waker());
+        // Unlock first: the displaced waker's `Drop` may use this channel.
+        drop(st);
+        drop(displaced);
         Poll::Pending
     }
 }
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        let (value, waker) = {
+        let (value, rx_waker, tx_waker) = {
             let mut st = self.shared.lock();
             st.rx_closed = true;
-            (st.value.take(), st.tx_waker.take())
+            // Our own waker goes too, so a later sender drop wakes no one.
+            (st.value.take(), st.rx_waker.take(), st.tx_waker.take())
         };
-        // Dropped unlocked: the value's `Drop` may use this channel.
+        // Dropped unlocked: the value's or the waker's `Drop` may use this
+        // channel.
         drop(value);
-        if let Some(w) = waker {
+        drop(rx_waker);
+        if let Some(w) = tx_waker {
             w.wake();
         }
     }

@@ -172,6 +172,41 @@ impl<T: ?Sized> RwLock<T> {
         })
     }
 
+    /// Shared access from synchronous code, parking the thread.
+    ///
+    /// # Panics
+    ///
+    /// If called on a thread that drives a moduvex runtime (inside
+    /// `block_on`, a task or a worker thread), where blocking would stall
+    /// every task of that thread: use [`read`](Self::read)`.await` there, or call this from
+    /// `spawn_blocking` or a thread outside the runtime.
+    #[cfg(not(loom))]
+    #[track_caller]
+    pub fn blocking_read(&self) -> RwLockReadGuard<'_, T> {
+        super::block::block_on(self.read())
+    }
+
+    /// Exclusive access from synchronous code, parking the thread.
+    ///
+    /// # Panics
+    ///
+    /// If called on a thread that drives a moduvex runtime (inside
+    /// `block_on`, a task or a worker thread), where blocking would stall
+    /// every task of that thread: use [`write`](Self::write)`.await` there, or call this from
+    /// `spawn_blocking` or a thread outside the runtime.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::RwLock;
+    /// let lock = RwLock::new(1);
+    /// *lock.blocking_write() += 1;
+    /// assert_eq!(*lock.blocking_read(), 2);
+    /// ```
+    #[cfg(not(loom))]
+    #[track_caller]
+    pub fn blocking_write(&self) -> RwLockWriteGuard<'_, T> {
+        super::block::block_on(self.write())
+    }
+
     /// [`read`](Self::read) for an `Arc<RwLock<T>>`.
     pub async fn read_owned(self: Arc<Self>) -> OwnedRwLockReadGuard<T> {
         never_closed(self.sem.acquire(1).await);
@@ -306,5 +341,61 @@ impl<T: ?Sized> OwnedRwLockWriteGuard<T> {
             lock,
             _marker: PhantomData,
         }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::RwLock;
+    use std::future::Future;
+    use std::pin::pin;
+    use std::sync::Arc;
+    use std::task::{Context, Poll, Waker};
+
+    #[test]
+    fn downgrade_lets_queued_readers_in_but_not_writers() {
+        let lock = RwLock::with_max_readers(vec![1u32], 4);
+        {
+            let mut w = lock.try_write().unwrap();
+            w.push(2);
+            let mut cx = Context::from_waker(Waker::noop());
+            let mut reader = pin!(lock.read());
+            assert!(reader.as_mut().poll(&mut cx).is_pending());
+            let r = w.downgrade();
+            let Poll::Ready(r2) = reader.as_mut().poll(&mut cx) else {
+                panic!("the queued reader gets in after the downgrade");
+            };
+            assert_eq!((&*r, &*r2), (&vec![1, 2], &vec![1, 2]));
+            assert!(lock.try_write().is_err());
+            drop((r, r2));
+            lock.try_write().unwrap().push(3);
+        }
+        assert_eq!(lock.into_inner(), [1, 2, 3]);
+    }
+
+    #[test]
+    fn owned_guards_and_downgrade_across_threads() {
+        let lock = Arc::new(RwLock::new(0u32));
+        let threads: Vec<_> = (0..3)
+            .map(|_| {
+                let lock = Arc::clone(&lock);
+                std::thread::spawn(move || {
+                    for _ in 0..10 {
+                        let mut w = super::super::block::block_on(Arc::clone(&lock).write_owned());
+                        *w += 1;
+                        let r = w.downgrade();
+                        assert!(*r > 0);
+                        drop(r);
+                        *lock.blocking_write() += 1;
+                        assert!(*lock.blocking_read() > 0);
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let r = super::super::block::block_on(Arc::clone(&lock).read_owned());
+        assert_eq!(*r, 60);
     }
 }

@@ -9,6 +9,11 @@
 //!
 //! > **Invariant:** if any waiter is queued, `permits == 0`.
 //!
+//! A request for zero permits is never queued: it completes at once (or
+//! fails if closed). A release walks the queue only while it has permits to
+//! hand out, so a waiter queued for nothing would wait behind the others for
+//! permits it does not need.
+//!
 //! [`SemState`] holds the pure state transitions; the caller owns the lock
 //! around it and wakes the collected [`WakeList`] after unlocking. That lets
 //! the bounded channel keep its slots and its queue under one lock.
@@ -26,7 +31,7 @@ use std::task::{Context, Poll, Waker};
 use super::loom_facade::Mutex;
 use super::semaphore::{AcquireError, TryAcquireError};
 use super::wait_queue::WaitQueue;
-use super::wake_list::WakeList;
+use super::wake_list::{register, WakeList};
 
 /// The largest number of permits a semaphore can hold.
 pub(crate) const MAX_PERMITS: usize = usize::MAX >> 3;
@@ -84,12 +89,13 @@ impl SemState {
         self.closed
     }
 
-    /// Takes `n` permits if they are free and nobody is queued ahead.
+    /// Takes `n` permits if they are free and nobody is queued ahead; zero
+    /// permits are always free (see the module docs).
     pub(crate) fn try_acquire(&mut self, n: usize) -> Result<(), TryAcquireError> {
         if self.closed {
             return Err(TryAcquireError::Closed);
         }
-        if self.waiters.is_empty() && self.permits >= n {
+        if n == 0 || (self.waiters.is_empty() && self.permits >= n) {
             self.permits -= n;
             Ok(())
         } else {
@@ -127,20 +133,21 @@ impl SemState {
 
     /// Checks the waiter in slot `key`. On `Ready` its slot is freed and the
     /// key must not be used again; on `Pending` its waker is refreshed.
+    ///
+    /// A waker this replaces or frees is put in `displaced`, for the caller
+    /// to drop after unlocking.
     pub(crate) fn poll_waiter(
         &mut self,
         key: usize,
         waker: &Waker,
+        displaced: &mut Option<Waker>,
     ) -> Poll<Result<(), AcquireError>> {
         if self.waiters.is_linked(key) {
-            let w = self.waiters.get_mut(key);
-            match &mut w.waker {
-                Some(old) if old.will_wake(waker) => {}
-                slot => *slot = Some(waker.clone()),
-            }
+            *displaced = register(&mut self.waiters.get_mut(key).waker, waker);
             return Poll::Pending;
         }
-        let w = self.waiters.remove(key);
+        let mut w = self.waiters.remove(key);
+        *displaced = w.waker.take();
         if w.acquired == w.needed {
             Poll::Ready(Ok(()))
         } else {
@@ -153,10 +160,13 @@ impl SemState {
     }
 
     /// Gives up the waiter in slot `key`, returning any permits it was
-    /// granted so that they pass on to the next waiters.
-    pub(crate) fn cancel(&mut self, key: usize, wakers: &mut WakeList) {
+    /// granted so that they pass on to the next waiters. Returns the
+    /// waiter's own waker, for the caller to drop after unlocking.
+    #[must_use = "the waiter's waker must be dropped after the lock is released"]
+    pub(crate) fn cancel(&mut self, key: usize, wakers: &mut WakeList) -> Option<Waker> {
         let w = self.waiters.remove(key);
         self.release(w.acquired, wakers);
+        w.waker
     }
 
     /// Returns `n` permits, satisfying queued waiters oldest first.
@@ -294,6 +304,8 @@ impl Future for Acquire<'_> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
+        // Declared before the guard, so dropped after it is released.
+        let mut displaced = None;
         let mut st = this.sem.state.lock();
         match this.key {
             None => match st.start_acquire(this.n, cx.waker()) {
@@ -304,7 +316,7 @@ impl Future for Acquire<'_> {
                 }
             },
             Some(key) => {
-                let res = st.poll_waiter(key, cx.waker());
+                let res = st.poll_waiter(key, cx.waker(), &mut displaced);
                 if res.is_ready() {
                     this.key = None;
                 }
@@ -318,8 +330,115 @@ impl Drop for Acquire<'_> {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
             let mut wakers = WakeList::new();
-            self.sem.state.lock().cancel(key, &mut wakers);
+            // The guard is a temporary of this statement: unlocked before
+            // the waiter's waker is dropped.
+            let waker = self.sem.state.lock().cancel(key, &mut wakers);
+            drop(waker);
             wakers.wake_all();
         }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::{RawSemaphore, SemState, Start};
+    use crate::sync::wake_list::WakeList;
+    use std::future::Future;
+    use std::pin::pin;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::task::{Context, Poll, Wake, Waker};
+
+    /// A waker whose drop returns a permit to `sem`: it deadlocks if dropped
+    /// under the semaphore's lock.
+    struct ReleaseOnDrop {
+        sem: Arc<RawSemaphore>,
+        dropped: Arc<AtomicBool>,
+    }
+
+    impl Wake for ReleaseOnDrop {
+        fn wake(self: Arc<Self>) {}
+    }
+
+    impl Drop for ReleaseOnDrop {
+        fn drop(&mut self) {
+            self.sem.release(1);
+            self.dropped.store(true, Ordering::SeqCst);
+        }
+    }
+
+    fn release_on_drop(sem: &Arc<RawSemaphore>) -> (Waker, Arc<AtomicBool>) {
+        let dropped = Arc::new(AtomicBool::new(false));
+        let w = Waker::from(Arc::new(ReleaseOnDrop {
+            sem: Arc::clone(sem),
+            dropped: Arc::clone(&dropped),
+        }));
+        (w, dropped)
+    }
+
+    #[test]
+    fn zero_permits_never_queue() {
+        let mut st = SemState::new(0);
+        let w = Waker::noop();
+        let Start::Queued(key) = st.start_acquire(1, w) else {
+            panic!("no permit is free");
+        };
+        assert!(matches!(st.start_acquire(0, w), Start::Done(Ok(()))));
+        assert!(st.try_acquire(0).is_ok());
+        let mut wakers = WakeList::new();
+        assert!(st.cancel(key, &mut wakers).is_some());
+        st.close(&mut wakers);
+        assert!(st.try_acquire(0).is_err());
+        assert!(matches!(st.start_acquire(0, w), Start::Done(Err(_))));
+    }
+
+    #[test]
+    fn displaced_and_cancelled_wakers_are_dropped_unlocked() {
+        let sem = Arc::new(RawSemaphore::new(0));
+        let mut acquire = pin!(sem.acquire(2));
+        let (hook, dropped) = release_on_drop(&sem);
+        assert!(acquire
+            .as_mut()
+            .poll(&mut Context::from_waker(&hook))
+            .is_pending());
+        drop(hook);
+        // Re-polled for another task: the stored waker is replaced.
+        assert!(acquire
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+            .is_pending());
+        assert!(dropped.load(Ordering::SeqCst));
+        let (hook, dropped) = release_on_drop(&sem);
+        assert!(acquire
+            .as_mut()
+            .poll(&mut Context::from_waker(&hook))
+            .is_pending());
+        drop(hook);
+        // Replacing it drops it once this poll has unlocked; its drop gives
+        // the second permit, so the next poll completes.
+        assert!(acquire
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+            .is_pending());
+        assert!(dropped.load(Ordering::SeqCst));
+        assert!(acquire
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+            .is_ready());
+        assert_eq!(sem.available(), 0);
+
+        sem.release(1);
+        let mut acquire = pin!(sem.acquire(3));
+        let (hook, dropped) = release_on_drop(&sem);
+        assert!(acquire
+            .as_mut()
+            .poll(&mut Context::from_waker(&hook))
+            .is_pending());
+        drop(hook);
+        let poll = acquire
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()));
+        assert_eq!(poll, Poll::Pending);
+        assert!(dropped.load(Ordering::SeqCst));
     }
 }

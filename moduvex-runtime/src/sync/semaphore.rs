@@ -140,7 +140,9 @@ impl Semaphore {
     }
 
     /// Waits for `n` permits at once. Fair: while this waits, later callers
-    /// queue behind it even if they need fewer permits.
+    /// queue behind it even if they need fewer permits. Asking for 0 permits
+    /// completes at once with a permit holding none, even while others are
+    /// queued.
     ///
     /// # Errors
     ///
@@ -166,7 +168,8 @@ impl Semaphore {
         self.try_acquire_many(1)
     }
 
-    /// Takes `n` permits if they are free and nobody is queued.
+    /// Takes `n` permits if they are free and nobody is queued. Taking 0
+    /// permits always succeeds unless the semaphore is closed.
     ///
     /// # Errors
     ///
@@ -188,7 +191,9 @@ impl Semaphore {
         self.acquire_many_owned(1).await
     }
 
-    /// Waits for `n` permits, tied to an `Arc` rather than a borrow.
+    /// Waits for `n` permits, tied to an `Arc` rather than a borrow. Asking
+    /// for 0 permits completes at once, as in
+    /// [`acquire_many`](Self::acquire_many).
     ///
     /// # Errors
     ///
@@ -217,7 +222,8 @@ impl Semaphore {
         self.try_acquire_many_owned(1)
     }
 
-    /// Takes `n` permits now, tied to an `Arc`.
+    /// Takes `n` permits now, tied to an `Arc`. Taking 0 permits always
+    /// succeeds unless the semaphore is closed.
     ///
     /// # Errors
     ///

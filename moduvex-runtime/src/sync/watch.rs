@@ -15,7 +15,7 @@ use std::task::{Context, Poll, Waker};
 
 use super::loom_facade::{Arc, AtomicUsize, Mutex, Ordering, RwLock, RwLockReadGuard};
 use super::wait_queue::WaitQueue;
-use super::wake_list::WakeList;
+use super::wake_list::{register, WakeList};
 
 /// Errors of the `watch` channel.
 pub mod error {
@@ -386,6 +386,9 @@ impl<T> Future for Changed<'_, T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         let shared = this.shared;
+        // Declared before the guard, so dropped after it is released: a
+        // waker's `Drop` may use this channel.
+        let mut _displaced = None;
         let mut w = shared.waiters.lock();
         // Read under the waiter lock: a sender bumps the version before it
         // takes this lock to wake us, so we either see it or get woken.
@@ -397,11 +400,13 @@ impl<T> Future for Changed<'_, T> {
             Err(RecvError(()))
         } else {
             match this.key {
-                Some(key) if w.rx.is_linked(key) => *w.rx.get_mut(key) = Some(cx.waker().clone()),
+                Some(key) if w.rx.is_linked(key) => {
+                    _displaced = register(w.rx.get_mut(key), cx.waker());
+                }
                 Some(key) => {
                     // Woken, but the change was already consumed by a
                     // `borrow_and_update`: wait again.
-                    w.rx.remove(key);
+                    _displaced = w.rx.remove(key);
                     this.key = Some(w.rx.push_back(Some(cx.waker().clone())));
                 }
                 None => this.key = Some(w.rx.push_back(Some(cx.waker().clone()))),
@@ -409,7 +414,7 @@ impl<T> Future for Changed<'_, T> {
             return Poll::Pending;
         };
         if let Some(key) = this.key.take() {
-            w.rx.remove(key);
+            _displaced = w.rx.remove(key);
         }
         Poll::Ready(out)
     }
@@ -418,7 +423,9 @@ impl<T> Future for Changed<'_, T> {
 impl<T> Drop for Changed<'_, T> {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
-            self.shared.waiters.lock().rx.remove(key);
+            // The guard is a temporary of this statement: unlocked first.
+            let waker = self.shared.waiters.lock().rx.remove(key);
+            drop(waker);
         }
     }
 }
@@ -433,17 +440,21 @@ impl<T> Future for TxClosed<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
+        // Declared before the guard, so dropped after it is released.
+        let mut _displaced = None;
         let mut w = this.shared.waiters.lock();
         if this.shared.rx_count.load(Ordering::Acquire) == 0 {
             if let Some(key) = this.key.take() {
-                w.tx.remove(key);
+                _displaced = w.tx.remove(key);
             }
             return Poll::Ready(());
         }
         match this.key {
-            Some(key) if w.tx.is_linked(key) => *w.tx.get_mut(key) = Some(cx.waker().clone()),
+            Some(key) if w.tx.is_linked(key) => {
+                _displaced = register(w.tx.get_mut(key), cx.waker());
+            }
             Some(key) => {
-                w.tx.remove(key);
+                _displaced = w.tx.remove(key);
                 this.key = Some(w.tx.push_back(Some(cx.waker().clone())));
             }
             None => this.key = Some(w.tx.push_back(Some(cx.waker().clone()))),
@@ -455,7 +466,9 @@ impl<T> Future for TxClosed<'_, T> {
 impl<T> Drop for TxClosed<'_, T> {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
-            self.shared.waiters.lock().tx.remove(key);
+            // The guard is a temporary of this statement: unlocked first.
+            let waker = self.shared.waiters.lock().tx.remove(key);
+            drop(waker);
         }
     }
 }

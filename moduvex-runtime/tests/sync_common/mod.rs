@@ -1,5 +1,6 @@
 //! Test-only helpers for the `sync_*` tests: a thread-parking `block_on`,
-//! thread-backed `spawn`, and a counting waker for polling by hand.
+//! thread-backed `spawn`, a counting waker for polling by hand, a waker that
+//! runs code when dropped, and a hang guard for tests that could deadlock.
 //!
 //! They keep the sync tests independent of any executor: the primitives
 //! under test only ever see the `Waker` they are polled with.
@@ -7,10 +8,11 @@
 
 use std::future::Future;
 use std::pin::{pin, Pin};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, JoinHandle, Thread};
+use std::time::Duration;
 
 struct Unpark(Thread);
 
@@ -91,4 +93,66 @@ pub async fn yield_now() {
         }
     })
     .await
+}
+
+type Hook = Box<dyn FnOnce() + Send>;
+
+/// A waker that does nothing when woken and runs its hook when the last
+/// clone is dropped.
+struct DropHook {
+    hook: Mutex<Option<Hook>>,
+    ran: Arc<AtomicBool>,
+}
+
+impl Wake for DropHook {
+    fn wake(self: Arc<Self>) {}
+}
+
+impl Drop for DropHook {
+    fn drop(&mut self) {
+        let hook = self.hook.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(hook) = hook {
+            hook();
+            self.ran.store(true, Ordering::SeqCst);
+        }
+    }
+}
+
+/// A waker whose `Drop` (of its last clone) runs `hook`, and a flag set once
+/// the hook has returned. Used to check that a primitive never drops a
+/// stored waker while holding its own lock: a hook that calls back into the
+/// primitive would deadlock there.
+pub fn drop_hook_waker(hook: impl FnOnce() + Send + 'static) -> (Waker, Arc<AtomicBool>) {
+    let ran = Arc::new(AtomicBool::new(false));
+    let waker = Waker::from(Arc::new(DropHook {
+        hook: Mutex::new(Some(Box::new(hook))),
+        ran: Arc::clone(&ran),
+    }));
+    (waker, ran)
+}
+
+/// How long [`hang_guard`] waits before calling a scenario deadlocked.
+pub const HANG_LIMIT: Duration = Duration::from_secs(20);
+
+/// Runs `f` on a helper thread and returns its result; panics with a clear
+/// message if it has not finished after [`HANG_LIMIT`] (a deadlock), and
+/// passes on its panic if it panicked.
+pub fn hang_guard<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = mpsc::channel();
+    let th = thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    match rx.recv_timeout(HANG_LIMIT) {
+        Ok(v) => {
+            let _ = th.join();
+            v
+        }
+        Err(mpsc::RecvTimeoutError::Disconnected) => match th.join() {
+            Err(panic) => std::panic::resume_unwind(panic),
+            Ok(()) => unreachable!("the helper thread sends before it returns"),
+        },
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            panic!("{what}: deadlocked (not finished after {HANG_LIMIT:?})")
+        }
+    }
 }

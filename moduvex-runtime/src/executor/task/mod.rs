@@ -22,6 +22,7 @@ use std::ptr::NonNull;
 mod error;
 mod join;
 pub(crate) mod raw;
+mod stage;
 mod state;
 mod waker;
 
@@ -129,7 +130,21 @@ impl<S: Schedule> Notified<S> {
     }
 
     /// Polls the task once (or cancels it if it was aborted).
+    ///
+    /// # Panics
+    /// If the task's future is not `Send` and this is not its thread (see
+    /// [`new_local_task`]): a scheduler bug, caught before it polls.
     pub(crate) fn run(self) {
+        let owner = self.0.header().owner_thread;
+        if owner != 0 && owner != thread_token() {
+            // Forget the reference rather than drop it: dropping it here
+            // could free the task, and with it the future, on this thread.
+            std::mem::forget(self);
+            panic!(
+                "moduvex-runtime bug: a `spawn_local` task was about to be polled on a thread \
+                 other than the one that spawned it"
+            );
+        }
         let me = ManuallyDrop::new(self);
         // SAFETY: our counted reference is consumed by `poll`.
         unsafe { (me.0.header().vtable.poll)(me.0.raw.ptr) };
@@ -137,7 +152,7 @@ impl<S: Schedule> Notified<S> {
 }
 
 /// Allocates a task for `future`, returning the owned-list reference, the
-/// first `Notified` and the `JoinHandle`.
+/// first `Notified` and the `JoinHandle`. Any thread may poll it.
 pub(crate) fn new_task<F, S>(
     future: F,
     scheduler: S,
@@ -147,7 +162,34 @@ where
     F::Output: 'static,
     S: Schedule,
 {
-    let ptr = raw::allocate(future, scheduler);
+    new_task_owned_by(future, scheduler, 0)
+}
+
+/// As [`new_task`], for a future that is not `Send`: the task records the
+/// calling thread, and [`Notified::run`] refuses to poll it anywhere else.
+pub(crate) fn new_local_task<F, S>(
+    future: F,
+    scheduler: S,
+) -> (Task<S>, Notified<S>, JoinHandle<F::Output>)
+where
+    F: Future + 'static,
+    F::Output: 'static,
+    S: Schedule,
+{
+    new_task_owned_by(future, scheduler, thread_token())
+}
+
+fn new_task_owned_by<F, S>(
+    future: F,
+    scheduler: S,
+    owner_thread: u64,
+) -> (Task<S>, Notified<S>, JoinHandle<F::Output>)
+where
+    F: Future + 'static,
+    F::Output: 'static,
+    S: Schedule,
+{
+    let ptr = raw::allocate(future, scheduler, owner_thread);
     // SAFETY: `State::new` counts exactly these three references.
     unsafe {
         (
@@ -158,8 +200,30 @@ where
     }
 }
 
+/// A number unique to the calling thread for the life of the process
+/// (never 0): cheaper to read than `std::thread::current().id()`.
+pub(crate) fn thread_token() -> u64 {
+    use std::cell::Cell;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    thread_local! {
+        static TOKEN: Cell<u64> = const { Cell::new(0) };
+    }
+    TOKEN.with(|t| match t.get() {
+        0 => {
+            let token = NEXT.fetch_add(1, Ordering::Relaxed);
+            t.set(token);
+            token
+        }
+        token => token,
+    })
+}
+
 /// Size in bytes of a task's header and scheduler handle, without the
 /// future or its output.
 pub(crate) const fn header_size<S>() -> usize {
     raw::header_size::<S>()
 }
+
+#[cfg(test)]
+mod tests;

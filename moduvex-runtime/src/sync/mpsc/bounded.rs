@@ -82,12 +82,20 @@ impl<T> Sender<T> {
     }
 
     /// Sends from synchronous code, parking the thread while the channel is
-    /// full. Do not call it from an async task: it blocks the worker thread.
+    /// full.
     ///
     /// # Errors
     ///
     /// [`SendError`] with the value if the receiver closed or was dropped.
+    ///
+    /// # Panics
+    ///
+    /// If called on a thread that drives a moduvex runtime (inside
+    /// `block_on`, a task or a worker thread), where blocking would stall
+    /// every task of that thread: use [`send`](Self::send)`.await` there, or call this from
+    /// `spawn_blocking` or a thread outside the runtime.
     #[cfg(not(loom))]
+    #[track_caller]
     pub fn blocking_send(&self, value: T) -> Result<(), SendError<T>> {
         crate::sync::block::block_on(self.send(value))
     }
@@ -259,11 +267,33 @@ impl<T> Receiver<T> {
         self.chan.try_recv()
     }
 
-    /// Receives from synchronous code, parking the thread. Do not call it
-    /// from an async task: it blocks the worker thread.
+    /// Receives from synchronous code, parking the thread.
+    ///
+    /// # Panics
+    ///
+    /// If called on a thread that drives a moduvex runtime (inside
+    /// `block_on`, a task or a worker thread), where blocking would stall
+    /// every task of that thread: use [`recv`](Self::recv)`.await` there, or call this from
+    /// `spawn_blocking` or a thread outside the runtime.
     #[cfg(not(loom))]
+    #[track_caller]
     pub fn blocking_recv(&mut self) -> Option<T> {
         crate::sync::block::block_on(self.recv())
+    }
+
+    /// [`recv_many`](Self::recv_many) from synchronous code, parking the
+    /// thread.
+    ///
+    /// # Panics
+    ///
+    /// If called on a thread that drives a moduvex runtime (inside
+    /// `block_on`, a task or a worker thread), where blocking would stall
+    /// every task of that thread: use [`recv_many`](Self::recv_many)`.await` there, or call this from
+    /// `spawn_blocking` or a thread outside the runtime.
+    #[cfg(not(loom))]
+    #[track_caller]
+    pub fn blocking_recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> usize {
+        crate::sync::block::block_on(self.recv_many(buffer, limit))
     }
 
     /// Polls for the next message, for hand-written futures and streams.

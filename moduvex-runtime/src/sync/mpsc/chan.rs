@@ -9,8 +9,8 @@
 //! handed passes to the next sender). Closing the receiver closes the
 //! semaphore, which fails every waiting sender at once.
 //!
-//! Nothing is woken and no message is dropped while the lock is held: a
-//! message's `Drop` may itself use this channel.
+//! Nothing is woken and no message or waker is dropped while the lock is
+//! held: a message's or a waker's `Drop` may itself use this channel.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -22,7 +22,7 @@ use super::error::{SendError, TryRecvError, TrySendError};
 use crate::sync::loom_facade::{AtomicUsize, Mutex, MutexGuard, Ordering};
 use crate::sync::sem_core::{SemState, Start};
 use crate::sync::wait_queue::WaitQueue;
-use crate::sync::wake_list::WakeList;
+use crate::sync::wake_list::{register, WakeList};
 
 struct State<T> {
     queue: VecDeque<T>,
@@ -253,10 +253,9 @@ impl<T> Chan<T> {
         if st.finished(self.cap) {
             return Poll::Ready(None);
         }
-        match &st.rx_waker {
-            Some(w) if w.will_wake(cx.waker()) => {}
-            _ => st.rx_waker = Some(cx.waker().clone()),
-        }
+        let displaced = register(&mut st.rx_waker, cx.waker());
+        drop(st);
+        drop(displaced);
         Poll::Pending
     }
 
@@ -286,7 +285,9 @@ impl<T> Chan<T> {
         if st.finished(self.cap) {
             return Poll::Ready(0);
         }
-        st.rx_waker = Some(cx.waker().clone());
+        let displaced = register(&mut st.rx_waker, cx.waker());
+        drop(st);
+        drop(displaced);
         Poll::Pending
     }
 
@@ -333,17 +334,17 @@ impl<T> Chan<T> {
     /// The receiver is gone: close, and drop the queued messages unlocked.
     pub(crate) fn drop_rx(&self) {
         let mut wakers = WakeList::new();
-        let queue = {
+        let (queue, rx_waker) = {
             let mut st = self.lock();
             Self::close_locked(&mut st, &mut wakers);
             st.rx_dropped = true;
-            st.rx_waker = None;
             let n = st.queue.len();
             if self.cap.is_some() {
                 st.slots.release(n, &mut wakers);
             }
-            mem::take(&mut st.queue)
+            (mem::take(&mut st.queue), st.rx_waker.take())
         };
+        drop(rx_waker);
         wakers.wake_all();
         drop(queue);
     }
@@ -360,6 +361,8 @@ impl<T> Future for Reserve<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
+        // Declared before the guard, so dropped after it is released.
+        let mut displaced = None;
         let mut st = this.chan.lock();
         let res = match this.key {
             None => match st.slots.start_acquire(1, cx.waker()) {
@@ -370,7 +373,7 @@ impl<T> Future for Reserve<'_, T> {
                 }
             },
             Some(key) => {
-                let res = std::task::ready!(st.slots.poll_waiter(key, cx.waker()));
+                let res = std::task::ready!(st.slots.poll_waiter(key, cx.waker(), &mut displaced));
                 this.key = None;
                 res
             }
@@ -384,11 +387,12 @@ impl<T> Drop for Reserve<'_, T> {
         if let Some(key) = self.key.take() {
             let mut wakers = WakeList::new();
             let mut st = self.chan.lock();
-            st.slots.cancel(key, &mut wakers);
+            let waker = st.slots.cancel(key, &mut wakers);
             if st.rx_closed {
                 wakers.push_opt(st.rx_waker.take());
             }
             drop(st);
+            drop(waker);
             wakers.wake_all();
         }
     }
@@ -405,14 +409,16 @@ impl<T> Future for Closed<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
+        // Declared before the guard, so dropped after it is released.
+        let _displaced;
         let mut st = this.chan.lock();
         if let Some(key) = this.key {
             if !st.closed_waiters.is_linked(key) {
-                st.closed_waiters.remove(key);
+                _displaced = st.closed_waiters.remove(key);
                 this.key = None;
                 return Poll::Ready(());
             }
-            *st.closed_waiters.get_mut(key) = Some(cx.waker().clone());
+            _displaced = register(st.closed_waiters.get_mut(key), cx.waker());
             return Poll::Pending;
         }
         if st.rx_closed {
@@ -426,7 +432,9 @@ impl<T> Future for Closed<'_, T> {
 impl<T> Drop for Closed<'_, T> {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
-            self.chan.lock().closed_waiters.remove(key);
+            // The guard is a temporary of this statement: unlocked first.
+            let waker = self.chan.lock().closed_waiters.remove(key);
+            drop(waker);
         }
     }
 }
