@@ -30,6 +30,8 @@ use super::park::{self, Parker};
 use super::task::{new_task, JoinHandle, Notified, Schedule, Task};
 use crate::coop;
 use crate::reactor::{with_reactor, DrivingGuard, Unparker};
+use crate::time::driver::{self as timers, OnLeave};
+use crate::time::shard::Shard;
 
 /// Tasks run between two non-blocking reactor polls when there is always
 /// work (so I/O is never starved by busy tasks).
@@ -70,6 +72,9 @@ pub(crate) struct Shared {
     /// A `spawn_local` task exists: its future may only be dropped on the
     /// thread that spawned it.
     local_owner: Mutex<Option<std::thread::ThreadId>>,
+    /// The runtime's timers: turned by whichever thread runs `block_on`,
+    /// and kept between two calls (see the `time` module docs).
+    timers: Arc<Shard>,
 }
 
 impl Shared {
@@ -89,6 +94,7 @@ impl Shared {
             unparker: Mutex::new(with_reactor(|r| r.unparker())),
             stash: Mutex::new(VecDeque::new()),
             local_owner: Mutex::new(None),
+            timers: Arc::new(Shard::new()),
         })
     }
 
@@ -360,6 +366,12 @@ pub(crate) fn block_on_in<F: Future>(
     let output = {
         // Dropped last: tasks cancelled on exit close their sockets first.
         let _driving = DrivingGuard::enter();
+        // This thread turns the runtime's timers while it runs them.
+        let _timers = timers::enter(
+            core.shared.timers.clone(),
+            with_reactor(|r| r.unparker()),
+            OnLeave::Keep,
+        );
         let prev = context::replace(Current::CurrentThread(&core));
         let guard = EnterGuard {
             core: &core,
