@@ -112,7 +112,7 @@ pub(crate) fn park_capped(
         .poll(block, cap);
     awake();
     wake_all(&mut ready);
-    turn_home(&mut ready);
+    turn_home(block, &mut ready);
     // In deadline order, with no shard locked.
     wake_all(&mut ready);
     if let Some(p) = parker.borrow_mut().as_mut() {

@@ -128,12 +128,12 @@ pub(crate) fn begin_wait() -> Option<Duration> {
     with_home(|shard| shard.begin_wait(Instant::now))
 }
 
-/// Fires this thread's home timers that are due into `fired`, and counts
-/// a poll of this thread's reactor.
-pub(crate) fn turn_home(fired: &mut Vec<Waker>) {
+/// Fires this thread's home timers that are due into `fired` (after a
+/// [`begin_wait`] if `waited`), and counts a poll of this thread's reactor.
+pub(crate) fn turn_home(waited: bool, fired: &mut Vec<Waker>) {
     with_home(|shard| {
         shard.note_drive();
-        shard.turn(Instant::now, fired);
+        shard.turn(waited, Instant::now, fired);
     });
 }
 
@@ -155,7 +155,7 @@ pub(crate) mod foster {
 
     /// Fires the fallback timers that are due into `fired`.
     pub(crate) fn turn(fired: &mut Vec<Waker>) {
-        fallback_shard().turn(Instant::now, fired);
+        fallback_shard().turn(true, Instant::now, fired);
     }
 }
 

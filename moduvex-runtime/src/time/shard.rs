@@ -254,10 +254,18 @@ impl Shard {
         Some(self.instant_at(next?).saturating_duration_since(now()))
     }
 
-    /// One turn at `now()` by the turning thread: it is awake again, and
-    /// every timer due is fired into `fired` (in deadline order) for the
-    /// caller to wake. The clock is read only if a timer is pending.
-    pub(crate) fn turn(&self, now: impl FnOnce() -> Instant, fired: &mut Vec<Waker>) {
+    /// One turn at `now()` by the turning thread: it is awake again (after
+    /// a [`begin_wait`](Shard::begin_wait) if `waited`), and every timer due
+    /// is fired into `fired` (in deadline order) for the caller to wake.
+    /// The clock is read only if a timer is pending, and the lock taken
+    /// only if one is or a wait was recorded: a busy thread's periodic
+    /// non-blocking poll costs one atomic load here.
+    pub(crate) fn turn(&self, waited: bool, now: impl FnOnce() -> Instant, fired: &mut Vec<Waker>) {
+        if !waited && self.next.load(Ordering::Acquire) == NONE {
+            // No timer pending (`next` is never later than the earliest),
+            // or one being filed right now, which the next turn sees.
+            return;
+        }
         let mut inner = lock(&self.inner);
         inner.wait = 0;
         self.advance(&mut inner, now, fired);

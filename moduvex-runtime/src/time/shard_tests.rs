@@ -27,7 +27,7 @@ fn count(c: &CountingWaker) -> usize {
 /// Turns `shard` at `now` and wakes what fired.
 fn turn(shard: &Shard, now: Instant) {
     let mut fired = Vec::new();
-    shard.turn(|| now, &mut fired);
+    shard.turn(true, || now, &mut fired);
     fired.into_iter().for_each(Waker::wake);
 }
 
