@@ -75,6 +75,18 @@ pub(crate) fn assert_in_runtime() {
     );
 }
 
+thread_local! {
+    static SLACK_SET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// This thread's reactor waits now end at timer deadlines: do not let the
+/// kernel stretch them by its default 50 µs slack (one syscall per thread).
+fn set_timer_slack_once() {
+    if !SLACK_SET.with(|s| s.replace(true)) {
+        let _ = crate::platform::sys::set_timer_slack(1);
+    }
+}
+
 /// What happens to the timers of a shard when its scheduler leaves.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum OnLeave {
@@ -98,9 +110,7 @@ pub(crate) struct HomeGuard {
 /// behind `unparker` (this one).
 pub(crate) fn enter(shard: Arc<Shard>, unparker: Unparker, on_leave: OnLeave) -> HomeGuard {
     drop(shard.set_driver(Some(unparker)));
-    // This thread's reactor waits now end at timer deadlines: do not let
-    // the kernel stretch them by its default 50 µs slack.
-    let _ = crate::platform::sys::set_timer_slack(1);
+    set_timer_slack_once();
     let prev = HOME.with(|home| home.borrow_mut().replace(shard.clone()));
     HomeGuard {
         shard,
@@ -145,7 +155,7 @@ pub(crate) mod foster {
     /// Called once by the foster thread before its loop.
     pub(crate) fn start(unparker: Unparker) {
         drop(fallback_shard().set_driver(Some(unparker)));
-        let _ = crate::platform::sys::set_timer_slack(1);
+        set_timer_slack_once();
     }
 
     /// How long the foster thread may block for the fallback timers.

@@ -285,6 +285,11 @@ impl Shard {
 
     fn advance(&self, inner: &mut Inner, now: impl FnOnce() -> Instant, fired: &mut Vec<Waker>) {
         if inner.wheel.is_empty() {
+            // Cancels may have left `next` early: a napping sibling must
+            // not keep waking for it.
+            if self.next.load(Ordering::Relaxed) != NONE {
+                self.next.store(NONE, Ordering::Release);
+            }
             return;
         }
         let last = self.last_turn.load(Ordering::Relaxed);

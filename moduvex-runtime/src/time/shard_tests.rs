@@ -237,3 +237,20 @@ fn a_thread_without_a_home_files_on_the_fallback_shard() {
     .join()
     .unwrap();
 }
+
+#[test]
+fn a_turn_corrects_an_earliest_deadline_left_by_cancels() {
+    let shard = Shard::new();
+    let now = Instant::now();
+    let (_count, waker) = counting_waker();
+    let soon = now + Duration::from_millis(1);
+    let key = shard.file(soon, &waker).unwrap();
+    drop(shard.cancel(key, soon));
+    // Published before the cancel; a stand-in's turn corrects it, so a
+    // napping sibling does not keep waking for a timer that is gone.
+    assert_eq!(shard.next_deadline(), Some(soon));
+    let mut fired = Vec::new();
+    assert!(shard.try_turn(|| now, &mut fired));
+    assert!(fired.is_empty());
+    assert_eq!(shard.next_deadline(), None);
+}

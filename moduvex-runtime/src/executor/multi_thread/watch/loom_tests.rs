@@ -151,12 +151,36 @@ fn a_worker_leaving_an_all_idle_runtime_hands_the_role_on() {
     });
 }
 
+/// The napper wakes and finds its sibling parked (so it gives the role
+/// back) just as that sibling leaves park for good: the napper's second
+/// look must catch it, since the sibling saw the role still held.
+#[test]
+fn the_napper_gives_the_role_back_while_its_sibling_leaves() {
+    loom::model(|| {
+        let m = Model::new(&[true, true], 0);
+        let m2 = m.clone();
+        let leaver = thread::spawn(move || m2.leave_for_good(1));
+        if m.election.should_nap(0) {
+            m.nap(0);
+        } else {
+            m.blocked_until_napping(0);
+        }
+        leaver.join().unwrap();
+        assert!(m.election.is_napper(0));
+    });
+}
+
 /// Three workers, all parked: two wake at once and stay busy (the first's
 /// hand-off may pick the second, which is leaving too); the third must
 /// nap, and alone.
+///
+/// Explored with up to three preemptions (the unbounded model takes about
+/// a minute and a half in release).
 #[test]
 fn two_workers_leave_at_once_and_the_third_naps() {
-    loom::model(|| {
+    let mut b = loom::model::Builder::new();
+    b.preemption_bound = Some(3);
+    b.check(|| {
         let m = Model::new(&[true, true, true], NOBODY);
         let a = {
             let m = m.clone();
