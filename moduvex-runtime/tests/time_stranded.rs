@@ -314,3 +314,36 @@ fn timers_of_a_blocked_thread_per_core_worker_are_still_delivered() {
         );
     });
 }
+
+#[test]
+fn a_worker_woken_in_an_all_idle_runtime_gets_its_timers_delivered() {
+    guarded("blocked worker of an all-idle runtime", || {
+        let rt = two_workers(Flavor::WorkStealing);
+        let delivered = rt.block_on(async {
+            // Both workers park with nobody busy: neither naps.
+            sleep(Duration::from_millis(100)).await;
+            // One wakes for this task and blocks in it; the other, parked
+            // without a timeout, must be woken to stand in (the hand-off,
+            // modelled in `watch/loom_tests.rs`, or the idle protocol's
+            // search chain, whichever comes first).
+            spawn(async {
+                let counter = Arc::new(Counter(AtomicUsize::new(0)));
+                let waker = Waker::from(counter.clone());
+                let mut cx = Context::from_waker(&waker);
+                let mut sleeps: Vec<_> = (0..8u64)
+                    .map(|i| sleep(Duration::from_millis(20 + 5 * i)))
+                    .collect();
+                for s in &mut sleeps {
+                    assert_eq!(pin!(s).poll(&mut cx), Poll::Pending);
+                }
+                block_thread_until(|| counter.0.load(Ordering::SeqCst) == 8)
+            })
+            .await
+            .unwrap()
+        });
+        assert!(
+            delivered,
+            "the timers waited for their blocked worker although its sibling was idle"
+        );
+    });
+}
