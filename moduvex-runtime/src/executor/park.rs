@@ -123,14 +123,13 @@ pub(crate) fn park_capped(
 
 /// Wakes (and so consumes) every waker in `wakers`, each under
 /// `catch_unwind`: a panicking waker loses no other wake-up. Its payload
-/// is dropped under `catch_unwind` too, and a payload whose drop panics
-/// again is leaked.
+/// is dropped under `catch_unwind` too (and so is the payload of a panic
+/// in that drop, until one drops quietly, as a `panic!` message does).
 pub(crate) fn wake_all(wakers: &mut Vec<Waker>) {
     for waker in wakers.drain(..) {
-        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| waker.wake())) {
-            if let Err(again) = catch_unwind(AssertUnwindSafe(|| drop(payload))) {
-                std::mem::forget(again);
-            }
+        let mut res = catch_unwind(AssertUnwindSafe(|| waker.wake()));
+        while let Err(payload) = res {
+            res = catch_unwind(AssertUnwindSafe(|| drop(payload)));
         }
     }
 }
