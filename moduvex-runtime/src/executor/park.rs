@@ -1,13 +1,23 @@
 //! Parking a scheduler thread: block in the reactor until I/O, a timer or
 //! a wake-up from another thread arrives, then wake what became ready.
+//!
+//! The timers are those of the thread's timer home (the shard its
+//! scheduler installed, see `time/driver.rs`); each park also counts a
+//! poll of the thread's own reactor there, which is how an idle sibling
+//! tells a worker that still delivers its sockets from a stuck one.
+//!
+//! Every collected waker is woken under `catch_unwind`: a foreign waker
+//! that panics (the panic hook has printed it) costs neither the other
+//! wake-ups nor the scheduler thread.
 
 use std::cell::RefCell;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::task::Waker;
 use std::time::Duration;
 
 use crate::platform::sys::{events_with_capacity, Events};
 use crate::reactor::with_reactor;
-use crate::time::driver::{next_timeout_from_now, process_due_timers};
+use crate::time::driver::{begin_wait, turn_home};
 
 /// Events one reactor poll can return.
 pub(crate) const DEFAULT_EVENT_CAPACITY: usize = 1024;
@@ -37,10 +47,13 @@ impl Parker {
     /// waking them (see [`park`]).
     ///
     /// A blocking poll lasts at most until this thread's earliest timer
-    /// (no timers: no timeout).
-    fn poll(&mut self, block: bool) -> Vec<Waker> {
+    /// (no timers: no timeout), and at most `cap`.
+    fn poll(&mut self, block: bool, cap: Option<Duration>) -> Vec<Waker> {
         let timeout = if block {
-            next_timeout_from_now().map(wake_early)
+            match (begin_wait().map(wake_early), cap) {
+                (Some(t), Some(cap)) => Some(t.min(cap)),
+                (t, cap) => t.or(cap),
+            }
         } else {
             Some(Duration::ZERO)
         };
@@ -79,28 +92,94 @@ fn wake_early(wait: Duration) -> Duration {
 /// [`Parker::poll`]), runs `awake` (the scheduler clears its `parked` flag
 /// there, so the wake-ups below do not write its eventfd for nothing),
 /// then — with the parker no longer borrowed — wakes the tasks whose I/O
-/// became ready and fires the timers that are due.
+/// became ready and fires the home timers that are due.
 ///
 /// The parker is created on first use.
 pub(crate) fn park(parker: &RefCell<Option<Parker>>, block: bool, awake: impl FnOnce()) {
+    park_capped(parker, block, None, awake);
+}
+
+/// [`park`], blocking at most `cap` (a napping worker's bound).
+pub(crate) fn park_capped(
+    parker: &RefCell<Option<Parker>>,
+    block: bool,
+    cap: Option<Duration>,
+    awake: impl FnOnce(),
+) {
     let mut ready = parker
         .borrow_mut()
         .get_or_insert_with(Parker::new)
-        .poll(block);
+        .poll(block, cap);
     awake();
-    for waker in ready.drain(..) {
-        waker.wake();
-    }
+    wake_all(&mut ready);
+    turn_home(block, &mut ready);
+    // In deadline order, with no shard locked.
+    wake_all(&mut ready);
     if let Some(p) = parker.borrow_mut().as_mut() {
         // Keep the vector's allocation for the next poll.
         p.wakers = ready;
     }
-    process_due_timers();
+}
+
+/// Wakes (and so consumes) every waker in `wakers`, each under
+/// `catch_unwind`: a panicking waker loses no other wake-up. Its payload
+/// is dropped under `catch_unwind` too (and so is the payload of a panic
+/// in that drop, until one drops quietly, as a `panic!` message does).
+pub(crate) fn wake_all(wakers: &mut Vec<Waker>) {
+    for waker in wakers.drain(..) {
+        let mut res = catch_unwind(AssertUnwindSafe(|| waker.wake()));
+        while let Err(payload) = res {
+            res = catch_unwind(AssertUnwindSafe(|| drop(payload)));
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::task::Wake;
+
+    #[test]
+    fn a_panicking_waker_loses_no_other_wake_up() {
+        struct Counting(AtomicUsize);
+        impl Wake for Counting {
+            fn wake(self: Arc<Self>) {
+                self.0.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        struct Panicking;
+        impl Wake for Panicking {
+            fn wake(self: Arc<Self>) {
+                panic!("a foreign waker panics");
+            }
+        }
+        /// A payload whose drop panics too.
+        struct Bomb;
+        impl Drop for Bomb {
+            fn drop(&mut self) {
+                panic!("and so does its payload's drop");
+            }
+        }
+        struct Worse;
+        impl Wake for Worse {
+            fn wake(self: Arc<Self>) {
+                std::panic::panic_any(Bomb);
+            }
+        }
+        let count = Arc::new(Counting(AtomicUsize::new(0)));
+        let mut wakers = vec![
+            Waker::from(count.clone()),
+            Waker::from(Arc::new(Panicking)),
+            Waker::from(count.clone()),
+            Waker::from(Arc::new(Worse)),
+            Waker::from(count.clone()),
+        ];
+        wake_all(&mut wakers);
+        assert!(wakers.is_empty());
+        assert_eq!(count.0.load(Ordering::SeqCst), 3);
+    }
 
     #[test]
     fn only_waits_between_the_bounds_end_early() {

@@ -94,6 +94,12 @@ fn foster() -> io::Result<&'static Foster> {
     Ok(foster)
 }
 
+/// Starts the foster thread if it is not running: it also turns the
+/// fallback timer shard (timers polled outside any runtime).
+pub(crate) fn start() -> io::Result<()> {
+    foster().map(drop)
+}
+
 /// Hands `reactor` to the foster thread, unless it is fostered already.
 pub(super) fn adopt(reactor: &Reactor) -> io::Result<()> {
     let foster = foster()?;
@@ -157,18 +163,51 @@ fn release_when(reactor: &Reactor, cond: impl FnOnce() -> bool) {
     drop(removed);
 }
 
-/// The foster thread: wait until a child has events, drain that child,
-/// wake its tasks; for the life of the process.
+/// The foster's token for its own timer reactor (slab keys never reach it).
+const TIMER_TOKEN: usize = usize::MAX;
+
+/// The foster thread: wait until a child has events or a fallback timer is
+/// due, drain that child, wake its tasks, fire the timers; for the life of
+/// the process.
+///
+/// The fallback shard's driver is a reactor of the foster's own, nested
+/// like a child: its eventfd, written when a timer is filed earlier than
+/// the current wait, ends the wait.
 fn foster_loop(foster: &'static Foster) {
     let mut events = events_with_capacity(64);
     let mut child_events = events_with_capacity(EVENTS_PER_POLL);
     let mut wakers: Vec<Waker> = Vec::new();
+    let timers = Reactor::new().and_then(|r| {
+        foster
+            .backend
+            .register(r.inner.backend.raw(), TIMER_TOKEN, Interest::READABLE)?;
+        Ok(r)
+    });
+    if let Ok(timers) = &timers {
+        crate::time::driver::foster::start(timers.unparker());
+    }
     loop {
-        if foster.backend.poll(&mut events, None).is_err() {
+        // Without a timer reactor the fallback timers cannot be woken
+        // early: wait for them at most a millisecond at a time.
+        let timeout = match &timers {
+            Ok(_) => crate::time::driver::foster::begin_wait(),
+            Err(_) => Some(Duration::from_millis(1)),
+        };
+        if foster.backend.poll(&mut events, timeout).is_err() {
             // Only a broken epoll descriptor fails here; stop rather than spin.
             return;
         }
+        crate::time::driver::foster::turn(&mut wakers);
+        crate::executor::park::wake_all(&mut wakers);
         for ev in events.iter() {
+            if ev.token == TIMER_TOKEN {
+                if let Ok(timers) = &timers {
+                    // Consume the edge, so the next write is seen again.
+                    let _ =
+                        timers.poll_collect(&mut child_events, Some(Duration::ZERO), &mut wakers);
+                }
+                continue;
+            }
             let child = lock(&foster.children).get(ev.token).cloned();
             let Some(child) = child else { continue };
             // Children are registered edge-triggered: drain each fully.
@@ -177,9 +216,7 @@ fn foster_loop(foster: &'static Foster) {
             {
             }
             drop(child);
-            for waker in wakers.drain(..) {
-                waker.wake();
-            }
+            crate::executor::park::wake_all(&mut wakers);
         }
     }
 }

@@ -41,6 +41,8 @@ use epoll::EpollReactor as PlatformReactor;
 
 mod foster;
 pub mod source;
+
+pub(crate) use foster::start as start_foster;
 pub mod waker_registry;
 
 pub use source::IoSource;
@@ -200,6 +202,28 @@ impl Reactor {
             // The eventfd is edge-triggered: its event needs no action.
             let io_events = events.iter().filter(|ev| ev.token != UNPARK_TOKEN);
             self.inner.wakers.deliver(io_events, wake);
+        }
+        Ok(n)
+    }
+
+    /// Polls, without blocking, a reactor that another thread drives (an
+    /// idle worker standing in for a busy sibling) and moves the satisfied
+    /// wakers into `wake`. Deliveries go through the registry's locks, as
+    /// the owner's own polls do. If this poll took the owner's unpark event,
+    /// it is written again, so the owner's next poll still returns.
+    pub(crate) fn poll_foreign(
+        &self,
+        events: &mut Events,
+        wake: &mut Vec<Waker>,
+    ) -> io::Result<usize> {
+        let n = self.inner.backend.poll(events, Some(Duration::ZERO))?;
+        if n > 0 {
+            let unpark = events.iter().any(|ev| ev.token == UNPARK_TOKEN);
+            let io_events = events.iter().filter(|ev| ev.token != UNPARK_TOKEN);
+            self.inner.wakers.deliver(io_events, wake);
+            if unpark {
+                self.inner.unpark.notify();
+            }
         }
         Ok(n)
     }

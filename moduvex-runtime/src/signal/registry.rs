@@ -235,10 +235,13 @@ impl Listener {
             return Poll::Ready(());
         }
         let entry = &mut waiters[self.key];
-        match entry {
-            Some(w) if w.will_wake(cx.waker()) => {}
-            _ => *entry = Some(cx.waker().clone()),
-        }
+        let replaced = match entry {
+            Some(w) if w.will_wake(cx.waker()) => None,
+            _ => entry.replace(cx.waker().clone()),
+        };
+        drop(waiters);
+        // The old waker is dropped unlocked: its drop may run any code.
+        drop(replaced);
         Poll::Pending
     }
 }

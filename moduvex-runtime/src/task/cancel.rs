@@ -221,10 +221,13 @@ impl Wait {
                 self.unregister();
                 return Poll::Ready(());
             }
-            match &mut w.wakers[*key] {
-                Some(old) if old.will_wake(cx.waker()) => {}
-                slot => *slot = Some(cx.waker().clone()),
-            }
+            let replaced = match &mut w.wakers[*key] {
+                Some(old) if old.will_wake(cx.waker()) => None,
+                slot => slot.replace(cx.waker().clone()),
+            };
+            drop(w);
+            // The old waker is dropped unlocked: its drop may run any code.
+            drop(replaced);
         }
         Poll::Pending
     }

@@ -179,10 +179,13 @@ impl<T> JoinSet<T> {
     fn poll_ready_entries(&mut self, cx: Option<&mut Context<'_>>) -> Option<Result<T, JoinError>> {
         if let Some(cx) = cx.as_ref() {
             let mut inner = self.shared.lock();
-            match &inner.waiter {
-                Some(w) if w.will_wake(cx.waker()) => {}
-                _ => inner.waiter = Some(cx.waker().clone()),
-            }
+            let replaced = match &inner.waiter {
+                Some(w) if w.will_wake(cx.waker()) => None,
+                _ => inner.waiter.replace(cx.waker().clone()),
+            };
+            drop(inner);
+            // The old waker is dropped unlocked: its drop may run any code.
+            drop(replaced);
         }
         // Bound the work per call: an entry re-queued while we scan waits
         // for the next call (the waker above, or the caller, sees to it).

@@ -1,20 +1,44 @@
-//! Timers: [`sleep()`], [`timeout()`] and [`interval()`], driven by a hierarchical
-//! timer wheel per runtime thread.
+//! Timers: [`sleep()`], [`timeout()`] and [`interval()`], driven by
+//! hierarchical timer wheels that belong to schedulers, not to threads.
 //!
-//! The one idea: each runtime thread owns a timer wheel, and its park loop
-//! blocks in the reactor exactly until the wheel's earliest deadline (no
-//! periodic wake-ups: an idle thread with no timers sleeps without a
-//! timeout). Timers are filed lazily, on the first poll that finds them not
-//! yet due, on the wheel of the thread that polls them.
+//! The one idea: a timer is filed on a *shard* (a wheel behind a lock), and
+//! every shard has one thread that turns it while that thread can, and a
+//! stand-in when it cannot. No park loop wakes periodically: a thread with
+//! no timers and no busy sibling blocks without a timeout, and one whose
+//! earliest timer is an hour away wakes once (the wheel reports exact
+//! deadlines). Timers are filed lazily, on the first poll that finds them
+//! not yet due, on the polling thread's *timer home*.
+//!
+//! # Which thread drives this timer, and who drives it when that thread cannot
+//!
+//! | shard | home of | turned by | when that thread cannot |
+//! |---|---|---|---|
+//! | one per worker of a multi-thread runtime | that worker's thread | the worker, in its park loop and every `EVENT_INTERVAL` tasks | a parked sibling naps (blocks at most 1 ms, or to the shard's published earliest deadline) and turns it with `try_lock` while the owner is busy; its sockets likewise (see `executor/multi_thread/watch.rs`) |
+//! | one per current-thread runtime (`current_thread::Shared`) | whichever thread runs that runtime's `block_on` | that thread's park loop | nobody drives the runtime between two `block_on` calls: its timers wait for the next one, on any thread (as tokio's) |
+//! | one per multi-thread `Runtime::block_on` call | the calling thread | that call's park loop | the call has returned: what is left is woken then, and each `Sleep` refiles where it is polled next |
+//! | the fallback shard, process-wide | every thread running no scheduler (a foreign executor, the blocking pool) | the foster thread (`reactor/foster.rs`) | — |
+//!
+//! Sockets follow the same answer: a socket is delivered by the reactor of
+//! the worker running its task, by a napping sibling while that worker is
+//! busy, and by the foster thread once no scheduler drives its reactor.
+//!
+//! The rule that keeps a timer from waiting on a busy thread: filing (or
+//! moving) a timer earlier than the turning thread's current wait writes
+//! that thread's eventfd, and while any worker of a runtime is busy, one
+//! parked worker of it naps (at most one: when every worker is parked,
+//! nobody naps). A `Sleep` polled where another shard is home moves its
+//! timer there, so a timer waits only on a shard someone turns.
 //!
 //! - the wheel (private): the data structure, O(1) insert and cancel.
-//! - the driver (private): the per-thread wheel and the executor's two
-//!   hooks, `next_timeout` and `process_timers`.
+//! - the shard (private): a wheel behind a lock, with its lock-free last
+//!   turn and earliest deadline.
+//! - the driver (private): a thread's timer home and the park loop's two
+//!   hooks, `begin_wait` and `turn_home`.
 //! - [`Sleep`], [`Timeout`], [`Interval`]: the futures.
 //!
 //! Precision: the reactor waits with a nanosecond timeout (`epoll_pwait2`,
 //! or `epoll_wait` rounded up to the next millisecond on kernels before
-//! 5.11), and a thread's first timer sets its timer slack to 1 ns, so a
+//! 5.11), and every thread that turns a shard sets its timer slack to 1 ns, so a
 //! wake-up is not deferred by the kernel's default 50 µs slack. A wait of
 //! 0.6–20 ms ends 300 µs early and finishes with a short second wait,
 //! because a long-idle (virtual) CPU wakes up late; longer waits, such as
@@ -28,6 +52,7 @@ use std::time::{Duration, Instant as StdInstant};
 
 pub(crate) mod driver;
 mod interval;
+pub(crate) mod shard;
 mod sleep;
 mod timeout;
 mod wheel;

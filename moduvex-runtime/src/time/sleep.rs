@@ -2,25 +2,28 @@
 //!
 //! The one idea: registration is lazy. A `Sleep` is only a deadline until it
 //! is polled while not yet due; only then does it file a timer on the
-//! polling thread's wheel. A `timeout` whose future finishes on its first
-//! poll never touches a wheel at all. If a filed `Sleep` is later polled on
-//! another runtime thread, its timer moves to that thread's wheel, so it is
-//! always fired by a thread that is running.
+//! polling thread's timer home (the shard of the scheduler running there,
+//! or the fallback shard the foster thread turns). A `timeout` whose future
+//! finishes on its first poll never touches a wheel at all. If a filed
+//! `Sleep` is later polled where another shard is home, its timer moves
+//! there (cancelled on the old shard, under its lock, and filed on the new
+//! one), so it is always filed where a running scheduler turns it.
 //!
-//! On the thread that filed it, a `Sleep` talks to the wheel without locks
-//! or reference counts (see the driver). A [`sleep`] reads the clock once,
-//! to compute its deadline, and not again on its first poll; a
-//! [`sleep_until`] reads it on its first poll (a deadline in the past
-//! completes there). A filed `Sleep` learns that its timer fired by
-//! comparing its deadline with the wheel's last turn, and a re-poll with the
-//! same waker leaves the wheel alone.
+//! A [`sleep`] reads the clock once, to compute its deadline, and not again
+//! on its first poll; a [`sleep_until`] reads it on its first poll (a
+//! deadline in the past completes there). A filed `Sleep` learns that its
+//! timer fired by comparing its deadline with its shard's last turn (one
+//! atomic load), and a re-poll with the same waker leaves the wheel alone.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use super::driver::{self, DriverId, Remote};
+use std::sync::Arc;
+
+use super::driver;
+use super::shard::Shard;
 use super::wheel::TimerKey;
 
 /// Waits until `duration` has passed.
@@ -31,7 +34,9 @@ use super::wheel::TimerKey;
 ///
 /// # Panics
 ///
-/// Outside a moduvex runtime (`block_on` or a spawned task).
+/// When called outside a moduvex runtime (`block_on` or a spawned task), as
+/// tokio's does. The returned `Sleep` may then be polled anywhere, by any
+/// executor.
 ///
 /// # Examples
 ///
@@ -56,7 +61,8 @@ pub fn sleep(duration: Duration) -> Sleep {
 ///
 /// # Panics
 ///
-/// Outside a moduvex runtime (`block_on` or a spawned task).
+/// When called outside a moduvex runtime (`block_on` or a spawned task).
+/// The returned `Sleep` may then be polled anywhere.
 #[track_caller]
 pub fn sleep_until(deadline: Instant) -> Sleep {
     driver::assert_in_runtime();
@@ -70,7 +76,9 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 /// Future returned by [`sleep`] and [`sleep_until`].
 ///
 /// Dropping a `Sleep` cancels its timer in O(1). A `Sleep` is `Send` and
-/// `Unpin`: it may be created, polled and dropped on different threads.
+/// `Unpin`: it may be created, polled and dropped on different threads, and
+/// polled by any executor (outside a moduvex runtime, the foster thread
+/// fires it).
 #[must_use = "futures do nothing unless polled"]
 pub struct Sleep {
     deadline: Instant,
@@ -94,11 +102,10 @@ enum Known {
     Elapsed,
 }
 
-/// A timer filed on one thread's wheel (40 bytes, so a `Sleep` is 64).
+/// A timer filed on a shard (32 bytes, so a `Sleep` is 56).
 struct Registration {
-    /// How other threads reach the owner's driver.
-    remote: &'static Remote,
-    owner: DriverId,
+    /// The shard it is filed on; kept alive while the timer may be there.
+    shard: Arc<Shard>,
     key: TimerKey,
     /// `(data, vtable)` addresses of the waker the wheel holds: a re-poll
     /// with the same waker ([`Waker::will_wake`]) leaves the wheel alone.
@@ -115,7 +122,7 @@ fn waker_id(waker: &Waker) -> (usize, usize) {
     )
 }
 
-/// What a poll on the owner's thread found for a filed timer.
+/// What a poll found for a filed timer.
 enum Filed {
     Fired,
     Pending,
@@ -163,64 +170,37 @@ impl Sleep {
             return;
         };
         let now = now.unwrap_or_else(Instant::now);
-        let moved = driver::with_owner(reg.owner, |d| {
-            if d.has_passed(old) {
-                // It fired (its waker was woken): nothing is filed.
-                return None;
+        if deadline <= now {
+            // Already due: fire it now, as its wheel would at its next turn
+            // (unless it has fired already).
+            if let Some(waker) = reg.shard.cancel(reg.key, old) {
+                waker.wake();
             }
-            if deadline <= now {
-                // Already due: fire it now, as its wheel would at its next
-                // turn (woken with the wheel no longer borrowed).
-                if let Some(waker) = d.cancel(reg.key) {
-                    waker.wake();
-                }
-                return None;
-            }
-            d.reschedule(reg.key, deadline)
-        });
-        match moved {
-            Some(Some(key)) => {
-                self.filed = Some(Registration { key, ..reg });
-                return;
-            }
-            Some(None) => {}
-            None => {
-                // Filed on another thread's wheel: that thread drops the
-                // timer and wakes the task, whose next poll files the new
-                // deadline wherever it runs.
-                reg.remote.cancel_and_wake(reg.owner, reg.key);
-            }
+        } else if let Some(key) = reg.shard.reschedule(reg.key, old, deadline) {
+            // Moved in place, wherever it is filed (a shard whose driver
+            // waits past the new deadline is unparked).
+            self.filed = Some(Registration { key, ..reg });
+            return;
         }
         self.known = Known::at(deadline, now);
     }
 
-    /// Cancels the filed timer, if any.
+    /// Cancels the filed timer, if any (its waker is dropped unlocked).
     fn deregister(&mut self) {
-        let Some(reg) = self.filed.take() else {
-            return;
-        };
-        let deadline = self.deadline;
-        let here = driver::with_owner(reg.owner, |d| {
-            if !d.has_passed(deadline) {
-                // The returned waker is dropped here, unborrowed.
-                drop(d.cancel(reg.key));
-            }
-        });
-        if here.is_none() {
-            reg.remote.cancel(reg.owner, reg.key);
+        if let Some(reg) = self.filed.take() {
+            drop(reg.shard.cancel(reg.key, self.deadline));
         }
     }
 
-    /// Files a timer for this sleep on this thread's wheel, waking `waker`,
-    /// after cancelling any timer filed on another thread's wheel.
+    /// Files a timer for this sleep on this thread's timer home, waking
+    /// `waker`, after cancelling any timer filed elsewhere.
     fn file(&mut self, waker: &Waker) -> Poll<()> {
         self.deregister();
         let deadline = self.deadline;
-        let filed = driver::with_current(|here| {
-            let key = here.file(deadline, waker)?;
+        let filed = driver::with_home(|home| {
+            let key = home.file(deadline, waker)?;
             Some(Registration {
-                remote: here.remote(),
-                owner: here.id(),
+                shard: home.clone(),
                 key,
                 waker: waker_id(waker),
             })
@@ -238,28 +218,33 @@ impl Sleep {
         }
     }
 
-    /// Polls a filed timer on its owner's thread; `None` on another thread.
+    /// Polls a filed timer; `None` if it is filed on a shard that is not
+    /// this thread's timer home (it must move here).
     fn poll_filed(&mut self, waker: &Waker) -> Option<Filed> {
         let reg = self.filed.as_mut()?;
         let deadline = self.deadline;
-        driver::with_owner(reg.owner, |d| {
-            // Filed here: this thread's park loop fires it on time, so the
-            // wheel's last turn, not the clock, says whether it is due.
-            if d.has_passed(deadline) {
-                return Filed::Fired;
+        // Whoever turns its shard fires it on time, so the shard's last
+        // turn, not the clock, says whether it is due.
+        if reg.shard.has_passed(deadline) {
+            return Some(Filed::Fired);
+        }
+        if !driver::with_home(|home| Arc::ptr_eq(home, &reg.shard)) {
+            return None;
+        }
+        let id = waker_id(waker);
+        if id != reg.waker {
+            if !reg.shard.update_waker(reg.key, deadline, waker) {
+                // Fired meanwhile by a thread standing in for the owner,
+                // or woken by a shard nobody turns any more.
+                return Some(if reg.shard.has_passed(deadline) {
+                    Filed::Fired
+                } else {
+                    Filed::Missing
+                });
             }
-            let id = waker_id(waker);
-            if id != reg.waker {
-                if !d.update_waker(reg.key, waker) {
-                    // Not reached: a filed timer not yet due is in its
-                    // wheel. Recover by filing it again.
-                    debug_assert!(false, "a pending timer left its wheel");
-                    return Filed::Missing;
-                }
-                reg.waker = id;
-            }
-            Filed::Pending
-        })
+            reg.waker = id;
+        }
+        Some(Filed::Pending)
     }
 }
 
@@ -286,9 +271,9 @@ impl Future for Sleep {
                     return Poll::Ready(());
                 }
                 Some(Filed::Pending) => return Poll::Pending,
-                // Lost, or filed on another thread's wheel: file it again
-                // here, where the task runs now and a live park loop fires
-                // it.
+                // Gone from a drained shard, or filed on a shard that is
+                // not home here: file it again here, where a running
+                // scheduler (or the foster thread) turns it.
                 Some(Filed::Missing) | None => true,
             }
         } else {

@@ -1,5 +1,5 @@
 //! A hierarchical timer wheel: the data structure behind every timer of one
-//! runtime thread.
+//! timer shard.
 //!
 //! The one idea: a deadline is filed in the level whose slot width matches how
 //! far away it is, so inserting and cancelling are O(1) list operations, and a
@@ -8,7 +8,7 @@
 //! `trailing_zeros`, never a scan over all timers.
 //!
 //! The wheel knows nothing about `Instant` or wakers: time is a `u64` count of
-//! nanoseconds since an origin chosen by the owner (the driver), and each
+//! nanoseconds since an origin chosen by the owner (the shard), and each
 //! entry carries an arbitrary value `T` handed back when it fires.
 
 use slab::Slab;
@@ -34,9 +34,9 @@ const NIL: usize = usize::MAX;
 /// a key single-use: once its timer fired or was cancelled, the slab index
 /// may hold another timer, and the stale key no longer matches it (unless
 /// that index was reused exactly a multiple of 2^32 registrations later
-/// while the stale key was still in use, which the driver rules out: it
-/// never uses a key after its timer fired, except in a request from another
-/// thread, applied at the owner's next turn).
+/// while the stale key was still in use, which the shard rules out: it
+/// uses a key only under its lock, after checking that its timer has not
+/// fired).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct TimerKey {
     index: u32,
@@ -59,12 +59,6 @@ impl TimerKey {
 
     fn matches(self, seq: u64) -> bool {
         self.seq == seq as u32
-    }
-
-    /// A key made up by a test (it matches no timer unless by design).
-    #[cfg(test)]
-    pub(crate) fn for_tests(index: usize, seq: u64) -> TimerKey {
-        TimerKey::new(index, seq)
     }
 }
 

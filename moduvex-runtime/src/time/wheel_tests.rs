@@ -196,6 +196,21 @@ impl Model {
     }
 }
 
+/// Seeds of the randomized models: a few under Miri, which runs them
+/// about a thousand times slower.
+fn seeds(n: u64) -> std::ops::RangeInclusive<u64> {
+    1..=if cfg!(miri) { n.min(2) } else { n }
+}
+
+/// Steps of a randomized model (fewer under Miri).
+fn steps(n: usize) -> usize {
+    if cfg!(miri) {
+        n.min(400)
+    } else {
+        n
+    }
+}
+
 fn run_model(seed: u64, steps: usize) {
     let mut rng = XorShift(seed);
     let mut wheel = Wheel::new();
@@ -261,8 +276,8 @@ fn run_model(seed: u64, steps: usize) {
 
 #[test]
 fn model_random_operations_match_btreemap() {
-    for seed in 1..=40u64 {
-        run_model(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15), 3_000);
+    for seed in seeds(40) {
+        run_model(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15), steps(3_000));
     }
 }
 
@@ -274,7 +289,7 @@ fn model_dense_small_deadlines_match_btreemap() {
     let mut wheel = Wheel::new();
     let mut model = Model::default();
     let mut now = 0;
-    for id in 0..20_000u32 {
+    for id in 0..steps(20_000) as u32 {
         let deadline = now + rng.below(3 * TICK);
         wheel.insert(deadline, id);
         model.insert(deadline, id);
@@ -293,14 +308,14 @@ fn model_dense_slot_with_cancels_and_reschedules_matches_btreemap() {
     // its unsorted head and sorted tail, and rescheduled within it; the next
     // deadline is only sometimes asked for, so firing runs both with and
     // without a known next deadline.
-    for seed in 1..=30u64 {
+    for seed in seeds(30) {
         let mut rng = XorShift(seed.wrapping_mul(0x2545_f491_4f6c_dd1d));
         let mut wheel = Wheel::new();
         let mut model = Model::default();
         let mut keys: Vec<(TimerKey, (u64, u64))> = Vec::new();
         let mut now = 0u64;
         let mut next_id = 0u32;
-        for step in 0..4_000 {
+        for step in 0..steps(4_000) {
             match rng.below(12) {
                 0..=4 => {
                     let deadline = match rng.below(8) {

@@ -17,6 +17,7 @@ use crate::executor::context::{self, Current};
 use crate::executor::park::{self, Parker};
 use crate::executor::task::{JoinHandle, Notified};
 use crate::reactor::DrivingGuard;
+use crate::time::driver::{self as timers, HomeGuard, OnLeave};
 
 /// A runnable task: one of the runtime's, or one of this thread's local ones.
 enum Next {
@@ -38,6 +39,9 @@ pub(crate) struct Core {
     /// Ticks (task polls) since the reactor was last polled.
     ticks: Cell<u32>,
     parker: RefCell<Option<Parker>>,
+    /// While this call holds the core: the runtime's timers are this
+    /// thread's timer home, turned by its park loop.
+    timers: RefCell<Option<HomeGuard>>,
 }
 
 impl Core {
@@ -126,6 +130,11 @@ impl Core {
         if let Some(queue) = queue {
             self.shared.remove_waiter(&self.main);
             *self.queue.borrow_mut() = Some(queue);
+            *self.timers.borrow_mut() = Some(timers::enter(
+                self.shared.timers.clone(),
+                unparker.clone(),
+                OnLeave::Keep,
+            ));
             // Whatever was woken while no one drove is in the remote queue.
             self.shared.remote_pending.store(true, Ordering::SeqCst);
         }
@@ -263,6 +272,8 @@ impl Drop for ExitGuard<'_> {
                 }
             }
         }
+        // This thread stops turning the runtime's timers with the core.
+        drop(core.timers.borrow_mut().take());
         let queue = core.queue.borrow_mut().take();
         match queue {
             Some(queue) => core.shared.release_core(queue),
@@ -322,6 +333,7 @@ fn block_on_with<F: Future>(
         main,
         ticks: Cell::new(0),
         parker: RefCell::new(parker),
+        timers: RefCell::new(None),
     };
     let output = {
         // Dropped last: tasks cancelled on exit close their sockets first.

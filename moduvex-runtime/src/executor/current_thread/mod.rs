@@ -35,6 +35,7 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use super::owned::OwnedTasks;
 use super::task::{new_task, thread_token, JoinHandle, Notified, Schedule, Task};
 use crate::reactor::Unparker;
+use crate::time::shard::Shard;
 
 mod core;
 mod local;
@@ -90,6 +91,9 @@ pub(crate) struct Shared {
     closed: AtomicBool,
     /// Every thread's local set of this runtime, to close at shutdown.
     local_sets: Mutex<Vec<Weak<LocalShared>>>,
+    /// The runtime's timers: turned by whichever call holds the core, and
+    /// kept between two calls (see the `time` module docs).
+    timers: Arc<Shard>,
 }
 
 impl Shared {
@@ -110,6 +114,7 @@ impl Shared {
             spawned: AtomicBool::new(false),
             closed: AtomicBool::new(false),
             local_sets: Mutex::new(Vec::new()),
+            timers: Arc::new(Shard::new()),
         })
     }
 

@@ -1,6 +1,6 @@
 //! `Runtime::block_on` for a multi-threaded runtime: the future runs on
-//! the calling thread, which drives its own reactor and timers while it
-//! waits; tasks it spawns go to the workers.
+//! the calling thread, which drives its own reactor and a timer shard of
+//! this call's while it waits; tasks it spawns go to the workers.
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -14,6 +14,8 @@ use crate::coop;
 use crate::executor::context::{self, Current};
 use crate::executor::park::{self, Parker};
 use crate::reactor::{with_reactor, DrivingGuard, Unparker};
+use crate::time::driver::{self as timers, OnLeave};
+use crate::time::shard::Shard;
 
 /// Wakes the calling thread out of its reactor poll (same handshake as
 /// the schedulers: publish `woken`, then swap `parked` off).
@@ -47,6 +49,12 @@ pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output 
         }
     }
     let _driving = DrivingGuard::enter();
+    // The future's own timers: this call's shard, turned by its park loop.
+    let _timers = timers::enter(
+        Arc::new(Shard::new()),
+        with_reactor(|r| r.unparker()),
+        OnLeave::Drain,
+    );
     let _restore = Restore(context::replace(Current::Caller(shared)));
     let main = Arc::new(MainWaker {
         woken: AtomicBool::new(true),

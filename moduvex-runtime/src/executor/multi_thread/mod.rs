@@ -17,15 +17,26 @@
 //! A socket registers with the reactor of the thread that creates it, and
 //! its first poll moves it to the reactor of the worker running its task
 //! (so a connection accepted on one worker and stolen by another is driven
-//! by the thief); a timer is filed in the wheel of the thread that polls
-//! it. That thread delivers its events; a wake-up reaches the task
-//! wherever it runs later (wakers are `Send`), and dropping the socket on
-//! another thread deregisters it from its own reactor. Workers poll their
-//! reactor whenever they idle, and every [`EVENT_INTERVAL`] ticks while
-//! busy, so delivery never stalls. A socket whose reactor no thread drives
-//! any more (made outside any runtime, in a `block_on` that has returned,
-//! on a thread that has exited) is delivered by the foster thread instead
-//! (see `reactor/foster.rs`).
+//! by the thief); a timer is filed on the timer shard of the worker that
+//! polls it (moving there if it was filed elsewhere). That worker delivers
+//! their events: it polls its reactor and turns its shard whenever it
+//! parks, and every [`EVENT_INTERVAL`] ticks while busy; a wake-up reaches
+//! the task wherever it runs (wakers are `Send`).
+//!
+//! When that worker cannot — a task blocks its thread, or runs long
+//! between two yields — a parked sibling stands in: while any worker is
+//! busy, one parked worker naps (blocks at most 1 ms, or until a busy
+//! sibling's earliest timer), turns each busy sibling's shard and polls
+//! the reactor of each busy sibling that has stopped polling it. So while
+//! any worker of the runtime is idle, no timer or socket event waits for
+//! another worker to be free; when every worker is parked, nobody naps
+//! (see `watch.rs`). This holds in both modes: in thread-per-core mode the
+//! tasks still run only on their home worker, but their wake-ups are
+//! delivered on time. A socket whose reactor no thread drives any more
+//! (made outside any runtime, in a `block_on` that has returned, on a
+//! thread that has exited) is delivered by the foster thread instead (see
+//! `reactor/foster.rs`), which also turns the timers polled outside any
+//! runtime. The `time` module docs hold the whole table.
 //!
 //! # Parking
 //!
@@ -49,12 +60,14 @@ use crate::reactor::Unparker;
 
 mod block_on;
 mod idle;
+mod watch;
 mod worker;
 
 pub(crate) use block_on::block_on;
 pub(crate) use worker::{run_worker, Worker};
 
 use idle::Idle;
+use watch::Watch;
 
 /// Ticks between two non-blocking reactor polls of a busy worker.
 pub(crate) const EVENT_INTERVAL: u32 = 61;
@@ -141,6 +154,9 @@ pub(crate) struct Shared {
     /// Stealable tasks (work-stealing mode); pinned ones live in `Remote::owned`.
     owned: OwnedTasks<Handle>,
     idle: Idle,
+    /// The workers' timer shards and reactors, and who stands in for a
+    /// busy worker (see `watch.rs`).
+    watch: Watch,
     shutdown: AtomicBool,
     next_worker: AtomicUsize,
 }
@@ -179,6 +195,7 @@ impl Shared {
             // Spawned on one worker, completed on another: shard the list.
             owned: OwnedTasks::with_shards(workers * 4),
             idle: Idle::new(workers),
+            watch: Watch::new(workers),
             shutdown: AtomicBool::new(false),
             next_worker: AtomicUsize::new(0),
         });

@@ -19,6 +19,9 @@ use crate::executor::context::{self, Current};
 use crate::executor::park::{self, Parker};
 use crate::executor::task::Notified;
 use crate::reactor::{with_reactor, DrivingGuard};
+use crate::time::driver::{self as timers, OnLeave};
+
+use super::watch::Lookout;
 
 /// Polls of LIFO-slot tasks in a row before the slot yields to the queue
 /// (two tasks pinging each other must not starve the rest).
@@ -52,6 +55,8 @@ pub(crate) struct Worker {
     /// spin: more is likely to follow soon (see [`SPIN`]).
     ran_remote_work: Cell<bool>,
     parker: RefCell<Option<Parker>>,
+    /// What this worker saw of busy siblings when it last stood in.
+    lookout: Lookout,
 }
 
 impl Worker {
@@ -249,7 +254,26 @@ impl Worker {
         }
     }
 
-    /// Blocks in the reactor until I/O, a timer or a notification.
+    /// Whether there is work for this worker (the re-check after
+    /// announcing `parked`; `notified` is consumed only if `take`).
+    fn has_work_to_wake_for(&self, take: bool) -> bool {
+        let remote = self.remote();
+        let notified = if take {
+            remote.notified.swap(false, Ordering::SeqCst)
+        } else {
+            remote.notified.load(Ordering::SeqCst)
+        };
+        notified
+            || remote.inbox_pending.load(Ordering::SeqCst)
+            || self.shared.inject_len.load(Ordering::SeqCst) > 0
+            || self.shared.is_shutdown()
+            || self.has_local_work()
+    }
+
+    /// Blocks in the reactor until I/O, a timer or a notification. While a
+    /// sibling is busy and no other worker naps, it naps instead, standing
+    /// in for the busy siblings on each wake-up (see `watch.rs`), until
+    /// work arrives or no sibling is busy.
     fn park(&self) {
         let stealing = self.shared.mode == Mode::WorkStealing;
         if stealing {
@@ -258,16 +282,26 @@ impl Worker {
                 .sleep(self.index, self.searching.replace(false));
         }
         let remote = self.remote();
-        remote.parked.store(true, Ordering::SeqCst);
-        // Re-check after announcing (see the module docs).
-        let has_work = remote.notified.swap(false, Ordering::SeqCst)
-            || remote.inbox_pending.load(Ordering::SeqCst)
-            || self.shared.inject_len.load(Ordering::SeqCst) > 0
-            || self.shared.is_shutdown()
-            || self.has_local_work();
-        park::park(&self.parker, !has_work, || {
-            remote.parked.store(false, Ordering::SeqCst)
-        });
+        let watch = &self.shared.watch;
+        watch.election.enter(self.index);
+        loop {
+            remote.parked.store(true, Ordering::SeqCst);
+            // Re-check after announcing (see the module docs).
+            let has_work = self.has_work_to_wake_for(true);
+            let nap = !has_work && watch.election.should_nap(self.index);
+            let cap = nap.then(|| watch.nap(self.index));
+            park::park_capped(&self.parker, !has_work, cap, || {
+                remote.parked.store(false, Ordering::SeqCst)
+            });
+            if nap {
+                watch.stand_in(self.index, &self.lookout);
+            }
+            if has_work || !watch.election.is_napper(self.index) || self.has_work_to_wake_for(false)
+            {
+                break;
+            }
+        }
+        watch.leave(self.index);
         remote.notified.store(false, Ordering::SeqCst);
         if stealing {
             self.searching.set(self.shared.idle.wake(self.index));
@@ -321,7 +355,9 @@ impl Worker {
 pub(crate) fn run_worker(shared: Arc<Shared>, seed: WorkerSeed, event_capacity: usize) {
     let WorkerSeed { index, deque } = seed;
     let unparker = with_reactor(|r| r.unparker());
-    let _ = shared.remotes[index].unparker.set(unparker);
+    let _ = shared.remotes[index].unparker.set(unparker.clone());
+    with_reactor(|r| shared.watch.start(index, r));
+    let workers = shared.workers();
     let worker = Worker {
         shared,
         index,
@@ -334,6 +370,7 @@ pub(crate) fn run_worker(shared: Arc<Shared>, seed: WorkerSeed, event_capacity: 
         searching: Cell::new(false),
         ran_remote_work: Cell::new(false),
         parker: RefCell::new(Some(Parker::with_capacity(event_capacity))),
+        lookout: Lookout::new(workers),
     };
     struct Restore(Current);
     impl Drop for Restore {
@@ -343,6 +380,11 @@ pub(crate) fn run_worker(shared: Arc<Shared>, seed: WorkerSeed, event_capacity: 
     }
     context::assert_not_in_runtime();
     let _driving = DrivingGuard::enter();
+    let _timers = timers::enter(
+        worker.shared.watch.timers(index).clone(),
+        unparker,
+        OnLeave::Keep,
+    );
     let _restore = Restore(context::replace(Current::Worker(&worker)));
     worker.run();
 }
