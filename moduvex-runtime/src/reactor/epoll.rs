@@ -92,7 +92,13 @@ impl ReactorBackend for EpollReactor {
     fn poll(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<usize> {
         let (buf, cap) = events.spare();
         let n = match timeout {
-            Some(d) if !d.is_zero() && HAS_PWAIT2.load(Ordering::Relaxed) != PWAIT2_NO => {
+            // Miri emulates `epoll_wait` but not the raw `epoll_pwait2`
+            // syscall: it takes the millisecond path.
+            Some(d)
+                if !cfg!(miri)
+                    && !d.is_zero()
+                    && HAS_PWAIT2.load(Ordering::Relaxed) != PWAIT2_NO =>
+            {
                 let ts = libc::timespec {
                     tv_sec: d.as_secs().min(libc::time_t::MAX as u64) as libc::time_t,
                     tv_nsec: d.subsec_nanos() as libc::c_long,
