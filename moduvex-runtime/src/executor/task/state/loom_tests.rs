@@ -55,9 +55,14 @@ struct Task {
     /// has queued the task (the parked flag, the unparker): an access loom
     /// can interleave with a runner that pops the task meanwhile.
     scheduler_flag: AtomicUsize,
-    /// `Notified` references waiting in the run queue (a loom atomic: the
-    /// queue is how a waker hands the task to a runner on another thread).
-    queued: AtomicUsize,
+    /// `Notified` references waiting in the run queue.
+    queued: StdAtomicUsize,
+    /// With `visible_queue`, every push and pop also touches this loom
+    /// atomic, so loom explores a runner popping the task right after a
+    /// waker's push (the models of a free racing `schedule`). The other
+    /// models leave it out: it multiplies their interleavings.
+    queue_mirror: AtomicUsize,
+    visible_queue: bool,
     /// Stands for the allocation itself: `dealloc` writes it, and the
     /// scheduler reads it after a push. Loom reports a read that is not
     /// ordered before the free (a use-after-free) as a causality violation.
@@ -76,13 +81,24 @@ impl Task {
     /// A freshly spawned task: queued once, with a `JoinHandle`, in the
     /// owned list.
     fn new() -> Arc<Task> {
+        Self::build(false)
+    }
+
+    /// As `new`, with the run queue visible to loom (see `queue_mirror`).
+    fn with_visible_queue() -> Arc<Task> {
+        Self::build(true)
+    }
+
+    fn build(visible_queue: bool) -> Arc<Task> {
         Arc::new(Task {
             state: State::new(),
             stage: UnsafeCell::new(Stage::Running),
             join_waker: UnsafeCell::new(None),
             ready: AtomicBool::new(false),
             scheduler_flag: AtomicUsize::new(0),
-            queued: AtomicUsize::new(1),
+            queued: StdAtomicUsize::new(1),
+            queue_mirror: AtomicUsize::new(1),
+            visible_queue,
             alive: UnsafeCell::new(()),
             listed: StdAtomicBool::new(true),
             deallocs: StdAtomicUsize::new(0),
@@ -125,6 +141,9 @@ impl Task {
     /// meanwhile: a runner may pop, finish and free it right after the push.
     fn schedule(&self) {
         self.queued.fetch_add(1, Ordering::Relaxed);
+        if self.visible_queue {
+            self.queue_mirror.fetch_add(1, Ordering::SeqCst);
+        }
         self.scheduler_flag.fetch_add(1, Ordering::SeqCst);
         self.assert_live();
         self.alive.with(|_| ());
@@ -132,6 +151,9 @@ impl Task {
 
     /// Runs every `Notified` in the run queue.
     fn run_queue(&self) {
+        if self.visible_queue {
+            self.queue_mirror.load(Ordering::SeqCst);
+        }
         while self
             .queued
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
@@ -573,7 +595,7 @@ fn run_until_complete(task: &Task) {
 #[test]
 fn remote_schedule_races_completion_and_free() {
     model(|| {
-        let task = Task::new();
+        let task = Task::with_visible_queue();
         task.run_queue(); // first poll: pending, idle
         task.waker();
         let t = task.clone();
@@ -594,8 +616,8 @@ fn remote_schedule_races_completion_and_free() {
 /// first runner's `schedule` must still find the task alive.
 #[test]
 fn requeue_after_poll_races_a_thief() {
-    model_bounded(Some(BOUND), || {
-        let task = Task::new();
+    model_bounded(Some(3), || {
+        let task = Task::with_visible_queue();
         task.waker();
         let t = task.clone();
         let runner = thread::spawn(move || t.run_queue());
