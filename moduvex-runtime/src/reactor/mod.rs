@@ -41,6 +41,9 @@ use epoll::EpollReactor as PlatformReactor;
 
 mod foster;
 mod loom_facade;
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod loom_hooks;
 pub mod source;
 mod waiters;
 pub mod waker_registry;

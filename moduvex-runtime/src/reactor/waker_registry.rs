@@ -93,6 +93,12 @@ const fn unpack(token: usize) -> (usize, usize) {
     (token & KEY_MASK, (token >> KEY_BITS) & GEN_MASK)
 }
 
+/// The slab key of `token`.
+#[cfg(loom)]
+pub(crate) const fn token_key(token: usize) -> usize {
+    unpack(token).0
+}
+
 /// The generation after `generation`: 1 ..= `GEN_MASK`, never 0.
 const fn next_generation(generation: usize) -> usize {
     if generation >= GEN_MASK {
