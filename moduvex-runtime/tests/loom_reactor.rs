@@ -84,7 +84,11 @@ fn a_stale_event_never_reaches_the_source_that_reuses_its_key() {
         registry.remove_token(old);
         let (new, new_source) = loom_hooks::insert(&registry);
         poller.join().unwrap();
-        assert_eq!(loom_hooks::key(new), loom_hooks::key(old), "the key is reused");
+        assert_eq!(
+            loom_hooks::key(new),
+            loom_hooks::key(old),
+            "the key is reused"
+        );
         assert!(
             new_source.ready(Direction::Read).is_none(),
             "the new source got the old one's hang-up"
@@ -135,33 +139,56 @@ fn a_cancelled_future_takes_no_wake_up_from_the_remaining_one() {
     });
 }
 
-/// A woken future finds the operation would block after all, so it waits
-/// again, while a second future takes the place the first was woken from
-/// and then gives it up: the first is still woken by the next event.
+/// A future woken by an event is dropped (its task lost interest) while a
+/// second future, woken by the same event, finds nothing to read and
+/// waits again, perhaps in the very place the first was woken from: the
+/// first giving its place up must not withdraw the second's waker, or the
+/// next event wakes nobody.
 #[test]
 fn a_place_freed_and_taken_again_is_never_given_up_by_its_old_owner() {
     model(|| {
         let source = Arc::new(Source::new());
+        let queued = Arc::new(Mutex::new(false));
         let first = {
             let source = source.clone();
             thread::spawn(move || {
                 let mut waiter = source.waiter(Direction::Read);
                 wait_readable(&mut waiter);
-                // Gives the place up, whoever holds it by now.
                 drop(waiter);
             })
         };
         let second = {
-            let source = source.clone();
-            thread::spawn(move || {
-                let mut waiter = source.waiter(Direction::Read);
-                wait_readable(&mut waiter);
-            })
+            let (source, queued) = (source.clone(), queued.clone());
+            thread::spawn(move || read_queued(&source, &queued))
         };
+        // A spurious edge, then data and its edge.
+        wake_all(source.set_readable());
+        *queued.lock().unwrap() = true;
         wake_all(source.set_readable());
         first.join().unwrap();
         second.join().unwrap();
     });
+}
+
+/// `IoSource::poll_io` in one future: waits until readable, runs the
+/// operation (takes the queued data, or would block: clears the readiness
+/// it saw and waits again) until it has the data.
+fn read_queued(source: &Source, queued: &Mutex<bool>) {
+    let waker = this_thread_waker();
+    let mut cx = Context::from_waker(&waker);
+    let mut waiter = source.waiter(Direction::Read);
+    loop {
+        let ev = loop {
+            match waiter.poll_ready(&mut cx) {
+                Poll::Ready(ev) => break ev,
+                Poll::Pending => thread::park(),
+            }
+        };
+        if std::mem::take(&mut *queued.lock().unwrap()) {
+            return;
+        }
+        source.clear(ev);
+    }
 }
 
 /// The `WouldBlock` path (`IoSource::poll_io`): a source readable from
@@ -178,24 +205,7 @@ fn a_future_that_waits_again_after_would_block_gets_the_next_edge() {
         wake_all(source.set_readable());
         let reader = {
             let (source, queued) = (source.clone(), queued.clone());
-            thread::spawn(move || {
-                let waker = this_thread_waker();
-                let mut cx = Context::from_waker(&waker);
-                let mut waiter = source.waiter(Direction::Read);
-                loop {
-                    let ev = loop {
-                        match waiter.poll_ready(&mut cx) {
-                            Poll::Ready(ev) => break ev,
-                            Poll::Pending => thread::park(),
-                        }
-                    };
-                    // The operation: reads what is queued, or would block.
-                    if std::mem::take(&mut *queued.lock().unwrap()) {
-                        return;
-                    }
-                    source.clear(ev);
-                }
-            })
+            thread::spawn(move || read_queued(&source, &queued))
         };
         *queued.lock().unwrap() = true;
         wake_all(source.set_readable());
