@@ -21,7 +21,10 @@ use crate::reactor::{Direction, IoSource};
 /// ([`send_to`](Self::send_to), [`recv_from`](Self::recv_from)); after
 /// [`connect`](Self::connect) it talks to one peer ([`send`](Self::send),
 /// [`recv`](Self::recv)). All methods take `&self`, so one task can send
-/// while another receives.
+/// while another receives, and several tasks can receive (or send) on one
+/// shared socket at once: each waiting future is woken when the socket
+/// becomes ready (only the `poll_*` methods keep a single waker per
+/// direction).
 ///
 /// ```
 /// use moduvex_runtime::net::UdpSocket;

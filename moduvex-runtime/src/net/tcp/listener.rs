@@ -157,6 +157,11 @@ impl TcpListener {
     /// (`EMFILE`, `ENFILE`, `ENOBUFS`, `ENOMEM`) the error is returned at
     /// once, without retrying: the pending connection stays queued, and the
     /// caller should back off (e.g. sleep briefly) before accepting again.
+    ///
+    /// Several tasks may accept on one shared listener at once: a new
+    /// connection wakes them all, one gets it and the others wait again.
+    /// Dropping the future (cancelling it, as `select!` does) leaves no
+    /// trace on the listener.
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
         let mut waiter = self.io.waiter(Direction::Read);
         poll_fn(|cx| self.poll_accept_with(cx, Some(&mut waiter))).await
