@@ -40,6 +40,27 @@ fn drive(reactor: &Reactor) {
     reactor.poll(&mut events, Some(0)).unwrap();
 }
 
+/// Whether `src` has recorded write readiness (without waiting for it).
+fn writable<T: AsRawFd>(src: &IoSource<T>) -> bool {
+    src.try_io(Direction::Write, |_| Ok(())).is_ok()
+}
+
+/// Drives `reactor` until `done()`. A source registered outside any
+/// scheduler is fostered, so the foster thread may take its event first and
+/// wake the task a moment later, on its own thread: wait for that too. The
+/// bound only keeps a lost wake-up from hanging the suite.
+fn drive_until(reactor: &Reactor, what: &str, done: impl Fn() -> bool) {
+    let mut events = events_with_capacity(64);
+    let give_up = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !done() {
+        assert!(
+            std::time::Instant::now() < give_up,
+            "{what}: never happened"
+        );
+        reactor.poll(&mut events, Some(1)).unwrap();
+    }
+}
+
 #[test]
 fn register_deregister_round_trips() {
     let (r, _w) = pipe();
@@ -87,7 +108,8 @@ fn pipe_readiness_wakes_exactly_the_right_direction() {
     let reader = IoSource::new(r).unwrap();
     let writer = IoSource::new(w).unwrap();
     let reactor = with_reactor(Reactor::clone);
-    drive(&reactor); // initial writable edge for the writer
+    // The initial writable edge for the writer.
+    drive_until(&reactor, "the writer's first edge", || writable(&writer));
 
     let (reads, read_waker) = counting();
     let mut cx = Context::from_waker(&read_waker);
@@ -108,7 +130,9 @@ fn pipe_readiness_wakes_exactly_the_right_direction() {
     );
 
     writer.get_ref().write_all(b"x").unwrap();
-    drive(&reactor);
+    drive_until(&reactor, "the read wake", || {
+        reads.0.load(Ordering::SeqCst) > 0
+    });
     assert_eq!(
         reads.0.load(Ordering::SeqCst),
         1,
@@ -138,7 +162,9 @@ fn arming_write_keeps_a_pending_read() {
     // Arm the write direction too; this must not drop the read waiter.
     let _ = src.poll_ready(&mut Context::from_waker(&write_waker), Direction::Write);
     (&b).write_all(b"hello").unwrap();
-    drive(&reactor);
+    drive_until(&reactor, "the read wake", || {
+        reads.0.load(Ordering::SeqCst) > 0
+    });
     assert_eq!(reads.0.load(Ordering::SeqCst), 1);
 }
 
@@ -148,7 +174,7 @@ fn hangup_wakes_both_directions() {
     a.set_nonblocking(true).unwrap();
     let src = IoSource::new(a).unwrap();
     let reactor = with_reactor(Reactor::clone);
-    drive(&reactor);
+    drive_until(&reactor, "the first writable edge", || writable(&src));
     // Fill the socket so the writer must wait.
     let mut filled = 0usize;
     loop {
@@ -173,7 +199,9 @@ fn hangup_wakes_both_directions() {
         .poll_ready(&mut Context::from_waker(&ww), Direction::Write)
         .is_pending());
     drop(b);
-    drive(&reactor);
+    drive_until(&reactor, "both hang-up wakes", || {
+        reads.0.load(Ordering::SeqCst) > 0 && writes.0.load(Ordering::SeqCst) > 0
+    });
     assert_eq!(
         reads.0.load(Ordering::SeqCst),
         1,

@@ -1,7 +1,7 @@
 //! Splitting a stream into a read half and a write half.
 //!
-//! The one idea: a socket is already full duplex (the reactor keeps one
-//! waiter per direction), so a half is just a shared reference to the
+//! The one idea: a socket is already full duplex (the reactor keeps the
+//! read and the write waiters apart), so a half is just a shared reference to the
 //! stream, borrowed ([`ReadHalf`], [`WriteHalf`]) or counted
 //! ([`OwnedReadHalf`], [`OwnedWriteHalf`]), with no lock. The owned halves
 //! can be put back together with `reunite`.

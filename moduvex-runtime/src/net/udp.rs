@@ -4,7 +4,6 @@
 //! is cleared only by `WouldBlock` (a short datagram says nothing about
 //! whether more are queued).
 
-use std::future::poll_fn;
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
@@ -22,7 +21,10 @@ use crate::reactor::{Direction, IoSource};
 /// ([`send_to`](Self::send_to), [`recv_from`](Self::recv_from)); after
 /// [`connect`](Self::connect) it talks to one peer ([`send`](Self::send),
 /// [`recv`](Self::recv)). All methods take `&self`, so one task can send
-/// while another receives.
+/// while another receives, and several tasks can receive (or send) on one
+/// shared socket at once: each waiting future is woken when the socket
+/// becomes ready (only the `poll_*` methods keep a single waker per
+/// direction).
 ///
 /// ```
 /// use moduvex_runtime::net::UdpSocket;
@@ -103,10 +105,16 @@ impl UdpSocket {
 
     /// Receives a datagram and the address it came from.
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        poll_fn(|cx| self.poll_recv_from(cx, buf)).await
+        self.io
+            .read_with(|s| retry_eintr(|| s.recv_from(buf)))
+            .await
     }
 
     /// Polls for a datagram (the poll form of [`recv_from`](Self::recv_from)).
+    ///
+    /// As with every `poll_*` method, only the task of the latest call is
+    /// woken; tasks that receive side by side should each await
+    /// [`recv_from`](Self::recv_from), which wakes them all.
     pub fn poll_recv_from(
         &self,
         cx: &mut Context<'_>,

@@ -53,6 +53,12 @@ impl FosterState {
 struct Foster {
     backend: PlatformReactor,
     /// Fostered reactors; the slab key is their token in `backend`.
+    ///
+    /// These tokens live in the foster's own epoll instance and never reach
+    /// a `WakerRegistry`, so they need no generation: a stale one (a child
+    /// released and another adopted under its key between a wait and the
+    /// lookup) costs one non-blocking poll of the newer child, which
+    /// delivers only that child's own, current events.
     children: Mutex<Slab<Reactor>>,
 }
 

@@ -40,16 +40,23 @@ pub use epoll::EpollReactor;
 use epoll::EpollReactor as PlatformReactor;
 
 mod foster;
+mod loom_facade;
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod loom_hooks;
 pub mod source;
+mod waiters;
 
 pub(crate) use foster::start as start_foster;
 pub mod waker_registry;
 
 pub use source::IoSource;
-pub(crate) use waker_registry::ScheduledIo;
 pub use waker_registry::{Direction, ReadyEvent, WakerRegistry};
+pub(crate) use waker_registry::{ScheduledIo, Waiter};
 
 /// Token of the reactor's own eventfd, used to interrupt a blocked poll.
+/// Never a source's token: those keep the top bit clear (see
+/// `waker_registry`'s "Tokens carry a generation").
 const UNPARK_TOKEN: usize = usize::MAX;
 
 // ── ReactorBackend trait ──────────────────────────────────────────────────────
@@ -117,7 +124,8 @@ impl Reactor {
     ///
     /// Low-level: events for raw registrations are returned by [`poll`]
     /// but wake nobody unless the token belongs to an [`IoSource`]; prefer
-    /// `IoSource`, which allocates its own token. Registering the same
+    /// `IoSource`, which allocates its own token. Tokens below `2^32` (on
+    /// 64-bit targets) never name an `IoSource`. Registering the same
     /// descriptor twice returns an error.
     ///
     /// [`poll`]: Reactor::poll
@@ -449,5 +457,53 @@ mod more_tests {
         let n = reactor.poll(&mut events, None).unwrap();
         assert_eq!(n, 1);
         t.join().unwrap();
+    }
+}
+
+#[cfg(test)]
+mod token_tests {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::net::UnixStream;
+
+    use super::*;
+    use crate::platform::sys::events_with_capacity;
+
+    /// An event read for a source that is then removed must not reach the
+    /// source registered next under the same slab key.
+    #[test]
+    fn a_stale_event_does_not_reach_the_source_that_reuses_its_key() {
+        let reactor = Reactor::new().unwrap();
+        let (a, b) = UnixStream::pair().unwrap();
+        let (old_token, _old) = reactor.wakers().insert().unwrap();
+        reactor
+            .register(a.as_raw_fd(), old_token, Interest::BOTH)
+            .unwrap();
+        // The peer hangs up: the kernel reports READ_CLOSED for `a`.
+        drop(b);
+        let mut events = events_with_capacity(8);
+        let n = reactor
+            .inner
+            .backend
+            .poll(&mut events, Some(Duration::ZERO))
+            .unwrap();
+        assert!(n >= 1);
+        assert!(events
+            .iter()
+            .any(|ev| ev.token == old_token && ev.read_closed));
+        // Between the poll and the delivery, the source goes and a new one
+        // takes its slab slot.
+        reactor
+            .deregister_with_token(a.as_raw_fd(), old_token)
+            .unwrap();
+        let (new_token, new) = reactor.wakers().insert().unwrap();
+        let mut wake = Vec::new();
+        reactor.inner.wakers.deliver(events.iter(), &mut wake);
+        assert!(wake.is_empty());
+        assert!(
+            new.peek_readiness(Direction::Read).is_none(),
+            "the new source (token {new_token:#x}) got the old one's (token {old_token:#x}) hang-up"
+        );
+        assert!(new.peek_readiness(Direction::Write).is_none());
+        reactor.wakers().remove_token(new_token);
     }
 }

@@ -30,6 +30,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use super::waker_registry::Waiter;
 use super::{is_driving_here, with_reactor, Direction, Reactor, ReadyEvent, ScheduledIo};
 use crate::platform::sys::Interest;
 
@@ -50,7 +51,7 @@ struct Registration {
 impl Registration {
     /// Registers `fd` with `reactor`.
     fn new(fd: std::os::fd::RawFd, reactor: Reactor) -> io::Result<Registration> {
-        let (token, sched) = reactor.wakers().insert();
+        let (token, sched) = reactor.wakers().insert()?;
         if let Err(e) = reactor.register(fd, token, Interest::BOTH) {
             reactor.wakers().remove_token(token);
             return Err(e);
@@ -70,9 +71,16 @@ impl Registration {
 /// (now, or later when its `block_on` returns or the thread exits), the
 /// runtime's foster thread delivers the source's events instead.
 ///
-/// One task may wait per direction at a time (a reader and a writer can
-/// make progress concurrently on the same source); a second task polling
-/// the same direction replaces the first one's waker.
+/// Any number of tasks may wait on one direction at once through the
+/// futures ([`readable`](Self::readable), [`read_with`](Self::read_with),
+/// ...): each future keeps its own place among the source's waiters, a
+/// readiness event wakes every waiter of its direction, and a future that
+/// is dropped gives its place up. The poll methods ([`poll_ready`],
+/// [`poll_io`]) have no state to keep a place in: as with tokio's `poll_*`
+/// methods, only the waker of the latest call in a direction is woken.
+///
+/// [`poll_ready`]: Self::poll_ready
+/// [`poll_io`]: Self::poll_io
 pub struct IoSource<T: AsRawFd> {
     /// `None` only after `into_inner` took it.
     io: Option<T>,
@@ -198,13 +206,42 @@ impl<T: AsRawFd> IoSource<T> {
     }
 
     /// Ready when the cached readiness allows an operation in `dir`;
-    /// otherwise registers the task's waker for `dir`.
+    /// otherwise stores the task's waker as the direction's `poll_*` waker:
+    /// only the latest caller in a direction is woken (tokio's rule for
+    /// `poll_*` methods). Tasks that wait side by side should await the
+    /// futures instead ([`readable`](Self::readable), ...), each of which
+    /// keeps its own place among the waiters.
     ///
     /// Each `Ready` spends one unit of the task's cooperative budget; once
     /// it is spent this returns `Pending` and reschedules the task, so an
     /// always-ready source cannot starve the other tasks on its thread.
     pub fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<ReadyEvent> {
-        match self.reg().sched.poll_readiness(cx, dir) {
+        self.poll_ready_with(cx, dir, None)
+    }
+
+    /// A place among this source's waiters in `dir` for one future, given
+    /// up when it is dropped (see the type docs).
+    pub(crate) fn waiter(&self, dir: Direction) -> Waiter<'_> {
+        Waiter::new(&self.reg().sched, dir)
+    }
+
+    /// [`poll_ready`](Self::poll_ready), waiting in `waiter`'s place when
+    /// one is given (its direction must be `dir`).
+    #[inline]
+    fn poll_ready_with(
+        &self,
+        cx: &mut Context<'_>,
+        dir: Direction,
+        waiter: Option<&mut Waiter<'_>>,
+    ) -> Poll<ReadyEvent> {
+        let ready = match waiter {
+            None => self.reg().sched.poll_readiness(cx, dir),
+            Some(w) => {
+                debug_assert_eq!(w.direction(), dir);
+                w.poll_ready(cx)
+            }
+        };
+        match ready {
             Poll::Ready(ev) => crate::coop::poll_proceed(cx).map(|()| ev),
             Poll::Pending => Poll::Pending,
         }
@@ -217,26 +254,41 @@ impl<T: AsRawFd> IoSource<T> {
 
     /// Waits until the source may be readable.
     pub async fn readable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.poll_ready(cx, Direction::Read)).await;
+        let mut waiter = self.waiter(Direction::Read);
+        poll_fn(|cx| self.poll_ready_with(cx, Direction::Read, Some(&mut waiter))).await;
         Ok(())
     }
 
     /// Waits until the source may be writable.
     pub async fn writable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.poll_ready(cx, Direction::Write)).await;
+        let mut waiter = self.waiter(Direction::Write);
+        poll_fn(|cx| self.poll_ready_with(cx, Direction::Write, Some(&mut waiter))).await;
         Ok(())
     }
 
     /// Runs `op` once the source is ready in `dir`, retrying after each
-    /// `WouldBlock` (which clears the readiness it observed).
+    /// `WouldBlock` (which clears the readiness it observed). Waits as the
+    /// direction's `poll_*` waker (see [`poll_ready`](Self::poll_ready)).
     pub fn poll_io<R>(
         &self,
         cx: &mut Context<'_>,
         dir: Direction,
+        op: impl FnMut(&T) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        self.poll_io_with(cx, dir, None, op)
+    }
+
+    /// [`poll_io`](Self::poll_io), waiting in `waiter`'s place when one is
+    /// given (its direction must be `dir`).
+    pub(crate) fn poll_io_with<R>(
+        &self,
+        cx: &mut Context<'_>,
+        dir: Direction,
+        mut waiter: Option<&mut Waiter<'_>>,
         mut op: impl FnMut(&T) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
         loop {
-            let event = match self.poll_ready(cx, dir) {
+            let event = match self.poll_ready_with(cx, dir, waiter.as_deref_mut()) {
                 Poll::Ready(ev) => ev,
                 Poll::Pending => return Poll::Pending,
             };
@@ -264,14 +316,23 @@ impl<T: AsRawFd> IoSource<T> {
 
     /// Runs `op` until it does not return `WouldBlock`, waiting for read
     /// readiness between attempts.
-    pub async fn read_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
-        poll_fn(|cx| self.poll_io(cx, Direction::Read, &mut op)).await
+    pub async fn read_with<R>(&self, op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
+        self.io_with(Direction::Read, op).await
     }
 
     /// Runs `op` until it does not return `WouldBlock`, waiting for write
     /// readiness between attempts.
-    pub async fn write_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
-        poll_fn(|cx| self.poll_io(cx, Direction::Write, &mut op)).await
+    pub async fn write_with<R>(&self, op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
+        self.io_with(Direction::Write, op).await
+    }
+
+    async fn io_with<R>(
+        &self,
+        dir: Direction,
+        mut op: impl FnMut(&T) -> io::Result<R>,
+    ) -> io::Result<R> {
+        let mut waiter = self.waiter(dir);
+        poll_fn(|cx| self.poll_io_with(cx, dir, Some(&mut waiter), &mut op)).await
     }
 }
 

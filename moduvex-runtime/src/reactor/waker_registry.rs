@@ -1,14 +1,34 @@
 //! Token → per-source readiness and wakers.
 //!
 //! Each registered source owns a `ScheduledIo`: its cached readiness (an
-//! atomic word) and one read waker and one write waker. The registry maps
-//! reactor tokens to them so the poll loop can deliver events.
+//! atomic word) and, per direction, the tasks waiting on it (see
+//! `reactor/waiters.rs`: the `poll_*` caller's waker and one place per
+//! waiting future). The registry maps reactor tokens to them so the poll
+//! loop can deliver events.
 //!
-//! The one rule: **no waker is woken while a lock is held.** Delivering an
-//! event sets readiness, *takes* the interested wakers under the source's
-//! lock, and returns them; the caller wakes them after every lock is
-//! released. A woken task may therefore touch the reactor (register a new
+//! The one rule: **no waker is woken, or dropped, while a lock is held.**
+//! Delivering an event sets readiness, *takes* the interested wakers under
+//! the source's lock, and returns them; the caller wakes them after every
+//! lock is released. A replaced or withdrawn waker is handed back the same
+//! way. A woken task may therefore touch the reactor (register a new
 //! socket, drop one) without deadlocking or hitting a borrow panic.
+//!
+//! # Tokens carry a generation
+//!
+//! A token is a slab key and a generation packed into one word (the epoll
+//! data word): key in the low `KEY_BITS` bits (32 on 64-bit targets), generation above it, and
+//! the top bit always clear. Every registration takes the next generation,
+//! so a slab key freed and reused at once still yields a new token. An
+//! event read by a poll (the owning thread's, or the foster thread's)
+//! before its source was removed can reach `deliver` after a new source
+//! took the same key; its generation no longer matches and it is dropped,
+//! instead of handing the old source's readiness (a hang-up, `READ_CLOSED`)
+//! to the new one, which would then spin on reads it believes closed.
+//!
+//! Generations start at 1, so a packed token is never below `2^KEY_BITS`
+//! (a raw registration with a small token of its own never names an
+//! `IoSource`), and with the top bit clear it never equals the reactor's
+//! eventfd token, `usize::MAX`.
 //!
 //! # The readiness word
 //!
@@ -19,22 +39,26 @@
 //! arrived since (same tick), so an edge delivered between the observation
 //! and the clear is never lost.
 //!
-//! A waiter bit is set, under the waiter lock, by the poll that stores a
-//! waker, and cleared under it by whoever takes that waker. Delivering an
-//! event reads the bits in the same atomic update that sets readiness and
-//! takes the lock only when a satisfied direction has a waiter: an event
-//! nobody waits for (the task is running, or only the other direction is
-//! polled) costs one atomic update and no lock. Both sides update the one
-//! word, so they are ordered: either the delivery sees the bit (and takes
-//! the lock, behind the poller), or the poller's update returns the new
-//! readiness and it does not sleep.
+//! A direction's waiter bit is set exactly while some waker of that
+//! direction is stored, and changes only under the waiter lock: set by the
+//! poll that stores a waker, cleared by whoever takes or withdraws the
+//! last one. Delivering an event reads the bits in the same atomic update
+//! that sets readiness and takes the lock only when a satisfied direction
+//! has a waiter: an event nobody waits for (the task is running, or only
+//! the other direction is polled) costs one atomic update and no lock, and
+//! one that somebody waits for costs one lock however many wait. Both sides
+//! update the one word, so they are ordered: either the delivery sees the
+//! bit (and takes the lock, behind the poller), or the poller's update
+//! returns the new readiness and it does not sleep.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::io;
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use slab::Slab;
 
+use super::loom_facade::{lock, AtomicUsize, Mutex, Ordering};
+use super::waiters::{self, Place, Waiters};
 use crate::platform::sys::Event;
 
 pub(crate) const READABLE: usize = 1 << 0;
@@ -49,6 +73,42 @@ const WRITE_WAITER: usize = 1 << 6;
 /// Bits kept across deliveries: readiness and waiter bits.
 const READY_MASK: usize = (1 << 16) - 1;
 const TICK_SHIFT: u32 = 16;
+
+// ── Tokens ───────────────────────────────────────────────────────────────────
+
+/// Bits of a token that hold the slab key (see the module docs).
+pub(crate) const KEY_BITS: u32 = if usize::BITS >= 64 { 32 } else { 24 };
+const KEY_MASK: usize = (1 << KEY_BITS) - 1;
+/// Bits of a token that hold the generation: all but the key and the top bit.
+const GEN_BITS: u32 = usize::BITS - KEY_BITS - 1;
+const GEN_MASK: usize = (1 << GEN_BITS) - 1;
+
+/// The token of slab key `key` at generation `generation` (both in range).
+const fn pack(key: usize, generation: usize) -> usize {
+    (generation << KEY_BITS) | key
+}
+
+/// `(key, generation)` of `token`.
+const fn unpack(token: usize) -> (usize, usize) {
+    (token & KEY_MASK, (token >> KEY_BITS) & GEN_MASK)
+}
+
+/// The slab key of `token`.
+#[cfg(loom)]
+pub(crate) const fn token_key(token: usize) -> usize {
+    unpack(token).0
+}
+
+/// The generation after `generation`: 1 ..= `GEN_MASK`, never 0.
+const fn next_generation(generation: usize) -> usize {
+    if generation >= GEN_MASK {
+        1
+    } else {
+        generation + 1
+    }
+}
+
+// ── Directions and readiness ─────────────────────────────────────────────────
 
 /// Which half of a duplex source an operation uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,6 +144,13 @@ impl Direction {
             Direction::Write => WRITABLE | ERROR,
         }
     }
+
+    fn index(self) -> usize {
+        match self {
+            Direction::Read => 0,
+            Direction::Write => 1,
+        }
+    }
 }
 
 /// Readiness observed by a poll, to be handed back to
@@ -107,19 +174,46 @@ impl ReadyEvent {
     }
 }
 
-#[derive(Default)]
-struct Waiters {
-    reader: Option<Waker>,
-    writer: Option<Waker>,
+// ── ScheduledIo ──────────────────────────────────────────────────────────────
+
+/// Both directions' waiters, under one lock.
+struct IoWaiters {
+    /// Indexed by [`Direction::index`].
+    dirs: [Waiters; 2],
+    /// The ticket the next waiting future's place is stamped with.
+    next_ticket: usize,
 }
 
 /// Readiness and wakers of one registered source.
-#[derive(Default)]
 pub(crate) struct ScheduledIo {
     /// Readiness bits and delivery tick (see the module docs).
     readiness: AtomicUsize,
-    /// One waker per direction; a new poll from another task replaces it.
-    waiters: Mutex<Waiters>,
+    /// Per direction, the ticket of the future holding the inline place
+    /// (see the `Waiters` invariant): lets a woken future give up its
+    /// place without the lock.
+    inline_owner: [AtomicUsize; 2],
+    waiters: Mutex<IoWaiters>,
+}
+
+impl Default for ScheduledIo {
+    fn default() -> ScheduledIo {
+        ScheduledIo {
+            readiness: AtomicUsize::new(0),
+            inline_owner: [AtomicUsize::new(0), AtomicUsize::new(0)],
+            waiters: Mutex::new(IoWaiters {
+                dirs: Default::default(),
+                next_ticket: 1,
+            }),
+        }
+    }
+}
+
+/// Who a pending poll stores a waker for.
+enum Who<'p> {
+    /// The direction's `poll_*` waker.
+    Poll,
+    /// A future holding (or about to be stamped) `Place`.
+    Future(&'p mut Place),
 }
 
 impl ScheduledIo {
@@ -160,9 +254,9 @@ impl ScheduledIo {
                 Err(actual) => cur = actual,
             }
         }
-        // `cur` is the word this update replaced: its waiter bits say whose
-        // waker is stored. A poller that stores one later sees our bits in
-        // its own update of the word (see the module docs).
+        // `cur` is the word this update replaced: its waiter bits say which
+        // directions have wakers stored. A poller that stores one later
+        // sees our bits in its own update of the word (see the module docs).
         let mut wanted = 0;
         for dir in [Direction::Read, Direction::Write] {
             if bits & dir.mask() != 0 {
@@ -172,18 +266,17 @@ impl ScheduledIo {
         if wanted == 0 {
             return;
         }
-        let mut waiters = self.waiters.lock().unwrap_or_else(|e| e.into_inner());
+        let mut waiters = lock(&self.waiters);
         self.take_wakers(&mut waiters, wanted, wake);
     }
 
-    /// Moves the wakers of the `waiter` bits out (under the waiter lock) and
-    /// clears those bits.
-    fn take_wakers(&self, waiters: &mut Waiters, waiter: usize, wake: &mut Vec<Waker>) {
-        if waiter & READ_WAITER != 0 {
-            wake.extend(waiters.reader.take());
-        }
-        if waiter & WRITE_WAITER != 0 {
-            wake.extend(waiters.writer.take());
+    /// Moves every waker of the directions whose `waiter` bits are given
+    /// out (under the waiter lock), frees their places and clears the bits.
+    fn take_wakers(&self, waiters: &mut IoWaiters, waiter: usize, wake: &mut Vec<Waker>) {
+        for dir in [Direction::Read, Direction::Write] {
+            if waiter & dir.waiter() != 0 {
+                waiters.dirs[dir.index()].take_all(&self.inline_owner[dir.index()], wake);
+            }
         }
         self.readiness.fetch_and(!waiter, Ordering::AcqRel);
     }
@@ -210,38 +303,91 @@ impl ScheduledIo {
         self.ready_event(self.readiness.load(Ordering::Acquire), dir)
     }
 
-    /// Ready if the direction is ready; otherwise stores the task's waker.
+    /// Ready if the direction is ready; otherwise stores the task's waker
+    /// as the direction's `poll_*` waker (replacing another task's).
     #[inline]
     pub(crate) fn poll_readiness(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<ReadyEvent> {
         match self.ready_event(self.readiness.load(Ordering::Acquire), dir) {
             Some(ev) => Poll::Ready(ev),
-            None => self.poll_readiness_slow(cx, dir),
+            None => self.poll_readiness_slow(cx, dir, Who::Poll),
+        }
+    }
+
+    /// Ready if the direction is ready; otherwise stores the task's waker
+    /// in the place of the future that holds `place`.
+    #[inline]
+    fn poll_readiness_as(
+        &self,
+        cx: &mut Context<'_>,
+        dir: Direction,
+        place: &mut Place,
+    ) -> Poll<ReadyEvent> {
+        match self.ready_event(self.readiness.load(Ordering::Acquire), dir) {
+            Some(ev) => Poll::Ready(ev),
+            None => self.poll_readiness_slow(cx, dir, Who::Future(place)),
         }
     }
 
     /// Not ready at first sight: store the waker and look again.
     #[inline(never)]
-    fn poll_readiness_slow(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<ReadyEvent> {
-        let mut waiters = self.waiters.lock().unwrap_or_else(|e| e.into_inner());
-        let slot = match dir {
-            Direction::Read => &mut waiters.reader,
-            Direction::Write => &mut waiters.writer,
-        };
-        match slot {
-            Some(w) if w.will_wake(cx.waker()) => {}
-            _ => *slot = Some(cx.waker().clone()),
-        }
-        // Announce the waker and re-check in one update: see the module docs.
-        let cur = self.readiness.fetch_or(dir.waiter(), Ordering::AcqRel);
-        match self.ready_event(cur, dir) {
-            Some(ev) => {
-                // Ready after all: nobody needs waking for this direction.
-                *slot = None;
-                self.readiness.fetch_and(!dir.waiter(), Ordering::AcqRel);
-                Poll::Ready(ev)
+    fn poll_readiness_slow(
+        &self,
+        cx: &mut Context<'_>,
+        dir: Direction,
+        who: Who<'_>,
+    ) -> Poll<ReadyEvent> {
+        let owner = &self.inline_owner[dir.index()];
+        let (res, dropped) = {
+            let mut guard = lock(&self.waiters);
+            let IoWaiters { dirs, next_ticket } = &mut *guard;
+            let waiters = &mut dirs[dir.index()];
+            let (replaced, who) = match who {
+                Who::Poll => (waiters.set_poll(cx.waker()), Who::Poll),
+                Who::Future(place) => (
+                    waiters.set_future(place, cx.waker(), owner, next_ticket),
+                    Who::Future(place),
+                ),
+            };
+            // Announce the waker and re-check in one update: see the module docs.
+            let cur = self.readiness.fetch_or(dir.waiter(), Ordering::AcqRel);
+            match self.ready_event(cur, dir) {
+                Some(ev) => {
+                    // Ready after all: withdraw this waker; the others stay
+                    // (any event that set this readiness already took them).
+                    let ours = match who {
+                        Who::Poll => waiters.take_poll(),
+                        Who::Future(place) => waiters.remove_future(*place, owner),
+                    };
+                    if waiters.is_empty() {
+                        self.readiness.fetch_and(!dir.waiter(), Ordering::AcqRel);
+                    }
+                    (Poll::Ready(ev), [replaced, ours])
+                }
+                None => (Poll::Pending, [replaced, None]),
             }
-            None => Poll::Pending,
+        };
+        // Dropped after the lock: a waker's drop may call back into this source.
+        drop(dropped);
+        res
+    }
+
+    /// Gives up the place `place` claims among `dir`'s waiters (a waiting
+    /// future is dropped). No lock if the place was freed already.
+    fn withdraw(&self, dir: Direction, place: Place) {
+        let owner = &self.inline_owner[dir.index()];
+        if !waiters::may_own(place, owner) {
+            return;
         }
+        let withdrawn = {
+            let mut guard = lock(&self.waiters);
+            let waiters = &mut guard.dirs[dir.index()];
+            let withdrawn = waiters.remove_future(place, owner);
+            if withdrawn.is_some() && waiters.is_empty() {
+                self.readiness.fetch_and(!dir.waiter(), Ordering::AcqRel);
+            }
+            withdrawn
+        };
+        drop(withdrawn);
     }
 
     /// Forgets the readiness `event` reported, unless a newer event arrived.
@@ -257,32 +403,135 @@ impl ScheduledIo {
     /// Wakes both directions so pending operations observe a state change
     /// (used when the source is deregistered or the reactor shuts down).
     pub(crate) fn take_all_wakers(&self, wake: &mut Vec<Waker>) {
-        let mut waiters = self.waiters.lock().unwrap_or_else(|e| e.into_inner());
+        let mut waiters = lock(&self.waiters);
         self.take_wakers(&mut waiters, READ_WAITER | WRITE_WAITER, wake);
+    }
+
+    /// Number of wakers stored for `dir`.
+    #[cfg(test)]
+    pub(crate) fn waiter_count(&self, dir: Direction) -> usize {
+        lock(&self.waiters).dirs[dir.index()].len()
     }
 }
 
+/// One future's place among a source's waiters in one direction (see
+/// `reactor/waiters.rs`): taken by the future's first `Pending` poll, given
+/// up when the future is dropped, so any number of futures may wait on one
+/// direction at once.
+pub(crate) struct Waiter<'a> {
+    io: &'a ScheduledIo,
+    dir: Direction,
+    place: Place,
+}
+
+impl<'a> Waiter<'a> {
+    /// A waiter for `dir` of `io` that holds no place yet.
+    pub(crate) fn new(io: &'a ScheduledIo, dir: Direction) -> Waiter<'a> {
+        Waiter {
+            io,
+            dir,
+            place: Place::default(),
+        }
+    }
+
+    /// The direction this waiter waits on.
+    pub(crate) fn direction(&self) -> Direction {
+        self.dir
+    }
+
+    /// Ready if the direction is ready; otherwise keeps the task's waker
+    /// in this waiter's place.
+    #[inline]
+    pub(crate) fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<ReadyEvent> {
+        self.io.poll_readiness_as(cx, self.dir, &mut self.place)
+    }
+}
+
+impl Drop for Waiter<'_> {
+    fn drop(&mut self) {
+        self.io.withdraw(self.dir, self.place);
+    }
+}
+
+impl std::fmt::Debug for Waiter<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Waiter")
+            .field("dir", &self.dir)
+            .field("place", &self.place)
+            .finish()
+    }
+}
+
+// ── WakerRegistry ────────────────────────────────────────────────────────────
+
+/// A registered source's slot.
+struct Slot {
+    /// The generation of the token this source was registered under.
+    generation: usize,
+    io: Arc<ScheduledIo>,
+}
+
+/// The slab and the generation the next registration takes.
+struct Slots {
+    slab: Slab<Slot>,
+    next_generation: usize,
+}
+
 /// Maps reactor tokens to the readiness and wakers of their sources.
-#[derive(Default)]
 pub struct WakerRegistry {
-    slots: Mutex<Slab<Arc<ScheduledIo>>>,
-    /// `slots.len()`, readable without the lock.
+    slots: Mutex<Slots>,
+    /// `slots.slab.len()`, readable without the lock.
     count: AtomicUsize,
+}
+
+impl Default for WakerRegistry {
+    fn default() -> WakerRegistry {
+        WakerRegistry::new()
+    }
 }
 
 impl WakerRegistry {
     /// An empty registry.
     pub fn new() -> WakerRegistry {
-        WakerRegistry::default()
+        WakerRegistry {
+            slots: Mutex::new(Slots {
+                slab: Slab::new(),
+                next_generation: 1,
+            }),
+            count: AtomicUsize::new(0),
+        }
     }
 
-    /// Allocates a token and fresh readiness state for a new source.
-    pub(crate) fn insert(&self) -> (usize, Arc<ScheduledIo>) {
+    /// Allocates a token (slab key and a fresh generation, see the module
+    /// docs) and readiness state for a new source.
+    pub(crate) fn insert(&self) -> io::Result<(usize, Arc<ScheduledIo>)> {
         let io = Arc::new(ScheduledIo::default());
-        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
-        let token = slots.insert(io.clone());
-        self.count.store(slots.len(), Ordering::SeqCst);
-        (token, io)
+        let mut slots = lock(&self.slots);
+        let generation = slots.next_generation;
+        let entry = slots.slab.vacant_entry();
+        let key = entry.key();
+        if key > KEY_MASK {
+            return Err(io::Error::other(
+                "moduvex-runtime: too many sources registered with one reactor",
+            ));
+        }
+        entry.insert(Slot {
+            generation,
+            io: io.clone(),
+        });
+        slots.next_generation = next_generation(generation);
+        self.count.store(slots.slab.len(), Ordering::SeqCst);
+        Ok((pack(key, generation), io))
+    }
+
+    /// The source `token` names, if it is still registered under it.
+    fn get(slots: &Slots, token: usize) -> Option<&Arc<ScheduledIo>> {
+        let (key, generation) = unpack(token);
+        slots
+            .slab
+            .get(key)
+            .filter(|slot| slot.generation == generation)
+            .map(|slot| &slot.io)
     }
 
     /// Wakes the tasks waiting on `token` for the given directions.
@@ -304,34 +553,40 @@ impl WakerRegistry {
 
     /// Records every event under one lock acquisition, collecting the
     /// wakers to wake into `wake` (the caller wakes them after return).
+    ///
+    /// An event whose token's generation is not its slot's current one was
+    /// read for a source removed since: it is ignored (see the module docs).
     pub(crate) fn deliver(&self, events: impl Iterator<Item = Event>, wake: &mut Vec<Waker>) {
-        let slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        let slots = lock(&self.slots);
         for ev in events {
-            if let Some(io) = slots.get(ev.token) {
+            if let Some(io) = Self::get(&slots, ev.token) {
                 io.deliver(&ev, wake);
             }
         }
     }
 
-    /// Removes `token`, waking any task still waiting on it.
+    /// Removes `token`, waking any task still waiting on it. A token whose
+    /// source is gone already is ignored.
     pub fn remove_token(&self, token: usize) {
         let removed = {
-            let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
-            let removed = slots.try_remove(token);
-            self.count.store(slots.len(), Ordering::SeqCst);
+            let mut slots = lock(&self.slots);
+            let removed = Self::get(&slots, token)
+                .is_some()
+                .then(|| slots.slab.remove(unpack(token).0));
+            self.count.store(slots.slab.len(), Ordering::SeqCst);
             removed
         };
-        if let Some(io) = removed {
+        if let Some(slot) = removed {
             let mut wake = Vec::new();
-            io.take_all_wakers(&mut wake);
-            drop(io);
+            slot.io.take_all_wakers(&mut wake);
+            drop(slot);
             wake.into_iter().for_each(Waker::wake);
         }
     }
 
     /// Number of registered sources.
     pub fn len(&self) -> usize {
-        self.slots.lock().unwrap_or_else(|e| e.into_inner()).len()
+        lock(&self.slots).slab.len()
     }
 
     /// Number of registered sources, without taking the lock.
@@ -353,116 +608,5 @@ impl std::fmt::Debug for WakerRegistry {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::sync::atomic::AtomicUsize;
-    use std::task::Wake;
-
-    struct Count(AtomicUsize);
-
-    impl Wake for Count {
-        fn wake(self: Arc<Self>) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
-
-    fn counting() -> (Arc<Count>, Waker) {
-        let count = Arc::new(Count(AtomicUsize::new(0)));
-        (count.clone(), Waker::from(count))
-    }
-
-    fn wake_all(wake: &mut Vec<Waker>) {
-        wake.drain(..).for_each(Waker::wake);
-    }
-
-    #[test]
-    fn waiter_bits_follow_the_stored_wakers() {
-        let io = ScheduledIo::default();
-        let (count, waker) = counting();
-        let mut cx = Context::from_waker(&waker);
-        let mut wake = Vec::new();
-
-        // Nobody waits: the event only records readiness.
-        io.set_readiness(WRITABLE, &mut wake);
-        assert!(wake.is_empty());
-        assert_eq!(
-            io.readiness.load(Ordering::SeqCst) & (READ_WAITER | WRITE_WAITER),
-            0
-        );
-
-        // A pending read stores a waker and sets only the read waiter bit.
-        assert!(io.poll_readiness(&mut cx, Direction::Read).is_pending());
-        let word = io.readiness.load(Ordering::SeqCst);
-        assert_eq!(word & (READ_WAITER | WRITE_WAITER), READ_WAITER);
-
-        // A write-only event leaves the reader waiting.
-        io.set_readiness(WRITABLE, &mut wake);
-        assert!(wake.is_empty());
-
-        // A read event takes the reader's waker and clears its bit.
-        io.set_readiness(READABLE, &mut wake);
-        assert_eq!(wake.len(), 1);
-        wake_all(&mut wake);
-        assert_eq!(count.0.load(Ordering::SeqCst), 1);
-        assert_eq!(io.readiness.load(Ordering::SeqCst) & READ_WAITER, 0);
-
-        // Ready now: no waker is stored, no bit set.
-        assert!(io.poll_readiness(&mut cx, Direction::Read).is_ready());
-        assert_eq!(io.readiness.load(Ordering::SeqCst) & READ_WAITER, 0);
-        assert!(io.waiters.lock().unwrap().reader.is_none());
-    }
-
-    #[test]
-    fn a_cleared_source_waits_again_and_is_woken() {
-        let io = ScheduledIo::default();
-        let (count, waker) = counting();
-        let mut cx = Context::from_waker(&waker);
-        let mut wake = Vec::new();
-        io.assume_ready();
-        let Poll::Ready(ev) = io.poll_readiness(&mut cx, Direction::Read) else {
-            panic!("an optimistic source starts readable");
-        };
-        // The optimistic guess was wrong (WouldBlock): clear and wait.
-        io.clear_readiness(ev);
-        assert!(io.poll_readiness(&mut cx, Direction::Read).is_pending());
-        assert!(io.poll_readiness(&mut cx, Direction::Write).is_ready());
-        io.set_readiness(READABLE, &mut wake);
-        wake_all(&mut wake);
-        assert_eq!(count.0.load(Ordering::SeqCst), 1);
-    }
-
-    #[test]
-    fn an_edge_between_observation_and_clear_is_kept() {
-        let io = ScheduledIo::default();
-        let (_count, waker) = counting();
-        let mut cx = Context::from_waker(&waker);
-        let mut wake = Vec::new();
-        io.assume_ready();
-        let Poll::Ready(ev) = io.poll_readiness(&mut cx, Direction::Read) else {
-            panic!("an optimistic source starts readable");
-        };
-        // The registration's initial edge arrives before the WouldBlock.
-        io.set_readiness(READABLE | WRITABLE, &mut wake);
-        io.clear_readiness(ev);
-        assert!(io.poll_readiness(&mut cx, Direction::Read).is_ready());
-    }
-
-    #[test]
-    fn removing_takes_every_stored_waker() {
-        let io = ScheduledIo::default();
-        let (count, waker) = counting();
-        let mut cx = Context::from_waker(&waker);
-        assert!(io.poll_readiness(&mut cx, Direction::Read).is_pending());
-        assert!(io.poll_readiness(&mut cx, Direction::Write).is_pending());
-        let mut wake = Vec::new();
-        io.take_all_wakers(&mut wake);
-        assert_eq!(wake.len(), 2);
-        wake_all(&mut wake);
-        assert_eq!(count.0.load(Ordering::SeqCst), 2);
-        assert_eq!(
-            io.readiness.load(Ordering::SeqCst) & (READ_WAITER | WRITE_WAITER),
-            0
-        );
-    }
-}
+#[cfg(all(test, not(loom)))]
+mod tests;

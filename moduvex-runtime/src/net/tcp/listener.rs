@@ -10,7 +10,7 @@ use socket2::{Domain, Protocol, SockRef, Socket, Type};
 use super::TcpStream;
 use crate::net::addr::{each_addr, resolve, ToSocketAddrs};
 use crate::net::stream_io::retry_eintr;
-use crate::reactor::{Direction, IoSource};
+use crate::reactor::{Direction, IoSource, Waiter};
 
 /// Backlog of listeners made by [`TcpListener::bind`] (the kernel caps it
 /// at `net.core.somaxconn`).
@@ -157,16 +157,38 @@ impl TcpListener {
     /// (`EMFILE`, `ENFILE`, `ENOBUFS`, `ENOMEM`) the error is returned at
     /// once, without retrying: the pending connection stays queued, and the
     /// caller should back off (e.g. sleep briefly) before accepting again.
+    ///
+    /// Several tasks may accept on one shared listener at once: a new
+    /// connection wakes them all, one gets it and the others wait again.
+    /// Dropping the future (cancelling it, as `select!` does) leaves no
+    /// trace on the listener.
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        poll_fn(|cx| self.poll_accept(cx)).await
+        let mut waiter = self.io.waiter(Direction::Read);
+        poll_fn(|cx| self.poll_accept_with(cx, Some(&mut waiter))).await
     }
 
     /// Polls for a connection (the poll form of [`accept`](Self::accept)).
+    ///
+    /// As with every `poll_*` method, only the task of the latest call is
+    /// woken when a connection arrives; tasks that accept side by side
+    /// should each await [`accept`](Self::accept), which wakes them all.
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
+        self.poll_accept_with(cx, None)
+    }
+
+    fn poll_accept_with(
+        &self,
+        cx: &mut Context<'_>,
+        mut waiter: Option<&mut Waiter<'_>>,
+    ) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
         loop {
-            let res = self.io.poll_io(cx, Direction::Read, |l| {
-                retry_eintr(|| SockRef::from(l).accept4(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC))
-            });
+            let res = self
+                .io
+                .poll_io_with(cx, Direction::Read, waiter.as_deref_mut(), |l| {
+                    retry_eintr(|| {
+                        SockRef::from(l).accept4(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC)
+                    })
+                });
             let (socket, addr) = match res {
                 Poll::Pending => return Poll::Pending,
                 // The peer gave up before we accepted: not this listener's

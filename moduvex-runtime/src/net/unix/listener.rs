@@ -11,7 +11,7 @@ use socket2::{Domain, SockAddr, SockRef, Socket, Type};
 use super::{SocketAddr, UnixStream};
 use crate::net::stream_io::retry_eintr;
 use crate::net::tcp::DEFAULT_BACKLOG;
-use crate::reactor::{Direction, IoSource};
+use crate::reactor::{Direction, IoSource, Waiter};
 
 /// A Unix-domain socket listening for connections.
 ///
@@ -65,15 +65,32 @@ impl UnixListener {
     /// descriptor or memory exhaustion is returned at once; back off
     /// before accepting again.
     pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
-        poll_fn(|cx| self.poll_accept(cx)).await
+        let mut waiter = self.io.waiter(Direction::Read);
+        poll_fn(|cx| self.poll_accept_with(cx, Some(&mut waiter))).await
     }
 
     /// Polls for a connection (the poll form of [`accept`](Self::accept)).
+    ///
+    /// As with every `poll_*` method, only the task of the latest call is
+    /// woken when a connection arrives; tasks that accept side by side
+    /// should each await [`accept`](Self::accept), which wakes them all.
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
+        self.poll_accept_with(cx, None)
+    }
+
+    fn poll_accept_with(
+        &self,
+        cx: &mut Context<'_>,
+        mut waiter: Option<&mut Waiter<'_>>,
+    ) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
         loop {
-            let res = self.io.poll_io(cx, Direction::Read, |l| {
-                retry_eintr(|| SockRef::from(l).accept4(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC))
-            });
+            let res = self
+                .io
+                .poll_io_with(cx, Direction::Read, waiter.as_deref_mut(), |l| {
+                    retry_eintr(|| {
+                        SockRef::from(l).accept4(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC)
+                    })
+                });
             let socket = match res {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::ConnectionAborted => continue,
