@@ -776,3 +776,25 @@ fn a_task_queued_behind_a_blocked_task_is_stolen_by_the_idle_worker() {
         }
     });
 }
+
+#[test]
+fn a_panicking_thread_stop_hook_does_not_hang_the_drop() {
+    for flavor in MULTI {
+        within_20s(&format!("{flavor:?}"), move || {
+            let rt = Builder::new(flavor)
+                .worker_threads(2)
+                .on_thread_stop(|| panic!("a thread-stop hook panics"))
+                .build()
+                .unwrap();
+            let (_tx, rx) = oneshot::channel::<()>();
+            let waiting = rt.spawn(async move {
+                let _ = rx.await;
+            });
+            assert_eq!(rt.block_on(rt.spawn(async { 3 })).unwrap(), 3);
+            drop(rt);
+            assert!(moduvex_runtime::block_on(waiting)
+                .unwrap_err()
+                .is_cancelled());
+        });
+    }
+}
