@@ -22,6 +22,7 @@ use std::ptr::NonNull;
 mod error;
 mod join;
 pub(crate) mod raw;
+mod stage;
 mod state;
 mod waker;
 
@@ -163,3 +164,6 @@ where
 pub(crate) const fn header_size<S>() -> usize {
     raw::header_size::<S>()
 }
+
+#[cfg(test)]
+mod tests;

@@ -2,29 +2,42 @@
 //!
 //! A task is one heap allocation, a `Cell<F, S>`: the `Header` (state word,
 //! vtable, owned-list slot, join waker), the scheduler handle `S`, and the
-//! `Stage` (the future, then its output). Type-erased handles hold a
-//! `NonNull<Header>` and reach the typed code through the header's vtable.
+//! [`Stage`] (the future, then its output). Type-erased handles hold the
+//! allocation's own pointer (`NonNull<Header>`, made once from the `Box`),
+//! reach the typed code through the header's vtable, and project every
+//! field from that pointer: no owning pointer is ever rebuilt from a
+//! shared reference, so freeing the allocation through it is sound.
 //!
 //! # Safety argument
 //!
-//! * The stage is touched only by whoever holds the `RUNNING` bit (poll,
+//! * **Liveness.** Each handle holds a counted reference (see
+//!   `state.rs`); the allocation is freed exactly once, by whoever drops
+//!   the last one. A function that publishes a reference to another thread
+//!   (a `Notified` pushed on a run queue) keeps one of its own until it has
+//!   stopped touching the task and the scheduler handle inside it: once
+//!   published, another thread may run, complete and release the task at
+//!   once. So `schedule` is only ever called by a holder of a second
+//!   reference (a waker, the runner, a join or abort handle).
+//! * **The stage** is touched only by whoever holds the `RUNNING` bit (poll,
 //!   cancel, complete), or — once `COMPLETE` is set — by the `JoinHandle`
 //!   while `JOIN_INTEREST` is set, or by the runner that completed it when
 //!   `JOIN_INTEREST` was already clear. The state word's CAS decides which.
-//! * The join waker slot is written only by the `JoinHandle` while
+//!   The future is dropped in place, never moved (see `stage.rs`).
+//! * **The join waker slot** is written only by the `JoinHandle` while
 //!   `JOIN_WAKER` is clear; the runner reads it only when the `COMPLETE`
 //!   transition saw `JOIN_WAKER` set. `dealloc` drops it when no handle is left.
-//! * The allocation is freed exactly once, by whoever drops the last
-//!   reference (the count lives in the same state word).
+//! * **Panics** in the future's `poll` or `Drop`, in the output's `Drop`,
+//!   or in a panic payload's `Drop`, are caught here; none unwinds into a
+//!   scheduler.
 
 use std::cell::UnsafeCell;
 use std::future::Future;
 use std::mem;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::pin::Pin;
-use std::ptr::NonNull;
+use std::ptr::{addr_of, NonNull};
 use std::task::{Context, Poll, Waker};
 
+use super::stage::{drop_panic_payload, Stage};
 use super::state::{State, ToIdle, ToRunning};
 use super::{waker, JoinError, Notified, Schedule, Task};
 
@@ -32,7 +45,8 @@ use super::{waker, JoinError, Notified, Schedule, Task};
 pub(crate) struct Vtable {
     /// Polls (or cancels) the task; consumes the caller's `Notified` reference.
     pub(crate) poll: unsafe fn(NonNull<Header>),
-    /// Hands a `Notified` reference (already counted) to the scheduler.
+    /// Hands a `Notified` reference (already counted) to the scheduler. The
+    /// caller holds a reference of its own until this returns.
     pub(crate) schedule: unsafe fn(NonNull<Header>),
     /// Frees the allocation.
     pub(crate) dealloc: unsafe fn(NonNull<Header>),
@@ -57,19 +71,13 @@ pub(crate) struct Header {
     join_waker: UnsafeCell<Option<Waker>>,
 }
 
-enum Stage<F: Future> {
-    Running(F),
-    Finished(Result<F::Output, JoinError>),
-    Consumed,
-}
-
 /// The whole task allocation. `repr(C)` keeps the header at offset zero so
-/// a `NonNull<Header>` can be cast back to the cell.
+/// a `NonNull<Header>` is also the cell's address.
 #[repr(C)]
 struct Cell<F: Future, S> {
     header: Header,
     scheduler: S,
-    stage: UnsafeCell<Stage<F>>,
+    stage: Stage<F>,
 }
 
 /// Size of a task without its future and output: header plus scheduler.
@@ -79,6 +87,9 @@ pub(crate) const fn header_size<S>() -> usize {
 
 /// Allocates a task; returns its header with the three initial references
 /// (owned list, first `Notified`, `JoinHandle`) accounted for by the caller.
+///
+/// The returned pointer comes from the `Box` itself and so may free the
+/// whole allocation; every handle keeps exactly this pointer.
 pub(crate) fn allocate<F, S>(future: F, scheduler: S) -> NonNull<Header>
 where
     F: Future + 'static,
@@ -92,9 +103,10 @@ where
             join_waker: UnsafeCell::new(None),
         },
         scheduler,
-        stage: UnsafeCell::new(Stage::Running(future)),
+        stage: Stage::new(future),
     });
-    NonNull::from(Box::leak(cell)).cast()
+    // SAFETY: `Box::into_raw` never returns null.
+    unsafe { NonNull::new_unchecked(Box::into_raw(cell)) }.cast()
 }
 
 fn vtable<F: Future + 'static, S: Schedule>() -> &'static Vtable {
@@ -108,22 +120,46 @@ fn vtable<F: Future + 'static, S: Schedule>() -> &'static Vtable {
     }
 }
 
+// ── Field projections from the allocation pointer ──────────────────────────
+//
+// Each returns a reference to one field only, derived from the task's own
+// pointer, valid while the caller's counted reference keeps the task alive
+// (every caller below holds one, as its own contract says).
+
 /// # Safety
-/// `ptr` must point to a live `Cell<F, S>`.
-unsafe fn cell<'a, F: Future, S>(ptr: NonNull<Header>) -> &'a Cell<F, S> {
-    // SAFETY: the header is at offset 0 of a `repr(C)` cell (caller's contract).
-    unsafe { ptr.cast::<Cell<F, S>>().as_ref() }
+/// `ptr` points to a live `Cell<F, S>`.
+unsafe fn header<'a>(ptr: NonNull<Header>) -> &'a Header {
+    // SAFETY: the header is at offset 0 of the live cell (caller's contract).
+    unsafe { ptr.as_ref() }
+}
+
+/// # Safety
+/// `ptr` points to a live `Cell<F, S>`.
+unsafe fn scheduler<'a, F: Future, S>(ptr: NonNull<Header>) -> &'a S {
+    let cell = ptr.cast::<Cell<F, S>>().as_ptr();
+    // SAFETY: a field of the live cell (caller's contract); `S` is only
+    // ever accessed through shared references.
+    unsafe { &*addr_of!((*cell).scheduler) }
+}
+
+/// # Safety
+/// `ptr` points to a live `Cell<F, S>`.
+unsafe fn stage<'a, F: Future, S>(ptr: NonNull<Header>) -> &'a Stage<F> {
+    let cell = ptr.cast::<Cell<F, S>>().as_ptr();
+    // SAFETY: a field of the live cell (caller's contract); the stage is
+    // mutated only through its `UnsafeCell`, under the rules of `stage.rs`.
+    unsafe { &*addr_of!((*cell).stage) }
 }
 
 /// # Safety
 /// The caller holds a `Notified` reference to a live `Cell<F, S>`.
 unsafe fn poll<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
     // SAFETY: the caller's reference keeps the cell alive.
-    let cell = unsafe { cell::<F, S>(ptr) };
-    match cell.header.state.transition_to_running() {
+    let state = &unsafe { header(ptr) }.state;
+    match state.transition_to_running() {
         ToRunning::Poll => {}
         ToRunning::Cancel => {
-            // SAFETY: we hold RUNNING.
+            // SAFETY: we hold RUNNING and the Notified's reference.
             unsafe { cancel_and_complete::<F, S>(ptr) };
             return;
         }
@@ -140,24 +176,28 @@ unsafe fn poll<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
     // SAFETY: `ptr` is a live task header for the duration of the poll.
     let waker = unsafe { waker::borrowed(ptr) };
     let mut cx = Context::from_waker(&waker);
-    // SAFETY: we hold RUNNING: exclusive access to the stage.
-    let stage = unsafe { &mut *cell.stage.get() };
-    let res = catch_unwind(AssertUnwindSafe(|| match stage {
-        // SAFETY: the future lives in the heap cell and is never moved until it is dropped in place.
-        Stage::Running(fut) => unsafe { Pin::new_unchecked(fut) }.poll(&mut cx),
-        _ => unreachable!("polling a task whose future is gone"),
-    }));
+    // SAFETY: the runner's reference keeps the cell alive.
+    let stage = unsafe { stage::<F, S>(ptr) };
+    // SAFETY: we hold RUNNING (exclusive access) and the future is alive:
+    // a task is only polled before it completes.
+    let res = catch_unwind(AssertUnwindSafe(|| unsafe { stage.poll(&mut cx) }));
     let output = match res {
         Ok(Poll::Pending) => {
-            match cell.header.state.transition_to_idle() {
+            match state.transition_to_idle() {
                 ToIdle::Idle => {}
                 // SAFETY: ours was the last reference.
                 ToIdle::Dealloc => unsafe { dealloc::<F, S>(ptr) },
-                // Woken while running: requeue behind the tasks already
-                // waiting, reusing our reference.
-                // SAFETY: our Notified reference is handed on.
-                ToIdle::Notified => unsafe { schedule::<F, S>(ptr) },
-                // SAFETY: still RUNNING.
+                ToIdle::Notified => {
+                    // Woken while running: requeue behind the tasks already
+                    // waiting. The transition took a reference for the new
+                    // Notified; ours keeps the task alive meanwhile.
+                    // SAFETY: the new Notified reference is handed over and
+                    // we hold our own until `schedule` returns.
+                    unsafe { schedule::<F, S>(ptr) };
+                    // SAFETY: our reference is still counted.
+                    unsafe { release::<F, S>(ptr) };
+                }
+                // SAFETY: still RUNNING, with our reference.
                 ToIdle::Cancel => unsafe { cancel_and_complete::<F, S>(ptr) },
             }
             return;
@@ -165,36 +205,63 @@ unsafe fn poll<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
         Ok(Poll::Ready(out)) => Ok(out),
         Err(panic) => Err(JoinError::panic(panic)),
     };
-    // Drop the future before publishing its output; a panicking destructor
-    // turns the result into a panic error.
-    let output = match drop_stage(stage) {
+    // Drop the future (in place) before publishing its output; a panicking
+    // destructor turns the result into a panic error.
+    // SAFETY: we hold RUNNING.
+    let output = match unsafe { stage.drop_in_place() } {
         Ok(()) => output,
-        Err(panic) => Err(JoinError::panic(panic)),
+        // The future's destructor panicked: that is the task's result,
+        // unless its poll panicked first (the first panic is kept). The
+        // value given up is dropped without letting it unwind.
+        Err(panic) => match output {
+            Ok(out) => {
+                drop_output_safely(out);
+                Err(JoinError::panic(panic))
+            }
+            Err(first) => {
+                drop_panic_payload(panic);
+                Err(first)
+            }
+        },
     };
-    *stage = Stage::Finished(output);
-    // SAFETY: still RUNNING, output stored.
+    // SAFETY: still RUNNING, and the future was dropped.
+    unsafe { stage.store_output(output) };
+    // SAFETY: still RUNNING, output stored, our reference held.
     unsafe { complete::<F, S>(ptr) };
 }
 
-/// Replaces the stage with `Consumed` before dropping its old value, so a
-/// panicking destructor can never cause a second drop.
-fn drop_stage<F: Future>(stage: &mut Stage<F>) -> std::thread::Result<()> {
-    let old = mem::replace(stage, Stage::Consumed);
-    catch_unwind(AssertUnwindSafe(move || drop(old)))
+/// Drops a value whose destructor might panic without unwinding further.
+fn drop_output_safely<T>(value: T) {
+    if let Err(panic) = catch_unwind(AssertUnwindSafe(move || drop(value))) {
+        drop_panic_payload(panic);
+    }
+}
+
+/// Drops one reference the caller holds.
+///
+/// # Safety
+/// The caller holds a counted reference to a live `Cell<F, S>` and does
+/// not touch the task afterwards.
+unsafe fn release<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
+    // SAFETY: the caller's reference keeps the cell alive until here.
+    if unsafe { header(ptr) }.state.ref_dec() {
+        // SAFETY: that was the last reference.
+        unsafe { dealloc::<F, S>(ptr) };
+    }
 }
 
 /// # Safety
 /// The caller holds RUNNING and one reference, which this consumes.
 unsafe fn cancel_and_complete<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
     // SAFETY: the caller's reference keeps the cell alive.
-    let cell = unsafe { cell::<F, S>(ptr) };
+    let stage = unsafe { stage::<F, S>(ptr) };
     // SAFETY: RUNNING gives exclusive access to the stage.
-    let stage = unsafe { &mut *cell.stage.get() };
-    let err = match drop_stage(stage) {
+    let err = match unsafe { stage.drop_in_place() } {
         Ok(()) => JoinError::cancelled(),
         Err(panic) => JoinError::panic(panic),
     };
-    *stage = Stage::Finished(Err(err));
+    // SAFETY: still RUNNING, and the future was dropped.
+    unsafe { stage.store_output(Err(err)) };
     // SAFETY: as required by `complete`.
     unsafe { complete::<F, S>(ptr) };
 }
@@ -206,50 +273,60 @@ unsafe fn cancel_and_complete<F: Future + 'static, S: Schedule>(ptr: NonNull<Hea
 /// The caller holds RUNNING and one reference, and has stored the output.
 unsafe fn complete<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
     // SAFETY: the caller's reference keeps the cell alive.
-    let cell = unsafe { cell::<F, S>(ptr) };
-    let snapshot = cell.header.state.transition_to_complete();
-    let _ = catch_unwind(AssertUnwindSafe(|| {
-        if !snapshot.is_join_interested() {
-            // Nobody will read the output: drop it here.
-            // SAFETY: no JoinHandle can reach the stage any more.
-            let _ = drop_stage(unsafe { &mut *cell.stage.get() });
-        } else if snapshot.is_join_waker_set() {
-            // SAFETY: JOIN_WAKER was set when COMPLETE was: the handle no longer writes the slot, so reading it is shared access.
-            if let Some(w) = unsafe { &*cell.header.join_waker.get() } {
-                w.wake_by_ref();
+    let header = unsafe { header(ptr) };
+    let snapshot = header.state.transition_to_complete();
+    if !snapshot.is_join_interested() {
+        // Nobody will read the output: drop it here.
+        // SAFETY: COMPLETE without JOIN_INTEREST: no JoinHandle reaches
+        // the stage any more; the runner has it.
+        if let Err(panic) = unsafe { stage::<F, S>(ptr).drop_in_place() } {
+            drop_panic_payload(panic);
+        }
+    } else if snapshot.is_join_waker_set() {
+        // SAFETY: JOIN_WAKER was set when COMPLETE was: the handle no
+        // longer writes the slot, so reading it is shared access.
+        if let Some(w) = unsafe { &*header.join_waker.get() } {
+            // A panicking join waker must not unwind into the scheduler.
+            if let Err(panic) = catch_unwind(AssertUnwindSafe(|| w.wake_by_ref())) {
+                drop_panic_payload(panic);
             }
         }
-    }));
-    // SAFETY: the reference below is borrowed, not owned: forget it.
+    }
+    // SAFETY: the reference below is borrowed, not owned: never dropped.
     let me = mem::ManuallyDrop::new(unsafe { Task::<S>::from_raw(ptr) });
-    let released = cell.scheduler.release(&me);
+    // SAFETY: our reference keeps the cell alive.
+    let released = unsafe { scheduler::<F, S>(ptr) }.release(&me);
     let count = match released {
         Some(task) => {
+            // The list's reference is dropped with ours, in one step.
             mem::forget(task);
             2
         }
         None => 1,
     };
-    if cell.header.state.transition_to_terminal(count) {
+    if header.state.transition_to_terminal(count) {
         // SAFETY: no references remain.
         unsafe { dealloc::<F, S>(ptr) };
     }
 }
 
 /// # Safety
-/// The caller hands over one counted reference as a `Notified`.
+/// The caller hands over one counted reference as a `Notified`, and holds
+/// another reference of its own until this returns (see the module docs).
 unsafe fn schedule<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
-    // SAFETY: the handed-over reference keeps the cell alive.
-    let cell = unsafe { cell::<F, S>(ptr) };
+    // SAFETY: the caller's own reference keeps the cell alive throughout,
+    // even after `schedule` has published the Notified.
+    let scheduler = unsafe { scheduler::<F, S>(ptr) };
     // SAFETY: the reference is counted (caller's contract).
     let task = unsafe { Notified::from_raw(ptr) };
-    cell.scheduler.schedule(task);
+    scheduler.schedule(task);
 }
 
 /// # Safety
 /// No references remain; `ptr` came from `allocate::<F, S>`.
 unsafe fn dealloc<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
-    // SAFETY: the cell was leaked from a Box in `allocate`, and no one else can reach it.
+    // SAFETY: `ptr` is the pointer `Box::into_raw` returned in `allocate`
+    // (handles never rebuild it), and no one else can reach the cell.
     drop(unsafe { Box::from_raw(ptr.cast::<Cell<F, S>>().as_ptr()) });
 }
 
@@ -262,17 +339,13 @@ unsafe fn try_read_output<F: Future + 'static, S: Schedule>(
     waker: &Waker,
 ) {
     // SAFETY: the handle's reference keeps the cell alive.
-    let cell = unsafe { cell::<F, S>(ptr) };
+    let header = unsafe { header(ptr) };
     // SAFETY: we are the JoinHandle.
-    if !unsafe { can_read_output(&cell.header, waker) } {
+    if !unsafe { can_read_output(header, waker) } {
         return;
     }
     // SAFETY: COMPLETE with JOIN_INTEREST set: the stage is the handle's.
-    let stage = unsafe { &mut *cell.stage.get() };
-    let output = match mem::replace(stage, Stage::Consumed) {
-        Stage::Finished(output) => output,
-        _ => panic!("`JoinHandle` polled after it returned its result"),
-    };
+    let output = unsafe { stage::<F, S>(ptr).take_output() };
     // SAFETY: the caller passes a valid destination of this type.
     unsafe { *dst.cast::<Poll<Result<F::Output, JoinError>>>() = Poll::Ready(output) };
 }
@@ -312,18 +385,25 @@ unsafe fn can_read_output(header: &Header, waker: &Waker) -> bool {
     }
 }
 
+/// Stores `waker` in the join slot and publishes it; on failure (the task
+/// completed meanwhile) the slot is emptied again.
+///
 /// # Safety
 /// `JOIN_WAKER` must be clear and the caller the `JoinHandle`.
 unsafe fn set_join_waker(
     header: &Header,
     waker: Waker,
 ) -> Result<super::state::Snapshot, super::state::Snapshot> {
-    // SAFETY: exclusive access to the slot while JOIN_WAKER is clear.
-    unsafe { *header.join_waker.get() = Some(waker) };
+    // SAFETY: exclusive access to the slot while JOIN_WAKER is clear; the
+    // waker it replaces (if any) is dropped after the write, with no lock
+    // held.
+    let old = unsafe { (*header.join_waker.get()).replace(waker) };
+    drop(old);
     let res = header.state.set_join_waker();
     if res.is_err() {
         // SAFETY: the bit was not set, so the slot is still exclusively ours.
-        unsafe { *header.join_waker.get() = None };
+        let unused = unsafe { (*header.join_waker.get()).take() };
+        drop(unused);
     }
     res
 }
@@ -332,32 +412,35 @@ unsafe fn set_join_waker(
 /// The caller is the `JoinHandle` and gives up its reference.
 unsafe fn drop_join_handle<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
     // SAFETY: the handle's reference keeps the cell alive.
-    let cell = unsafe { cell::<F, S>(ptr) };
-    match cell.header.state.unset_join_interest() {
-        // SAFETY: JOIN_WAKER is now clear: the slot is ours to empty.
-        Ok(_) => drop(unsafe { (*cell.header.join_waker.get()).take() }),
+    let header = unsafe { header(ptr) };
+    match header.state.unset_join_interest() {
+        Ok(_) => {
+            // SAFETY: JOIN_WAKER is now clear: the slot is ours to empty.
+            let waker = unsafe { (*header.join_waker.get()).take() };
+            drop(waker);
+        }
         Err(_) => {
-            // Complete: the output is ours to drop.
+            // Complete: the output is ours to drop (a panicking destructor
+            // is contained: dropping a handle never panics).
             // SAFETY: COMPLETE with JOIN_INTEREST set: exclusive access.
-            let _ = drop_stage(unsafe { &mut *cell.stage.get() });
+            if let Err(panic) = unsafe { stage::<F, S>(ptr).drop_in_place() } {
+                drop_panic_payload(panic);
+            }
         }
     }
-    if cell.header.state.ref_dec() {
-        // SAFETY: that was the last reference.
-        unsafe { dealloc::<F, S>(ptr) };
-    }
+    // SAFETY: the handle's reference, given up here.
+    unsafe { release::<F, S>(ptr) };
 }
 
 /// # Safety
 /// The caller hands over one counted reference (the owned list's).
 unsafe fn shutdown<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
     // SAFETY: the handed-over reference keeps the cell alive.
-    let cell = unsafe { cell::<F, S>(ptr) };
-    if cell.header.state.transition_to_shutdown() {
+    if unsafe { header(ptr) }.state.transition_to_shutdown() {
         // SAFETY: we took RUNNING; `complete` consumes our reference.
         unsafe { cancel_and_complete::<F, S>(ptr) };
-    } else if cell.header.state.ref_dec() {
-        // SAFETY: that was the last reference.
-        unsafe { dealloc::<F, S>(ptr) };
+    } else {
+        // SAFETY: the handed-over reference.
+        unsafe { release::<F, S>(ptr) };
     }
 }

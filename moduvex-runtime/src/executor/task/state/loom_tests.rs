@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicBool as StdAtomicBool, AtomicUsize as StdAtomicUsi
 use std::sync::Mutex as StdMutex;
 
 use loom::cell::UnsafeCell;
-use loom::sync::atomic::AtomicBool;
+use loom::sync::atomic::{AtomicBool, AtomicUsize};
 use loom::sync::Arc;
 use loom::thread;
 
@@ -51,8 +51,17 @@ struct Task {
     join_waker: UnsafeCell<Option<usize>>,
     /// What the future waits for.
     ready: AtomicBool,
-    /// `Notified` references waiting in the run queue.
-    queued: StdAtomicUsize,
+    /// Stands for the scheduler state a `schedule` call touches after it
+    /// has queued the task (the parked flag, the unparker): an access loom
+    /// can interleave with a runner that pops the task meanwhile.
+    scheduler_flag: AtomicUsize,
+    /// `Notified` references waiting in the run queue (a loom atomic: the
+    /// queue is how a waker hands the task to a runner on another thread).
+    queued: AtomicUsize,
+    /// Stands for the allocation itself: `dealloc` writes it, and the
+    /// scheduler reads it after a push. Loom reports a read that is not
+    /// ordered before the free (a use-after-free) as a causality violation.
+    alive: UnsafeCell<()>,
     /// The owned-tasks list still holds its reference.
     listed: StdAtomicBool,
     /// Times the allocation was freed.
@@ -72,7 +81,9 @@ impl Task {
             stage: UnsafeCell::new(Stage::Running),
             join_waker: UnsafeCell::new(None),
             ready: AtomicBool::new(false),
-            queued: StdAtomicUsize::new(1),
+            scheduler_flag: AtomicUsize::new(0),
+            queued: AtomicUsize::new(1),
+            alive: UnsafeCell::new(()),
             listed: StdAtomicBool::new(true),
             deallocs: StdAtomicUsize::new(0),
             join_woken: StdAtomicUsize::new(0),
@@ -105,11 +116,18 @@ impl Task {
         // is not ordered before this one.
         self.stage.with_mut(|_| ());
         self.join_waker.with_mut(|_| ());
+        self.alive.with_mut(|_| ());
     }
 
-    /// `Schedule::schedule`: a `Notified` reference enters the run queue.
+    /// `Schedule::schedule`: a `Notified` reference enters the run queue,
+    /// then the scheduler's own state is touched (as `schedule_remote`
+    /// swaps `parked` after its push). The caller must keep the task alive
+    /// meanwhile: a runner may pop, finish and free it right after the push.
     fn schedule(&self) {
         self.queued.fetch_add(1, Ordering::Relaxed);
+        self.scheduler_flag.fetch_add(1, Ordering::SeqCst);
+        self.assert_live();
+        self.alive.with(|_| ());
     }
 
     /// Runs every `Notified` in the run queue.
@@ -165,7 +183,12 @@ impl Task {
         match verdict {
             ToIdle::Idle => {}
             ToIdle::Dealloc => self.dealloc(),
-            ToIdle::Notified => self.schedule(),
+            ToIdle::Notified => {
+                // A reference was taken for the Notified: ours keeps the
+                // task alive while it is scheduled, then goes.
+                self.schedule();
+                self.drop_ref();
+            }
             ToIdle::Cancel => self.cancel_and_complete(),
         }
     }
@@ -222,7 +245,11 @@ impl Task {
         self.log("transition_to_notified_by_val", notified_name(&verdict));
         match verdict {
             ToNotified::Nothing => {}
-            ToNotified::Submit => self.schedule(),
+            ToNotified::Submit => unreachable!(),
+            ToNotified::SubmitThenRelease => {
+                self.schedule();
+                self.drop_ref();
+            }
             ToNotified::Dealloc => self.dealloc(),
         }
     }
@@ -235,6 +262,7 @@ impl Task {
         match verdict {
             ToNotified::Nothing | ToNotified::Dealloc => {}
             ToNotified::Submit => self.schedule(),
+            ToNotified::SubmitThenRelease => unreachable!(),
         }
     }
 
@@ -354,6 +382,7 @@ fn notified_name(verdict: &ToNotified) -> &'static str {
     match verdict {
         ToNotified::Nothing => "Nothing",
         ToNotified::Submit => "Submit",
+        ToNotified::SubmitThenRelease => "SubmitThenRelease",
         ToNotified::Dealloc => "Dealloc",
     }
 }
@@ -521,6 +550,65 @@ fn join_handle_drop_races_completion() {
         task.drop_join_handle();
         runner.join().unwrap();
         task.run_queue();
+        assert_eq!(task.deallocs.load(Ordering::Relaxed), 1, "freed once");
+    });
+}
+
+/// Runs the queue until the task is complete, yielding to loom between
+/// attempts (a runner that keeps looking for work, as a worker does).
+fn run_until_complete(task: &Task) {
+    loop {
+        task.run_queue();
+        if task.state.load().is_complete() {
+            return;
+        }
+        thread::yield_now();
+    }
+}
+
+/// A waker on another thread submits an idle task; the owner runs it to
+/// completion and drops the last handle the moment it is queued, while the
+/// waker's `schedule` is still touching the scheduler. The waker's own
+/// reference must keep the task alive until `schedule` returns.
+#[test]
+fn remote_schedule_races_completion_and_free() {
+    model(|| {
+        let task = Task::new();
+        task.run_queue(); // first poll: pending, idle
+        task.waker();
+        let t = task.clone();
+        let waker = thread::spawn(move || {
+            t.set_ready();
+            t.wake_by_val();
+        });
+        run_until_complete(&task);
+        assert_eq!(task.join_poll(99), Some(Outcome::Ready));
+        task.drop_join_handle();
+        waker.join().unwrap();
+        assert_eq!(task.deallocs.load(Ordering::Relaxed), 1, "freed once");
+    });
+}
+
+/// A task woken during its poll is requeued by its runner while another
+/// runner (a thief) pops and finishes it and drops the handle at once; the
+/// first runner's `schedule` must still find the task alive.
+#[test]
+fn requeue_after_poll_races_a_thief() {
+    model_bounded(Some(BOUND), || {
+        let task = Task::new();
+        task.waker();
+        let t = task.clone();
+        let runner = thread::spawn(move || t.run_queue());
+        let t = task.clone();
+        let thief = thread::spawn(move || {
+            run_until_complete(&t);
+            assert_eq!(t.join_poll(99), Some(Outcome::Ready));
+            t.drop_join_handle();
+        });
+        task.set_ready();
+        task.wake_by_val();
+        runner.join().unwrap();
+        thief.join().unwrap();
         assert_eq!(task.deallocs.load(Ordering::Relaxed), 1, "freed once");
     });
 }
