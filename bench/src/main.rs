@@ -46,6 +46,9 @@ fn workloads(s: &Sizes) -> Vec<Box<dyn FnOnce() -> Workload>> {
     let (mt_tasks, chains, trips) = (s.mt_tasks, s.chains, s.round_trips);
     for flavor in [Flavor::WorkStealing, Flavor::ThreadPerCore] {
         all.push(Box::new(move || multi::spawn_join(mt_tasks, flavor)));
+        all.push(Box::new(move || {
+            multi::spawn_join_from_block_on(mt_tasks, flavor)
+        }));
         all.push(Box::new(move || multi::ping_pong(trips, flavor)));
         all.push(Box::new(move || multi::yield_many(200, yields, flavor)));
         all.push(Box::new(move || {

@@ -144,6 +144,54 @@ pub fn spawn_join(n: usize, flavor: Flavor) -> Workload {
     }
 }
 
+/// Spawns `n` tiny tasks from the thread that calls `block_on` (not a
+/// worker), then awaits every handle there: the shape a `#[main]` program
+/// hits first. Every spawn goes through the injection queue, and the
+/// workers must wake for it.
+pub fn spawn_join_from_block_on(n: usize, flavor: Flavor) -> Workload {
+    let mrt = moduvex_rt(flavor);
+    let trt = tokio_mt();
+    let pool = SmolPool::new();
+    Workload {
+        name: row_name(&format!("spawn+join {n} tasks from block_on"), flavor),
+        unit: Unit::NsPerOp,
+        extra_label: None,
+        moduvex: Box::new(move || {
+            Round::timed(n as u64, || {
+                mrt.block_on(async move {
+                    let hs: Vec<_> = (0..n)
+                        .map(|i| moduvex_runtime::spawn(async move { i }))
+                        .collect();
+                    for h in hs {
+                        std::hint::black_box(h.await.unwrap());
+                    }
+                })
+            })
+        }),
+        tokio: Some(Box::new(move || {
+            Round::timed(n as u64, || {
+                trt.block_on(async move {
+                    let hs: Vec<_> = (0..n).map(|i| tokio::spawn(async move { i })).collect();
+                    for h in hs {
+                        std::hint::black_box(h.await.unwrap());
+                    }
+                })
+            })
+        })),
+        smol: Some(Box::new(move || {
+            let ex = pool.ex.clone();
+            Round::timed(n as u64, || {
+                futures_lite::future::block_on(async move {
+                    let hs: Vec<_> = (0..n).map(|i| ex.spawn(async move { i })).collect();
+                    for h in hs {
+                        std::hint::black_box(h.await);
+                    }
+                })
+            })
+        })),
+    }
+}
+
 /// Two tasks spawned from outside the runtime bounce a token through two
 /// capacity-1 channels `trips` times (ns per round trip). The pinger
 /// starts each trip; the ponger echoes.

@@ -618,3 +618,183 @@ fn a_runtime_dropped_by_its_own_task_shuts_down_in_the_background() {
         assert_eq!(drops.load(Ordering::SeqCst), 2, "{flavor:?}");
     }
 }
+
+/// Runs `scenario` on a helper thread and fails if it has not finished
+/// after a generous bound (a hang guard, not a speed assertion).
+fn within_20s(what: &str, scenario: impl FnOnce() + Send + 'static) {
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let helper = std::thread::spawn(move || {
+        scenario();
+        let _ = done_tx.send(());
+    });
+    match done_rx.recv_timeout(Duration::from_secs(20)) {
+        Ok(()) => helper.join().unwrap(),
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+            std::panic::resume_unwind(helper.join().unwrap_err())
+        }
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+            panic!("{what}: still not done after 20 s")
+        }
+    }
+}
+
+/// The waker of some other executor, which panics when woken (after
+/// saying so on `woken`).
+struct PanickingWaker(Mutex<std::sync::mpsc::Sender<()>>);
+
+impl std::task::Wake for PanickingWaker {
+    fn wake(self: Arc<Self>) {
+        let _ = self.0.lock().unwrap().send(());
+        panic!("a foreign waker panics when woken");
+    }
+}
+
+/// Polls `fut` once with a [`PanickingWaker`], leaving that waker
+/// registered wherever `fut` waits.
+fn poll_with_panicking_waker<F: std::future::Future>(
+    fut: std::pin::Pin<&mut F>,
+    woken: &std::sync::mpsc::Sender<()>,
+) {
+    let waker = Waker::from(Arc::new(PanickingWaker(Mutex::new(woken.clone()))));
+    let polled = fut.poll(&mut std::task::Context::from_waker(&waker));
+    assert!(polled.is_pending());
+}
+
+#[derive(Clone, Copy, Debug)]
+enum WakeSource {
+    Timer,
+    Socket,
+    Channel,
+}
+
+#[test]
+fn a_foreign_waker_panicking_on_a_worker_loses_no_task_and_never_hangs_shutdown() {
+    use WakeSource::*;
+    for flavor in MULTI {
+        for source in [Timer, Socket, Channel] {
+            within_20s(&format!("{flavor:?}, {source:?}"), move || {
+                let rt = rt(flavor, 2);
+                let (woken_tx, woken_rx) = std::sync::mpsc::channel();
+                // Tasks that wait for good, spread over the workers: the
+                // shutdown cancels every one of them.
+                let mut senders = Vec::new();
+                let waiting: Vec<_> = (0..8)
+                    .map(|_| {
+                        let (tx, rx) = oneshot::channel::<()>();
+                        senders.push(tx);
+                        rt.spawn(async move {
+                            let _ = rx.await;
+                        })
+                    })
+                    .collect();
+                let (peer_tx, peer_rx) = std::sync::mpsc::channel();
+                // Leaves the foreign waker where a worker (the reactor, the
+                // timer wheel or a task) wakes it.
+                let victim = rt.spawn(async move {
+                    match source {
+                        Timer => {
+                            drop(peer_tx);
+                            let mut sleep =
+                                Box::pin(moduvex_runtime::time::sleep(Duration::from_millis(1)));
+                            poll_with_panicking_waker(sleep.as_mut(), &woken_tx);
+                            std::future::pending::<()>().await;
+                        }
+                        Socket => {
+                            let (a, b) = UnixStream::pair().unwrap();
+                            a.set_nonblocking(true).unwrap();
+                            let src = IoSource::new(a).unwrap();
+                            let mut buf = [0u8; 8];
+                            let mut read = Box::pin(src.read_with(|s| (&*s).read(&mut buf)));
+                            poll_with_panicking_waker(read.as_mut(), &woken_tx);
+                            peer_tx.send(b).unwrap();
+                            std::future::pending::<()>().await;
+                        }
+                        Channel => {
+                            drop(peer_tx);
+                            let (tx, rx) = oneshot::channel::<u32>();
+                            let mut rx = Box::pin(rx);
+                            poll_with_panicking_waker(rx.as_mut(), &woken_tx);
+                            // The send wakes the foreign waker on a worker.
+                            let sent = spawn(async move { tx.send(1) }).await;
+                            assert!(sent.unwrap_err().is_panic());
+                            std::future::pending::<()>().await;
+                        }
+                    }
+                });
+                if let Ok(peer) = peer_rx.recv_timeout(Duration::from_secs(20)) {
+                    (&peer).write_all(b"wake").unwrap();
+                    std::mem::forget(peer);
+                }
+                woken_rx
+                    .recv_timeout(Duration::from_secs(20))
+                    .expect("the foreign waker is woken");
+                // The runtime still runs new tasks (on a thread-per-core
+                // runtime one homed on a worker that died is cancelled).
+                for _ in 0..4 {
+                    match rt.block_on(rt.spawn(async { 7 })) {
+                        Ok(v) => assert_eq!(v, 7),
+                        Err(e) => {
+                            assert!(flavor == Flavor::ThreadPerCore && e.is_cancelled(), "{e:?}")
+                        }
+                    }
+                }
+                drop(rt);
+                for h in waiting {
+                    let err = moduvex_runtime::block_on(h).unwrap_err();
+                    assert!(err.is_cancelled(), "{flavor:?}, {source:?}: {err:?}");
+                }
+                assert!(moduvex_runtime::block_on(victim).is_err());
+                drop(senders);
+            });
+        }
+    }
+}
+
+#[test]
+fn a_task_queued_behind_a_blocked_task_is_stolen_by_the_idle_worker() {
+    within_20s("a task left on a blocked worker's queue", || {
+        let rt = rt(Flavor::WorkStealing, 2);
+        for round in 0..300 {
+            let stolen = rt.block_on(async {
+                // Work from outside first, so the sibling may be spinning
+                // (or between a failed steal and its park) at the push.
+                spawn(async {}).await.unwrap();
+                spawn(async {
+                    let (ran_tx, ran_rx) = std::sync::mpsc::channel();
+                    // Onto this worker's local queue ...
+                    drop(spawn(async move { ran_tx.send(()).unwrap() }));
+                    // ... which it cannot run itself until this returns.
+                    ran_rx.recv_timeout(Duration::from_secs(30)).is_ok()
+                })
+                .await
+                .unwrap()
+            });
+            assert!(
+                stolen,
+                "round {round}: the idle worker never stole the task"
+            );
+        }
+    });
+}
+
+#[test]
+fn a_panicking_thread_stop_hook_does_not_hang_the_drop() {
+    for flavor in MULTI {
+        within_20s(&format!("{flavor:?}"), move || {
+            let rt = Builder::new(flavor)
+                .worker_threads(2)
+                .on_thread_stop(|| panic!("a thread-stop hook panics"))
+                .build()
+                .unwrap();
+            let (_tx, rx) = oneshot::channel::<()>();
+            let waiting = rt.spawn(async move {
+                let _ = rx.await;
+            });
+            assert_eq!(rt.block_on(rt.spawn(async { 3 })).unwrap(), 3);
+            drop(rt);
+            assert!(moduvex_runtime::block_on(waiting)
+                .unwrap_err()
+                .is_cancelled());
+        });
+    }
+}

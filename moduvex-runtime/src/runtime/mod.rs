@@ -62,6 +62,18 @@ struct Exits {
     cv: Condvar,
 }
 
+/// Counts its worker thread's exit when dropped: when the thread returns,
+/// and when it unwinds (a panic in the worker loop or a hook), so
+/// `Runtime::drop` never waits for a thread that is gone.
+struct ExitGuard(Arc<Exits>);
+
+impl Drop for ExitGuard {
+    fn drop(&mut self) {
+        *self.0.count.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        self.0.cv.notify_all();
+    }
+}
+
 enum Kind {
     CurrentThread {
         shared: current_thread::Handle,
@@ -152,6 +164,7 @@ impl Runtime {
             let capacity = config.event_capacity;
             let ready = ready_tx.clone();
             let spawned = builder.spawn(move || {
+                let _exit = ExitGuard(exits2);
                 let opened = crate::reactor::init_thread_reactor();
                 let failed = opened.is_err();
                 let _ = ready.send(opened);
@@ -169,8 +182,6 @@ impl Runtime {
                 if let Some(stop) = &hooks.on_stop {
                     stop();
                 }
-                *exits2.count.lock().unwrap_or_else(|e| e.into_inner()) += 1;
-                exits2.cv.notify_all();
             });
             match spawned {
                 Ok(t) => threads.push(t),

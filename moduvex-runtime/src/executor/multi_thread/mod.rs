@@ -287,6 +287,11 @@ impl Shared {
 
     /// Queues a task from a thread that is not one of this runtime's
     /// workers (or for another worker).
+    ///
+    /// Once `task` is queued another thread may run and free it: `self`
+    /// must be kept alive by the caller, not by the task (see
+    /// `Handle::schedule`), and nothing of the task is touched after the
+    /// push.
     fn schedule_remote(&self, task: Notified<Handle>, home: u32) {
         if home == NO_HOME {
             {
@@ -322,7 +327,28 @@ impl Shared {
         }
     }
 
-    /// Moves up to `max` injected tasks out (one lock).
+    /// Queues stealable tasks of a worker that is leaving (dropped if the
+    /// runtime is shutting down), and wakes a worker for them.
+    fn inject_all(&self, tasks: Vec<Notified<Handle>>) {
+        let refused = {
+            let mut inject = lock(&self.inject);
+            if inject.closed {
+                tasks
+            } else {
+                self.inject_len.fetch_add(tasks.len(), Ordering::SeqCst);
+                inject.tasks.extend(tasks);
+                Vec::new()
+            }
+        };
+        if refused.is_empty() {
+            self.notify_parked();
+        }
+        drop(refused);
+    }
+
+    /// Moves up to `max` injected tasks out (one lock). If tasks remain
+    /// behind the batch, wakes another worker for them: their publishers
+    /// may have skipped the wake-up because this worker was searching.
     fn pop_inject(
         &self,
         max: usize,
@@ -331,18 +357,42 @@ impl Shared {
         if self.inject_len.load(Ordering::SeqCst) == 0 {
             return None;
         }
-        let mut inject = lock(&self.inject);
-        let first = inject.tasks.pop_front()?;
-        let mut taken = 1;
-        while taken < max {
-            match inject.tasks.pop_front() {
-                Some(t) => sink(t),
-                None => break,
+        let (first, more) = {
+            let mut inject = lock(&self.inject);
+            let first = inject.tasks.pop_front()?;
+            let mut taken = 1;
+            while taken < max {
+                match inject.tasks.pop_front() {
+                    Some(t) => sink(t),
+                    None => break,
+                }
+                taken += 1;
             }
-            taken += 1;
+            self.inject_len.fetch_sub(taken, Ordering::SeqCst);
+            (first, !inject.tasks.is_empty())
+        };
+        if more {
+            self.notify_parked();
         }
-        self.inject_len.fetch_sub(taken, Ordering::SeqCst);
         Some(first)
+    }
+
+    /// Whether a worker other than `index` has tasks in its local queue
+    /// (work-stealing mode).
+    fn siblings_have_work(&self, index: usize) -> bool {
+        self.remotes
+            .iter()
+            .enumerate()
+            .any(|(i, r)| i != index && r.stealer.as_ref().is_some_and(|s| !s.is_empty()))
+    }
+
+    /// Whether any stealable task waits: in the injection queue or in a
+    /// worker's local queue. The last searcher's re-check before it parks
+    /// (see `idle.rs`); its own inbox it checks in the park itself.
+    fn work_pending(&self) -> bool {
+        // After the caller's drop of its searching count (see `idle.rs`).
+        std::sync::atomic::fence(Ordering::SeqCst);
+        self.inject_len.load(Ordering::SeqCst) > 0 || self.siblings_have_work(usize::MAX)
     }
 
     /// Starts shutdown: workers cancel their tasks and exit.
@@ -388,8 +438,17 @@ impl Handle {
 impl Schedule for Handle {
     fn schedule(&self, task: Notified<Handle>) {
         match self.shared.current_worker() {
+            // The worker's own `Arc<Shared>` outlives the push.
             Some(w) => w.push_woken(task, self.home),
-            None => self.shared.schedule_remote(task, self.home),
+            None => {
+                // `self` lives in the task's allocation: once the task is
+                // queued, a worker may run, complete and free it (and with
+                // it maybe the last other `Arc<Shared>`) while
+                // `schedule_remote` still wakes a worker. Keep the runtime
+                // alive through our own reference, never through the task.
+                let (shared, home) = (self.shared.clone(), self.home);
+                shared.schedule_remote(task, home);
+            }
         }
     }
 

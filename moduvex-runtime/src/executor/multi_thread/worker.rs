@@ -1,8 +1,17 @@
 //! One worker thread's loop: find a task, run it, poll I/O now and then,
 //! park when there is nothing to do.
+//!
+//! However the loop ends — shutdown, or a panic unwinding out of it (a
+//! foreign waker woken by the reactor or a timer) — the worker's [`Stop`]
+//! guard settles it on its own thread: its homed tasks (`spawn_local`
+//! ones among them) are cancelled there, its stealable tasks go to the
+//! injection queue for the other workers, its inbox is closed and its
+//! idle-protocol state released, so no task is lost and shutdown never
+//! waits for it.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr::NonNull;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -49,8 +58,13 @@ pub(crate) struct Worker {
     /// Header of the task being polled (to tell a yield from a wake).
     running: Cell<Option<NonNull<()>>>,
     ticks: Cell<u32>,
-    /// Woken by a notifier and not yet settled (work-stealing mode).
+    /// Counted as searching in the idle protocol: out of its own work and
+    /// stealing or spinning, or woken by a notifier, and not yet settled
+    /// (work-stealing mode).
     searching: Cell<bool>,
+    /// On the idle protocol's sleepers list (between `Idle::sleep` and
+    /// `Idle::wake`), so a worker unwinding out of its park can leave it.
+    asleep: Cell<bool>,
     /// Ran a task that came from another thread since the last park or
     /// spin: more is likely to follow soon (see [`SPIN`]).
     ran_remote_work: Cell<bool>,
@@ -174,8 +188,13 @@ impl Worker {
     }
 
     /// Steals half of another worker's queue (work-stealing mode).
+    /// The worker counts as searching from here until it finds a task or
+    /// parks (see `idle.rs`).
     fn steal(&self) -> Option<Notified<Handle>> {
         let deque = self.deque.as_ref()?;
+        if !self.searching.replace(true) {
+            self.shared.idle.begin_search();
+        }
         let n = self.shared.workers();
         let start = self.ticks.get() as usize;
         for i in 0..n {
@@ -219,20 +238,23 @@ impl Worker {
             || self.deque.as_ref().is_some_and(|d| !d.is_empty())
     }
 
-    /// Whether another thread has queued work for this worker: its inbox
-    /// or the injection queue. Only atomic loads; no locks, no syscalls.
-    /// (Siblings' local queues are left to the idle protocol: a spinner
-    /// that stole from a busy sibling would only contend with it.)
+    /// Whether another thread has queued work this worker may run: its
+    /// inbox, the injection queue or (work-stealing mode) a sibling's
+    /// local queue. Only loads and fences; no locks, no syscalls.
     fn work_visible(&self) -> bool {
         self.remote().inbox_pending.load(Ordering::Acquire)
             || self.shared.inject_len.load(Ordering::Acquire) > 0
             || self.shared.is_shutdown()
+            || (self.deque.is_some() && self.shared.siblings_have_work(self.index))
     }
 
     /// Out of work right after running work from another thread: watch
     /// for more for up to [`SPIN`] before parking. Returns true if some
     /// appeared. The worker stays unparked meanwhile, so whoever queues
-    /// work for it skips the eventfd write.
+    /// work for it skips the eventfd write; in work-stealing mode it is
+    /// still counted as searching (since [`Worker::steal`]), so a sibling
+    /// pushing a task skips waking a sleeper, and it parks as a searcher
+    /// (re-checking every queue if it is the last one).
     ///
     /// I/O readiness and timers are not watched here; they wait at most
     /// one spin, and a worker that only runs its own I/O never spins.
@@ -277,9 +299,12 @@ impl Worker {
     fn park(&self) {
         let stealing = self.shared.mode == Mode::WorkStealing;
         if stealing {
-            self.shared
-                .idle
-                .sleep(self.index, self.searching.replace(false));
+            // Idle protocol (see `idle.rs`): the last searcher re-checks.
+            let last = (self.shared.idle).sleep(self.index, self.searching.replace(false));
+            self.asleep.set(true);
+            if last && self.shared.work_pending() {
+                self.shared.notify_parked();
+            }
         }
         let remote = self.remote();
         let watch = &self.shared.watch;
@@ -305,10 +330,12 @@ impl Worker {
         remote.notified.store(false, Ordering::SeqCst);
         if stealing {
             self.searching.set(self.shared.idle.wake(self.index));
+            self.asleep.set(false);
         }
         self.ticks.set(0);
     }
 
+    /// Runs until shutdown; [`Stop`] settles the worker afterwards.
     fn run(&self) {
         while !self.shared.is_shutdown() {
             if let Some(task) = self.next_task().or_else(|| self.steal()) {
@@ -317,16 +344,29 @@ impl Worker {
                 self.park();
             }
         }
-        self.shutdown();
     }
 
-    /// Cancels the tasks homed here (on this thread, so `spawn_local`
-    /// futures are dropped where they ran) and empties the queues.
-    fn shutdown(&self) {
-        if self.searching.replace(false) {
-            let _ = self.shared.idle.found_work();
-        }
+    /// Leaves the runtime: releases this worker's part of the idle
+    /// protocol, cancels the tasks homed here (on this thread, so
+    /// `spawn_local` futures are dropped where they ran), closes the inbox
+    /// and hands the stealable tasks to the injection queue, where the
+    /// other workers run them (or, once the runtime shuts down, where
+    /// they are dropped).
+    fn stop(&self) {
         let remote = self.remote();
+        remote.parked.store(false, Ordering::SeqCst);
+        if self.asleep.replace(false) {
+            // Unwound out of a park: leave the sleepers list (a notifier
+            // that already took us off counted us as searching).
+            self.searching.set(self.shared.idle.wake(self.index));
+        }
+        if self.searching.replace(false) && self.shared.idle.found_work() {
+            // The last searcher leaves, maybe with a notification meant for
+            // it: pass it on, as a searcher going to sleep would.
+            if self.shared.work_pending() {
+                self.shared.notify_parked();
+            }
+        }
         remote.owned.close_and_shutdown_all();
         let inbox = {
             let mut inbox = lock(&remote.inbox);
@@ -334,7 +374,6 @@ impl Worker {
             std::mem::take(&mut inbox.tasks)
         };
         drop(inbox);
-        drop(self.lifo.take());
         loop {
             let task = self.pinned.borrow_mut().pop_front();
             match task {
@@ -342,10 +381,34 @@ impl Worker {
                 None => break,
             }
         }
-        if let Some(deque) = self.deque.as_ref() {
-            while let Some(t) = deque.pop() {
-                drop(t);
+        // Dropping the tasks above may have spawned or woken more: drain
+        // until the local queues stay empty.
+        let mut stealable = Vec::new();
+        loop {
+            stealable.extend(self.lifo.take());
+            if let Some(deque) = self.deque.as_ref() {
+                stealable.extend(std::iter::from_fn(|| deque.pop()));
             }
+            if stealable.is_empty() {
+                break;
+            }
+            self.shared.inject_all(std::mem::take(&mut stealable));
+        }
+    }
+}
+
+/// Settles its worker (see [`Worker::stop`]) when the worker loop ends,
+/// by returning or by unwinding.
+struct Stop<'a>(&'a Worker);
+
+impl Drop for Stop<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            // A second panic here would abort the process: contain it and
+            // let the first one go on unwinding.
+            let _ = catch_unwind(AssertUnwindSafe(|| self.0.stop()));
+        } else {
+            self.0.stop();
         }
     }
 }
@@ -368,6 +431,7 @@ pub(crate) fn run_worker(shared: Arc<Shared>, seed: WorkerSeed, event_capacity: 
         running: Cell::new(None),
         ticks: Cell::new(0),
         searching: Cell::new(false),
+        asleep: Cell::new(false),
         ran_remote_work: Cell::new(false),
         parker: RefCell::new(Some(Parker::with_capacity(event_capacity))),
         lookout: Lookout::new(workers),
@@ -386,5 +450,8 @@ pub(crate) fn run_worker(shared: Arc<Shared>, seed: WorkerSeed, event_capacity: 
         OnLeave::Keep,
     );
     let _restore = Restore(context::replace(Current::Worker(&worker)));
+    // Dropped before `_restore`: the worker settles as the thread's
+    // scheduler.
+    let _stop = Stop(&worker);
     worker.run();
 }
