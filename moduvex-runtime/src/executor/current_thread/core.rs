@@ -18,6 +18,7 @@ use crate::executor::park::{self, Parker};
 use crate::executor::task::{JoinHandle, Notified};
 use crate::reactor::DrivingGuard;
 use crate::time::driver::{self as timers, HomeGuard, OnLeave};
+use crate::time::shard::Shard;
 
 /// A runnable task: one of the runtime's, or one of this thread's local ones.
 enum Next {
@@ -130,6 +131,9 @@ impl Core {
         if let Some(queue) = queue {
             self.shared.remove_waiter(&self.main);
             *self.queue.borrow_mut() = Some(queue);
+            // The waiting phase's own timers are woken, to refile on the
+            // runtime's shard, which this thread turns from now on.
+            drop(self.timers.borrow_mut().take());
             *self.timers.borrow_mut() = Some(timers::enter(
                 self.shared.timers.clone(),
                 unparker.clone(),
@@ -223,6 +227,20 @@ impl Core {
         self.ticks.set(0);
     }
 
+    /// While this call waits for the core, its future's timers are its
+    /// own: a shard of the call's, turned by its own park loop (a waiting
+    /// thread must not turn the runtime's, which its driver turns).
+    fn ensure_waiting_timers(&self) {
+        let mut timers = self.timers.borrow_mut();
+        if timers.is_none() {
+            *timers = Some(timers::enter(
+                Arc::new(Shard::new()),
+                self.main.thread.unparker.clone(),
+                OnLeave::Drain,
+            ));
+        }
+    }
+
     /// Waits (driving only this thread's own reactor) until this call's
     /// future is woken or the core is handed to it.
     fn park_waiting(&self) {
@@ -277,7 +295,7 @@ impl Drop for ExitGuard<'_> {
         let queue = core.queue.borrow_mut().take();
         match queue {
             Some(queue) => core.shared.release_core(queue),
-            None => core.shared.remove_waiter(&core.main),
+            None => core.shared.leave_waiting(&core.main),
         }
         context::replace(self.prev);
     }
@@ -393,15 +411,22 @@ pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
 fn run<F: Future>(core: &Core, mut future: Pin<&mut F>) -> F::Output {
     let waker = Waker::from(core.main.clone());
     let mut cx = Context::from_waker(&waker);
+    core.try_drive();
+    if !core.is_driving() {
+        core.ensure_waiting_timers();
+    }
     loop {
-        if !core.is_driving() {
-            core.try_drive();
-        }
         if core.main.woken.swap(false, Ordering::AcqRel) {
             core.ticks.set(core.ticks.get() + 1);
             if let Poll::Ready(out) = coop::with_budget(|| future.as_mut().poll(&mut cx)) {
                 return out;
             }
+        }
+        // After the poll, which may have consumed the wake that handed the
+        // core to this call: look again (registering as a waiter) right
+        // before deciding to park.
+        if !core.is_driving() {
+            core.try_drive();
         }
         if core.is_driving() {
             core.run_tasks();
@@ -411,6 +436,7 @@ fn run<F: Future>(core: &Core, mut future: Pin<&mut F>) -> F::Output {
                 core.park(false);
             }
         } else {
+            core.ensure_waiting_timers();
             core.park_waiting();
         }
     }

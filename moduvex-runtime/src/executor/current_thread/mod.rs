@@ -133,12 +133,28 @@ impl Shared {
     /// it over (woken after every lock is released).
     fn release_core(&self, queue: RunQueue) {
         *lock(&self.core) = Some(queue);
+        self.wake_next_waiter();
+    }
+
+    fn wake_next_waiter(&self) {
         let next = {
             let mut waiters = lock(&self.waiters);
             (!waiters.is_empty()).then(|| waiters.remove(0))
         };
         if let Some(waiter) = next {
             std::task::Wake::wake(waiter);
+        }
+    }
+
+    /// A call that waited for the core leaves without it (its future
+    /// finished first). The core may have been handed to it just now: if
+    /// the core is free, hand it to the next waiter instead. (The call
+    /// leaves the waiters before it looks at the core, and a release stores
+    /// the core before it picks a waiter, so one of the two sees the other.)
+    fn leave_waiting(&self, waiter: &Arc<BlockOnWaker>) {
+        self.remove_waiter(waiter);
+        if lock(&self.core).is_some() {
+            self.wake_next_waiter();
         }
     }
 
