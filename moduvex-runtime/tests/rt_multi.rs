@@ -596,7 +596,12 @@ fn a_runtime_dropped_by_its_own_task_shuts_down_in_the_background() {
         let dropper_guard = DropCount(drops.clone());
         handle.spawn(async move {
             let _g = dropper_guard;
-            drop(rt);
+            // Dropping inside a task panics with what to do (as in tokio),
+            // after stopping the runtime in the background.
+            let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(rt)));
+            let msg = dropped.expect_err("dropping inside a task must panic");
+            let msg = msg.downcast_ref::<&str>().copied().unwrap_or_default();
+            assert!(msg.contains("Cannot drop a runtime"), "{msg}");
             // Dropping did not block on this very thread.
             done_tx.send(()).unwrap();
             moduvex_runtime::yield_now().await;

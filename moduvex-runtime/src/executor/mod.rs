@@ -121,7 +121,11 @@ where
             // SAFETY: the context points to this thread's live worker.
             let worker = unsafe { &*worker };
             // SAFETY: homed on this worker: polled and dropped only here.
-            unsafe { worker.shared.spawn_with_home(future, worker.index() as u32) }
+            unsafe {
+                worker
+                    .shared
+                    .spawn_with_home(future, worker.index() as u32, true)
+            }
         }
         Current::Caller(_) => panic!(
             "`spawn_local` called in `Runtime::block_on` of a multi-threaded runtime: the \

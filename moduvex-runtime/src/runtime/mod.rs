@@ -348,6 +348,19 @@ fn wait_for_exits(exits: &Exits, n: usize, deadline: Option<Instant>) -> bool {
 
 impl Drop for Runtime {
     fn drop(&mut self) {
+        if crate::executor::in_runtime() && !std::thread::panicking() {
+            // Waiting for the workers here would block a thread that drives
+            // tasks (or, from one of this runtime's own tasks, wait for
+            // itself). Stop without waiting, then say what to do, as tokio
+            // does.
+            self.shutdown(Some(Duration::ZERO));
+            panic!(
+                "Cannot drop a runtime in a context where blocking is not allowed. This \
+                 happens when a runtime is dropped from within an asynchronous context: drop \
+                 it after `block_on` returns, or call `shutdown_background()`, which does not \
+                 wait (the runtime was shut down in the background)"
+            );
+        }
         self.shutdown(None);
     }
 }

@@ -55,7 +55,7 @@ use crossbeam_deque::{Stealer, Worker as Deque};
 
 use super::context::{self, Current};
 use super::owned::OwnedTasks;
-use super::task::{new_task, JoinHandle, Notified, Schedule, Task};
+use super::task::{new_local_task, new_task, JoinHandle, Notified, Schedule, Task};
 use crate::reactor::Unparker;
 
 mod block_on;
@@ -244,7 +244,7 @@ impl Shared {
             }
         };
         // SAFETY: the future is `Send`, so any worker may poll and drop it.
-        unsafe { self.spawn_with_home(future, home) }
+        unsafe { self.spawn_with_home(future, home, false) }
     }
 
     /// Spawns a `Send` future homed on worker `index`.
@@ -255,16 +255,19 @@ impl Shared {
     {
         assert!(index < self.workers());
         // SAFETY: the future is `Send`.
-        unsafe { self.spawn_with_home(future, index as u32) }
+        unsafe { self.spawn_with_home(future, index as u32, false) }
     }
 
     /// # Safety
     /// If `F` is not `Send`, `home` must be the worker of the calling
-    /// thread (the future is then only polled and dropped there).
+    /// thread (the future is then only polled and dropped there) and
+    /// `local` true (the task then records its thread, and refuses to be
+    /// polled on any other).
     pub(crate) unsafe fn spawn_with_home<F>(
         self: &Arc<Self>,
         future: F,
         home: u32,
+        local: bool,
     ) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
@@ -275,7 +278,11 @@ impl Shared {
             home,
         };
         let owned = handle.owned();
-        let (task, notified, join) = new_task(future, handle.clone());
+        let (task, notified, join) = if local {
+            new_local_task(future, handle.clone())
+        } else {
+            new_task(future, handle.clone())
+        };
         if let Some(notified) = owned.bind(task, notified) {
             match self.current_worker() {
                 Some(w) => w.push_spawned(notified, home),
