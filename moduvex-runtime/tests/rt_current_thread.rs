@@ -269,7 +269,10 @@ fn a_busy_shared_task_does_not_starve_a_remote_wake_of_the_main_future() {
 #[test]
 #[should_panic(expected = "Cannot drop a runtime in a context where blocking is not allowed")]
 fn dropping_a_runtime_inside_an_async_context_panics_with_what_to_do() {
-    let rt = Builder::new_multi_thread().worker_threads(1).build().unwrap();
+    let rt = Builder::new_multi_thread()
+        .worker_threads(1)
+        .build()
+        .unwrap();
     moduvex_runtime::block_on(async move {
         drop(rt);
     });
