@@ -142,8 +142,7 @@ unsafe fn header<'a>(ptr: NonNull<Header>) -> &'a Header {
 /// `ptr` points to a live `Cell<F, S>`.
 unsafe fn scheduler<'a, F: Future, S>(ptr: NonNull<Header>) -> &'a S {
     let cell = ptr.cast::<Cell<F, S>>().as_ptr();
-    // SAFETY: a field of the live cell (caller's contract); `S` is only
-    // ever accessed through shared references.
+    // SAFETY: a field of the live cell (caller's contract); `S` is only ever accessed through shared references.
     unsafe { &*addr_of!((*cell).scheduler) }
 }
 
@@ -151,8 +150,7 @@ unsafe fn scheduler<'a, F: Future, S>(ptr: NonNull<Header>) -> &'a S {
 /// `ptr` points to a live `Cell<F, S>`.
 unsafe fn stage<'a, F: Future, S>(ptr: NonNull<Header>) -> &'a Stage<F> {
     let cell = ptr.cast::<Cell<F, S>>().as_ptr();
-    // SAFETY: a field of the live cell (caller's contract); the stage is
-    // mutated only through its `UnsafeCell`, under the rules of `stage.rs`.
+    // SAFETY: a field of the live cell (caller's contract); the stage is mutated only through its `UnsafeCell`, under the rules of `stage.rs`.
     unsafe { &*addr_of!((*cell).stage) }
 }
 
@@ -183,8 +181,7 @@ unsafe fn poll<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
     let mut cx = Context::from_waker(&waker);
     // SAFETY: the runner's reference keeps the cell alive.
     let stage = unsafe { stage::<F, S>(ptr) };
-    // SAFETY: we hold RUNNING (exclusive access) and the future is alive:
-    // a task is only polled before it completes.
+    // SAFETY: we hold RUNNING (exclusive access) and the future is alive: a task is only polled before it completes.
     let res = catch_unwind(AssertUnwindSafe(|| unsafe { stage.poll(&mut cx) }));
     let output = match res {
         Ok(Poll::Pending) => {
@@ -282,14 +279,12 @@ unsafe fn complete<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
     let snapshot = header.state.transition_to_complete();
     if !snapshot.is_join_interested() {
         // Nobody will read the output: drop it here.
-        // SAFETY: COMPLETE without JOIN_INTEREST: no JoinHandle reaches
-        // the stage any more; the runner has it.
+        // SAFETY: COMPLETE without JOIN_INTEREST: no JoinHandle reaches the stage any more; the runner has it.
         if let Err(panic) = unsafe { stage::<F, S>(ptr).drop_in_place() } {
             drop_panic_payload(panic);
         }
     } else if snapshot.is_join_waker_set() {
-        // SAFETY: JOIN_WAKER was set when COMPLETE was: the handle no
-        // longer writes the slot, so reading it is shared access.
+        // SAFETY: JOIN_WAKER was set when COMPLETE was: the handle no longer writes the slot, so reading it is shared access.
         if let Some(w) = unsafe { &*header.join_waker.get() } {
             // A panicking join waker must not unwind into the scheduler.
             if let Err(panic) = catch_unwind(AssertUnwindSafe(|| w.wake_by_ref())) {
@@ -399,9 +394,7 @@ unsafe fn set_join_waker(
     header: &Header,
     waker: Waker,
 ) -> Result<super::state::Snapshot, super::state::Snapshot> {
-    // SAFETY: exclusive access to the slot while JOIN_WAKER is clear; the
-    // waker it replaces (if any) is dropped after the write, with no lock
-    // held.
+    // SAFETY: exclusive access to the slot while JOIN_WAKER is clear; the waker it replaces (if any) is dropped after the write, with no lock held.
     let old = unsafe { (*header.join_waker.get()).replace(waker) };
     drop(old);
     let res = header.state.set_join_waker();

@@ -50,9 +50,7 @@ impl<F: Future> Stage<F> {
     pub(super) unsafe fn poll(&self, cx: &mut Context<'_>) -> Poll<F::Output> {
         // SAFETY: exclusive access (caller's contract).
         match unsafe { &mut *self.kind.get() } {
-            // SAFETY: the future lives in the task's heap allocation, which
-            // never moves, and this type never moves it out: it is dropped
-            // in place (`drop_in_place`), so pinning it here is sound.
+            // SAFETY: the future lives in the task's heap allocation, which never moves, and this type never moves it out: it is dropped in place (`drop_in_place`), so pinning it here is sound.
             Kind::Running(future) => unsafe { Pin::new_unchecked(future) }.poll(cx),
             _ => unreachable!("polling a task whose future is gone"),
         }
@@ -71,17 +69,13 @@ impl<F: Future> Stage<F> {
         struct MarkConsumed<F: Future>(*mut Kind<F>);
         impl<F: Future> Drop for MarkConsumed<F> {
             fn drop(&mut self) {
-                // SAFETY: the value at this address was just dropped in
-                // place (fully, or as far as an unwinding destructor got,
-                // which also ends its fields): writing without dropping it
-                // again is the only sound way to reuse the slot.
+                // SAFETY: the value at this address was just dropped in place (fully, or as far as an unwinding destructor got, which also ends its fields): writing without dropping it again is the only sound way to reuse the slot.
                 unsafe { ptr::write(self.0, Kind::Consumed) };
             }
         }
         catch_unwind(AssertUnwindSafe(|| {
             let _mark = MarkConsumed(kind);
-            // SAFETY: exclusive access (caller's contract); the value is
-            // initialised, and `MarkConsumed` overwrites it right after.
+            // SAFETY: exclusive access (caller's contract); the value is initialised, and `MarkConsumed` overwrites it right after.
             unsafe { ptr::drop_in_place(kind) };
         }))
     }

@@ -79,8 +79,7 @@ unsafe fn wake_by_ref(data: *const ()) {
     let header = unsafe { header(ptr) };
     match header.state.transition_to_notified_by_ref() {
         ToNotified::Nothing | ToNotified::Dealloc => {}
-        // SAFETY: the transition counted a reference for the Notified, and
-        // this waker keeps its own.
+        // SAFETY: the transition counted a reference for the Notified, and this waker keeps its own.
         ToNotified::Submit => unsafe { (header.vtable.schedule)(ptr) },
         ToNotified::SubmitThenRelease => unreachable!("a by-reference wake keeps its reference"),
     }
@@ -104,8 +103,7 @@ unsafe fn release(ptr: NonNull<Header>, vtable: &'static super::raw::Vtable) {
     // SAFETY: the caller's reference keeps the task alive until the count
     // drops; no reference into it is held past this call.
     if unsafe { header(ptr) }.state.ref_dec() {
-        // SAFETY: that was the last reference; `ptr` is the allocation's
-        // own pointer.
+        // SAFETY: that was the last reference; `ptr` is the allocation's own pointer.
         unsafe { (vtable.dealloc)(ptr) };
     }
 }
