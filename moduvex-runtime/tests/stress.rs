@@ -203,8 +203,7 @@ fn stays_put<F: Future>(inner: F) -> StaysPut<F> {
 impl<F: Future> Future for StaysPut<F> {
     type Output = F::Output;
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        // SAFETY: `inner` is structurally pinned and never moved; `at` is a
-        // plain field.
+        // SAFETY: `inner` is structurally pinned and never moved; `at` is a plain field.
         let this = unsafe { self.get_unchecked_mut() };
         this.at = this as *mut Self as usize;
         // SAFETY: `this` is pinned, so is its field `inner`.

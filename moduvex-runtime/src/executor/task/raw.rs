@@ -193,8 +193,7 @@ unsafe fn poll<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
                     // Woken while running: requeue behind the tasks already
                     // waiting. The transition took a reference for the new
                     // Notified; ours keeps the task alive meanwhile.
-                    // SAFETY: the new Notified reference is handed over and
-                    // we hold our own until `schedule` returns.
+                    // SAFETY: the new Notified reference is handed over and we hold our own until `schedule` returns.
                     unsafe { schedule::<F, S>(ptr) };
                     // SAFETY: our reference is still counted.
                     unsafe { release::<F, S>(ptr) };

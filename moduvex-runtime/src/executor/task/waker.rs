@@ -61,8 +61,7 @@ unsafe fn wake_by_val(data: *const ()) {
         ToNotified::Nothing => {}
         ToNotified::Submit => unreachable!("a by-value wake submits, then releases"),
         ToNotified::SubmitThenRelease => {
-            // SAFETY: the transition counted a reference for the Notified;
-            // this waker's own reference keeps the task alive meanwhile.
+            // SAFETY: the transition counted a reference for the Notified; this waker's own reference keeps the task alive meanwhile.
             unsafe { (vtable.schedule)(ptr) };
             // SAFETY: this waker's reference, given up now, after `schedule`.
             unsafe { release(ptr, vtable) };
