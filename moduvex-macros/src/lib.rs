@@ -10,10 +10,16 @@
 //! | argument | meaning |
 //! |---|---|
 //! | `flavor = "current_thread"` | one thread: the caller's (default for `#[test]`) |
-//! | `flavor = "thread_per_core"` | N workers, no task migration (default for `#[main]`) |
-//! | `flavor = "work_stealing"` | N workers, idle ones steal |
-//! | `flavor = "multi_thread"` | tokio's name for the same: `work_stealing` |
-//! | `worker_threads = N` | worker count for the multi-thread flavors (alone: `thread_per_core`) |
+//! | `flavor = "multi_thread"` | tokio's name: N workers, idle ones steal (default for `#[main]`) |
+//! | `flavor = "work_stealing"` | the same as `multi_thread` |
+//! | `flavor = "thread_per_core"` | N workers, no task migration |
+//! | `worker_threads = N` | worker count for the multi-thread flavors (alone: `multi_thread`) |
+//!
+//! Choose `thread_per_core` for a server that runs one accept loop per
+//! worker on its own `SO_REUSEPORT` listener (`Handle::spawn_on_each_worker`)
+//! and wants each connection to stay on the core that accepted it; a
+//! tokio-style single accept loop wants the default, where idle workers
+//! steal the connection tasks.
 //! | `crate = "path"` | where `moduvex_runtime` is, if renamed or re-exported |
 
 use proc_macro::TokenStream;
@@ -26,8 +32,9 @@ use syn::{Expr, ItemFn, Lit, Meta, ReturnType, Token};
 
 /// Runs an `async fn main` on a moduvex runtime.
 ///
-/// With no arguments the runtime is `Runtime::new()`'s (thread-per-core);
-/// see the crate docs for `flavor`, `worker_threads` and `crate`.
+/// With no arguments the runtime is `Runtime::new()`'s (work-stealing, as
+/// tokio's `multi_thread`); see the crate docs for `flavor`,
+/// `worker_threads` and `crate`.
 ///
 /// ```
 /// #[moduvex_runtime::main(flavor = "current_thread")]
@@ -279,7 +286,7 @@ fn expand(kind: Kind, args: TokenStream2, item: TokenStream2) -> TokenStream2 {
         .unwrap_or_else(|| quote!(::moduvex_runtime));
     let flavor = match (config.flavor, config.worker_threads) {
         (Some(f), _) => Some(f),
-        (None, Some(_)) => Some(Flavor::ThreadPerCore),
+        (None, Some(_)) => Some(Flavor::WorkStealing),
         (None, None) if kind == Kind::Test => Some(Flavor::CurrentThread),
         (None, None) => None,
     };

@@ -196,7 +196,7 @@ fn abort_idle_task() {
             h.abort(); // twice: harmless
             let err = h.await.unwrap_err();
             assert!(err.is_cancelled() && !err.is_panic());
-            assert_eq!(err.to_string(), "task was cancelled");
+            assert_eq!(err.to_string(), format!("task {} was cancelled", err.id()));
             assert_eq!(drops.load(Ordering::SeqCst), 1);
         }
     });
@@ -288,7 +288,10 @@ fn panic_in_task_is_returned_through_join_handle() {
         });
         let err = h.await.unwrap_err();
         assert!(err.is_panic() && !err.is_cancelled());
-        assert_eq!(err.to_string(), "task panicked with message \"boom\"");
+        assert_eq!(
+            err.to_string(),
+            format!("task {} panicked with message \"boom\"", err.id())
+        );
         let payload = err.into_panic();
         assert_eq!(*payload.downcast_ref::<&str>().unwrap(), "boom");
         // The runtime keeps working after a task panicked.

@@ -19,7 +19,7 @@ mod yield_now;
 
 use context::Current;
 
-pub use task::{AbortHandle, JoinError, JoinHandle};
+pub use task::{id, try_id, AbortHandle, Id, JoinError, JoinHandle};
 pub use yield_now::yield_now;
 
 /// Runs a future to completion on the current thread, driving spawned
@@ -189,4 +189,11 @@ pub(crate) fn current_scheduler() -> Option<SchedulerHandle> {
 #[doc(hidden)]
 pub fn task_header_size() -> usize {
     task::header_size::<std::sync::Arc<()>>()
+}
+
+/// Size in bytes of a task's header alone, the part every queue, waker
+/// and state change touches (exposed for benchmarks and tests).
+#[doc(hidden)]
+pub fn task_bare_header_size() -> usize {
+    task::bare_header_size()
 }

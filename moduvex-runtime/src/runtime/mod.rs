@@ -4,8 +4,17 @@
 //! | flavor | threads | where a task runs |
 //! |---|---|---|
 //! | [`Flavor::CurrentThread`] | the caller of `block_on` | there |
-//! | [`Flavor::ThreadPerCore`] (default) | one worker per core | the worker it was spawned on, always |
-//! | [`Flavor::WorkStealing`] | N workers | any worker; idle workers steal |
+//! | [`Flavor::WorkStealing`] (default, tokio's `multi_thread`) | N workers | any worker; idle workers steal |
+//! | [`Flavor::ThreadPerCore`] | one worker per core | the worker it was spawned on, always |
+//!
+//! Choose thread-per-core when the program itself spreads the work: one
+//! accept loop per worker on its own `SO_REUSEPORT` listener
+//! ([`Handle::spawn_on_each_worker`]), each connection staying on the core
+//! that accepted it (no migration, caches stay warm, no cross-core
+//! queues). Anything else — in particular a single accept loop spawning a
+//! task per connection, tokio-style — wants work-stealing, where idle
+//! workers take tasks from busy ones; on thread-per-core every such task
+//! would stay on the acceptor's worker.
 //!
 //! Each worker owns its reactor, timer wheel and run queues. Dropping a
 //! runtime (or [`Runtime::shutdown_timeout`]) stops the workers, drops
@@ -42,8 +51,11 @@ pub enum Flavor {
     /// Everything runs on the thread that calls `block_on`.
     CurrentThread,
     /// One worker per core; a task stays on the worker that runs it.
+    /// Opt-in: for programs that place their work per core themselves
+    /// (see the module docs).
     ThreadPerCore,
-    /// N workers with local queues; idle workers steal.
+    /// N workers with local queues; idle workers steal. The default for a
+    /// multi-threaded runtime, as tokio's `multi_thread`.
     WorkStealing,
 }
 
@@ -106,14 +118,17 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    /// A thread-per-core runtime with one worker per available core.
+    /// A work-stealing runtime with one worker per available core (as
+    /// tokio's `Runtime::new`, a `multi_thread` runtime).
     pub fn new() -> io::Result<Runtime> {
-        Builder::new(Flavor::ThreadPerCore).build()
+        Builder::new(Flavor::WorkStealing).build()
     }
 
-    /// A builder, defaulting to [`Flavor::ThreadPerCore`].
+    /// A builder, defaulting to [`Flavor::WorkStealing`]; pick
+    /// [`Flavor::ThreadPerCore`] with [`Builder::flavor`] (see the module
+    /// docs for when).
     pub fn builder() -> Builder {
-        Builder::new(Flavor::ThreadPerCore)
+        Builder::new(Flavor::WorkStealing)
     }
 
     pub(crate) fn from_config(config: Config) -> io::Result<Runtime> {

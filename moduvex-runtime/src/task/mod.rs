@@ -8,8 +8,10 @@
 //! they work with whichever runtime spawned the tasks, and the token and
 //! task-locals with none at all.
 //!
-//! [`spawn`], [`spawn_local`] and [`yield_now`] are re-exported here from
-//! the crate root for code written with `task::spawn` habits.
+//! [`spawn`], [`spawn_local`], [`spawn_blocking`] and [`yield_now`] are
+//! re-exported here from the crate root for code written with
+//! `task::spawn` habits; [`block_in_place`] and the task [`Id`]
+//! ([`id`], [`try_id`]) live here as in tokio.
 
 mod cancel;
 mod join_set;
@@ -21,4 +23,6 @@ pub use cancel::{
 pub use join_set::JoinSet;
 pub use local::{AccessError, LocalKey, TaskLocalFuture};
 
+pub use crate::executor::{id, try_id, Id};
 pub use crate::executor::{spawn, spawn_local, yield_now, AbortHandle, JoinError, JoinHandle};
+pub use crate::runtime::spawn_blocking;

@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::state::ToNotified;
-use super::{JoinError, RawTask};
+use super::{Id, JoinError, RawTask};
 
 /// An owned handle to a spawned task: await it for the task's output.
 ///
@@ -59,6 +59,11 @@ impl<T> JoinHandle<T> {
         self.raw.header().state.load().is_complete()
     }
 
+    /// The task's id: what [`task::id()`](crate::task::id) returns inside it.
+    pub fn id(&self) -> Id {
+        self.raw.id()
+    }
+
     /// A handle that can abort the task without owning its output: keep it
     /// where the `JoinHandle` cannot go (another task, a registry of
     /// connections). It does not keep the task alive or running.
@@ -100,6 +105,11 @@ impl AbortHandle {
     pub fn is_finished(&self) -> bool {
         self.raw.header().state.load().is_complete()
     }
+
+    /// The task's id (the same as its [`JoinHandle::id`]).
+    pub fn id(&self) -> Id {
+        self.raw.id()
+    }
 }
 
 impl Clone for AbortHandle {
@@ -123,6 +133,7 @@ impl Drop for AbortHandle {
 impl fmt::Debug for AbortHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AbortHandle")
+            .field("id", &self.raw.id())
             .field("state", &self.raw.header().state)
             .finish()
     }
@@ -166,6 +177,7 @@ impl<T> Drop for JoinHandle<T> {
 impl<T> fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JoinHandle")
+            .field("id", &self.raw.id())
             .field("state", &self.raw.header().state)
             .finish()
     }

@@ -20,6 +20,7 @@ use std::mem::ManuallyDrop;
 use std::ptr::NonNull;
 
 mod error;
+mod id;
 mod join;
 pub(crate) mod raw;
 mod stage;
@@ -27,6 +28,7 @@ mod state;
 mod waker;
 
 pub use error::JoinError;
+pub use id::{id, try_id, Id};
 pub use join::{AbortHandle, JoinHandle};
 use raw::Header;
 
@@ -60,6 +62,12 @@ impl RawTask {
 
     pub(crate) fn ptr(&self) -> NonNull<Header> {
         self.ptr
+    }
+
+    /// The task's id.
+    pub(crate) fn id(&self) -> Id {
+        // SAFETY: the wrapper's counted reference keeps the task alive.
+        unsafe { (self.header().vtable.id)(self.ptr) }
     }
 }
 
@@ -223,6 +231,12 @@ pub(crate) fn thread_token() -> u64 {
 /// future or its output.
 pub(crate) const fn header_size<S>() -> usize {
     raw::header_size::<S>()
+}
+
+/// Size in bytes of the header alone (state, vtable, owned slot, join
+/// waker, owner thread).
+pub(crate) const fn bare_header_size() -> usize {
+    raw::bare_header_size()
 }
 
 #[cfg(test)]

@@ -1,8 +1,9 @@
 //! The task allocation and the harness that drives it.
 //!
 //! A task is one heap allocation, a `Cell<F, S>`: the `Header` (state word,
-//! vtable, owned-list slot, join waker), the scheduler handle `S`, and the
-//! [`Stage`] (the future, then its output). Type-erased handles hold the
+//! vtable, owned-list slot, join waker), the scheduler handle `S`, the
+//! task's [`Id`] (out of the header: only handles asking for it read it),
+//! and the [`Stage`] (the future, then its output). Type-erased handles hold the
 //! allocation's own pointer (`NonNull<Header>`, made once from the `Box`),
 //! reach the typed code through the header's vtable, and project every
 //! field from that pointer: no owning pointer is ever rebuilt from a
@@ -37,6 +38,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr::{addr_of, NonNull};
 use std::task::{Context, Poll, Waker};
 
+use super::id::{Id, IdGuard};
 use super::stage::{drop_panic_payload, Stage};
 use super::state::{State, ToIdle, ToRunning};
 use super::{waker, JoinError, Notified, Schedule, Task};
@@ -57,6 +59,8 @@ pub(crate) struct Vtable {
     pub(crate) drop_join_handle: unsafe fn(NonNull<Header>),
     /// Cancels the task at runtime shutdown; consumes the caller's reference.
     pub(crate) shutdown: unsafe fn(NonNull<Header>),
+    /// The task's id; the caller holds a reference.
+    pub(crate) id: unsafe fn(NonNull<Header>) -> Id,
 }
 
 /// The part of every task that type-erased handles can see.
@@ -81,12 +85,19 @@ pub(crate) struct Header {
 struct Cell<F: Future, S> {
     header: Header,
     scheduler: S,
+    /// Written at allocation, never changed.
+    id: Id,
     stage: Stage<F>,
 }
 
-/// Size of a task without its future and output: header plus scheduler.
+/// Size of a task without its future and output: header, scheduler and id.
 pub(crate) const fn header_size<S>() -> usize {
-    mem::size_of::<Header>() + mem::size_of::<S>()
+    mem::size_of::<Header>() + mem::size_of::<S>() + mem::size_of::<Id>()
+}
+
+/// Size of the header alone: what queues, wakers and the state word touch.
+pub(crate) const fn bare_header_size() -> usize {
+    mem::size_of::<Header>()
 }
 
 /// Allocates a task; returns its header with the three initial references
@@ -108,6 +119,7 @@ where
             owner_thread,
         },
         scheduler,
+        id: Id::next(),
         stage: Stage::new(future),
     });
     // SAFETY: `Box::into_raw` never returns null.
@@ -122,6 +134,7 @@ fn vtable<F: Future + 'static, S: Schedule>() -> &'static Vtable {
         try_read_output: try_read_output::<F, S>,
         drop_join_handle: drop_join_handle::<F, S>,
         shutdown: shutdown::<F, S>,
+        id: id::<F, S>,
     }
 }
 
@@ -155,6 +168,14 @@ unsafe fn stage<'a, F: Future, S>(ptr: NonNull<Header>) -> &'a Stage<F> {
 }
 
 /// # Safety
+/// `ptr` points to a live `Cell<F, S>`.
+unsafe fn id<F: Future, S>(ptr: NonNull<Header>) -> Id {
+    let cell = ptr.cast::<Cell<F, S>>().as_ptr();
+    // SAFETY: a field of the live cell (caller's contract), written once at allocation and only read since.
+    unsafe { *addr_of!((*cell).id) }
+}
+
+/// # Safety
 /// The caller holds a `Notified` reference to a live `Cell<F, S>`.
 unsafe fn poll<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
     // SAFETY: the caller's reference keeps the cell alive.
@@ -181,10 +202,14 @@ unsafe fn poll<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
     let mut cx = Context::from_waker(&waker);
     // SAFETY: the runner's reference keeps the cell alive.
     let stage = unsafe { stage::<F, S>(ptr) };
+    // SAFETY: the runner's reference keeps the cell alive.
+    let task_id = unsafe { id::<F, S>(ptr) };
+    let id_guard = IdGuard::enter(task_id);
     // SAFETY: we hold RUNNING (exclusive access) and the future is alive: a task is only polled before it completes.
     let res = catch_unwind(AssertUnwindSafe(|| unsafe { stage.poll(&mut cx) }));
     let output = match res {
         Ok(Poll::Pending) => {
+            drop(id_guard);
             match state.transition_to_idle() {
                 ToIdle::Idle => {}
                 // SAFETY: ours was the last reference.
@@ -204,7 +229,7 @@ unsafe fn poll<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
             return;
         }
         Ok(Poll::Ready(out)) => Ok(out),
-        Err(panic) => Err(JoinError::panic(panic)),
+        Err(panic) => Err(JoinError::panic(panic, task_id)),
     };
     // Drop the future (in place) before publishing its output; a panicking
     // destructor turns the result into a panic error.
@@ -217,7 +242,7 @@ unsafe fn poll<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
         Err(panic) => match output {
             Ok(out) => {
                 drop_output_safely(out);
-                Err(JoinError::panic(panic))
+                Err(JoinError::panic(panic, task_id))
             }
             Err(first) => {
                 drop_panic_payload(panic);
@@ -225,6 +250,7 @@ unsafe fn poll<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
             }
         },
     };
+    drop(id_guard);
     // SAFETY: still RUNNING, and the future was dropped.
     unsafe { stage.store_output(output) };
     // SAFETY: still RUNNING, output stored, our reference held.
@@ -256,10 +282,16 @@ unsafe fn release<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
 unsafe fn cancel_and_complete<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
     // SAFETY: the caller's reference keeps the cell alive.
     let stage = unsafe { stage::<F, S>(ptr) };
+    // SAFETY: the caller's reference keeps the cell alive.
+    let task_id = unsafe { id::<F, S>(ptr) };
+    // The future's destructor sees its own task's id, as its polls did.
+    let id_guard = IdGuard::enter(task_id);
     // SAFETY: RUNNING gives exclusive access to the stage.
-    let err = match unsafe { stage.drop_in_place() } {
-        Ok(()) => JoinError::cancelled(),
-        Err(panic) => JoinError::panic(panic),
+    let dropped = unsafe { stage.drop_in_place() };
+    drop(id_guard);
+    let err = match dropped {
+        Ok(()) => JoinError::cancelled(task_id),
+        Err(panic) => JoinError::panic(panic, task_id),
     };
     // SAFETY: still RUNNING, and the future was dropped.
     unsafe { stage.store_output(Err(err)) };
