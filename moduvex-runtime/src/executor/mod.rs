@@ -60,14 +60,26 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 /// });
 /// ```
 ///
+/// Inside [`Runtime::enter`](crate::Runtime::enter) (and on a blocking
+/// thread of a runtime, and in [`block_in_place`](crate::task::block_in_place))
+/// the task goes to that runtime, as in tokio.
+///
 /// # Panics
-/// Panics if no runtime is running on this thread.
+/// Panics if no runtime is running on this thread or entered by it.
 #[track_caller]
 pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
+    let mut future = Some(future);
+    let spawned = context::with_entered(|entered| {
+        entered.map(|h| h.spawn(future.take().expect("taken once")))
+    });
+    if let Some(join) = spawned {
+        return join;
+    }
+    let future = future.take().expect("taken once");
     match context::current() {
         Current::CurrentThread(core) => {
             // SAFETY: the context points to the live Core of this thread's `block_on`.
@@ -84,7 +96,7 @@ where
         Current::None => panic!(
             "`spawn` called outside a moduvex runtime: call it from inside \
              `moduvex_runtime::block_on(...)` or `Runtime::block_on` (or a task they run), \
-             or use `Handle::spawn`"
+             enter a runtime with `Runtime::enter()`, or use `Handle::spawn`"
         ),
     }
 }
@@ -138,9 +150,102 @@ where
     }
 }
 
-/// Whether a runtime is running on this thread.
+/// The executor's side of `task::block_in_place`: runs `f` on this thread
+/// after making sure the runtime's other tasks do not wait for it, handing
+/// `start_relief` the job to run on a blocking thread when a work-stealing
+/// worker needs a stand-in (see `multi_thread/relief.rs`). While `f`
+/// runs, this thread is out of the scheduler (so `f` may block, call
+/// `Handle::block_on`, or block in place again) with the runtime entered
+/// (so `spawn` and `Handle::current` still work).
+#[track_caller]
+pub(crate) fn block_in_place<R>(
+    f: impl FnOnce() -> R,
+    start_relief: impl FnOnce(Box<dyn FnOnce() + Send + 'static>),
+) -> R {
+    match context::current() {
+        // Outside any runtime, on a blocking thread, or already in place.
+        Current::None => f(),
+        Current::CurrentThread(_) => panic!(
+            "can call blocking only when running on the multi-threaded runtime: \
+             `task::block_in_place` was called on a current-thread runtime, whose one thread \
+             would stall every task; use `spawn_blocking(f).await`, or a multi-thread runtime"
+        ),
+        Current::Caller(shared) => {
+            // SAFETY: the context points to the Arc held by the running `block_on` (or relief thread).
+            let shared = unsafe { &*shared }.clone();
+            // A relief thread hands its role on to another one, as the
+            // worker did; `Runtime::block_on`'s own future on a
+            // multi-threaded runtime runs no task: nothing waits for it.
+            let _relief = multi_thread::relief::relieving().map(|index| {
+                let (guard, job) = multi_thread::relief::begin(&shared, index);
+                start_relief(Box::new(job));
+                guard
+            });
+            let _out = context::ExitScheduler::new(SchedulerHandle::MultiThread(shared));
+            f()
+        }
+        Current::Worker(worker) => {
+            // SAFETY: the context points to this thread's live worker (the
+            // one running the calling task, below us on this stack).
+            let worker = unsafe { &*worker };
+            let shared = worker.shared.clone();
+            let _relief = (shared.mode() == multi_thread::Mode::WorkStealing).then(|| {
+                let (guard, job) = multi_thread::relief::begin(&shared, worker.index());
+                worker.hand_off();
+                start_relief(Box::new(job));
+                guard
+            });
+            // Thread-per-core: this worker's tasks never migrate; they wait
+            // for `f`, and the other workers keep running theirs.
+            let _out = context::ExitScheduler::new(SchedulerHandle::MultiThread(shared));
+            f()
+        }
+    }
+}
+
+/// Whether a runtime is running on this thread or entered by it (timers
+/// and sockets made here have a runtime).
 pub(crate) fn in_runtime() -> bool {
+    drives_runtime() || context::has_entered()
+}
+
+/// Whether this thread is driving a runtime's tasks now (blocking it would
+/// stall them): a scheduler runs here.
+pub(crate) fn drives_runtime() -> bool {
     !matches!(context::current(), Current::None)
+}
+
+/// A hook a runtime thread calls (`on_thread_park` / `on_thread_unpark`).
+pub(crate) type Hook = Arc<dyn Fn() + Send + Sync + 'static>;
+
+/// The tunables of a scheduler, from the runtime's `Builder`.
+#[derive(Clone)]
+pub(crate) struct SchedConfig {
+    /// Task polls between two non-blocking reactor polls while busy.
+    pub(crate) event_interval: u32,
+    /// Task polls between two looks at remote work (the injection queue,
+    /// the inbox; the remote queue of a current-thread runtime) before the
+    /// local queue.
+    pub(crate) global_queue_interval: u32,
+    /// Called by a scheduler thread before it parks, and after it wakes.
+    pub(crate) on_park: Option<Hook>,
+    pub(crate) on_unpark: Option<Hook>,
+}
+
+/// The default `event_interval` (tokio's figure).
+pub(crate) const EVENT_INTERVAL: u32 = 61;
+/// The default `global_queue_interval` (tokio's figure).
+pub(crate) const GLOBAL_QUEUE_INTERVAL: u32 = 31;
+
+impl Default for SchedConfig {
+    fn default() -> SchedConfig {
+        SchedConfig {
+            event_interval: EVENT_INTERVAL,
+            global_queue_interval: GLOBAL_QUEUE_INTERVAL,
+            on_park: None,
+            on_unpark: None,
+        }
+    }
 }
 
 /// A handle to a scheduler, usable from any thread.
@@ -163,8 +268,12 @@ impl SchedulerHandle {
     }
 }
 
-/// The scheduler running on (or blocked in) this thread.
+/// The runtime entered on this thread, else the scheduler running on (or
+/// blocked in) it.
 pub(crate) fn current_scheduler() -> Option<SchedulerHandle> {
+    if let Some(h) = context::with_entered(|h| h.cloned()) {
+        return Some(h);
+    }
     match context::current() {
         Current::None => None,
         Current::CurrentThread(core) => {

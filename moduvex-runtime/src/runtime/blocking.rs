@@ -5,6 +5,10 @@
 //! task (one poll), so its `JoinHandle`, panic capture and cancellation
 //! are the executor's own. After shutdown the pool refuses new work: the
 //! handle of a closure spawned then reports a cancelled `JoinError`.
+//!
+//! A runtime's pool threads enter that runtime (as tokio's do): in a
+//! closure, `spawn`, `Handle::current()`, timers and `spawn_blocking` use
+//! the runtime the closure was spawned from.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -14,8 +18,10 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use super::builder::ThreadHooks;
+use crate::executor::context;
 use crate::executor::owned::OwnedTasks;
 use crate::executor::task::{new_task, Notified, Schedule, Task};
+use crate::executor::SchedulerHandle;
 use crate::JoinHandle;
 
 /// Default maximum number of blocking threads (tokio's figure).
@@ -42,6 +48,9 @@ struct Inner {
     max_threads: usize,
     keep_alive: Duration,
     hooks: ThreadHooks,
+    /// The runtime this pool belongs to (unset for the global pool), set
+    /// once before any closure can be spawned. Pool threads enter it.
+    runtime: OnceLock<SchedulerHandle>,
 }
 
 /// A pool of threads for blocking work. Cloning shares the pool.
@@ -126,6 +135,17 @@ impl Inner {
         if let Some(start) = &self.hooks.on_start {
             start();
         }
+        let entered = self.runtime.get().cloned().map(context::enter);
+        let blocking = super::handle::enter_blocking(&BlockingPool {
+            inner: self.clone(),
+        });
+        self.work_loop();
+        drop(blocking);
+        drop(entered);
+        self.finish_thread();
+    }
+
+    fn work_loop(&self) {
         let mut state = self.lock();
         loop {
             if let Some(task) = state.queue.pop_front() {
@@ -159,6 +179,11 @@ impl Inner {
                 break;
             }
         }
+        drop(state);
+    }
+
+    fn finish_thread(&self) {
+        let mut state = self.lock();
         state.num_threads -= 1;
         let last = state.num_threads == 0;
         drop(state);
@@ -192,8 +217,14 @@ impl BlockingPool {
                 max_threads,
                 keep_alive,
                 hooks,
+                runtime: OnceLock::new(),
             }),
         }
+    }
+
+    /// Makes this the blocking pool of `runtime`: its threads enter it.
+    pub(crate) fn set_runtime(&self, runtime: SchedulerHandle) {
+        let _ = self.inner.runtime.set(runtime);
     }
 
     /// The pool used outside any `Runtime` (the free `block_on`).

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::blocking::{DEFAULT_KEEP_ALIVE, DEFAULT_MAX_THREADS};
 use super::{Flavor, Runtime};
+use crate::executor::SchedConfig;
 
 type Hook = Arc<dyn Fn() + Send + Sync + 'static>;
 type NameFn = Arc<dyn Fn() -> String + Send + Sync + 'static>;
@@ -36,6 +37,12 @@ impl Default for ThreadHooks {
 
 /// Builds a [`Runtime`] with custom settings.
 ///
+/// [`Runtime::builder`] and [`Builder::new_multi_thread`] start from
+/// [`Flavor::WorkStealing`] (tokio's `multi_thread`); choose
+/// [`Flavor::ThreadPerCore`] for a program that places its work on each
+/// core itself (one `SO_REUSEPORT` accept loop per worker), see the
+/// [`runtime`](super) module docs.
+///
 /// ```
 /// use moduvex_runtime::{Builder, Flavor};
 ///
@@ -53,6 +60,7 @@ pub struct Builder {
     keep_alive: Duration,
     event_capacity: usize,
     hooks: ThreadHooks,
+    sched: SchedConfig,
 }
 
 impl Builder {
@@ -65,6 +73,7 @@ impl Builder {
             keep_alive: DEFAULT_KEEP_ALIVE,
             event_capacity: crate::executor::park::DEFAULT_EVENT_CAPACITY,
             hooks: ThreadHooks::default(),
+            sched: SchedConfig::default(),
         }
     }
 
@@ -156,8 +165,93 @@ impl Builder {
         self
     }
 
+    /// Runs `f` on each worker thread (and on the thread driving a
+    /// current-thread runtime in `block_on`) just before it parks — blocks
+    /// waiting for I/O, a timer or a wake-up — as tokio's
+    /// `on_thread_park`.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// let parks = Arc::new(AtomicUsize::new(0));
+    /// let counter = parks.clone();
+    /// let rt = moduvex_runtime::Builder::new_current_thread()
+    ///     .on_thread_park(move || {
+    ///         counter.fetch_add(1, Ordering::SeqCst);
+    ///     })
+    ///     .build()?;
+    /// rt.block_on(moduvex_runtime::time::sleep(std::time::Duration::from_millis(1)));
+    /// assert!(parks.load(Ordering::SeqCst) >= 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn on_thread_park<F>(&mut self, f: F) -> &mut Self
+    where
+        F: Fn() + Send + Sync + 'static,
+    {
+        self.sched.on_park = Some(Arc::new(f));
+        self
+    }
+
+    /// Runs `f` on each worker thread (and on the thread driving a
+    /// current-thread runtime) right after it wakes from a park, as tokio's
+    /// `on_thread_unpark`.
+    pub fn on_thread_unpark<F>(&mut self, f: F) -> &mut Self
+    where
+        F: Fn() + Send + Sync + 'static,
+    {
+        self.sched.on_unpark = Some(Arc::new(f));
+        self
+    }
+
+    /// How many tasks a worker runs between two looks at the runtime-wide
+    /// (global) queue before its own, so work queued from other threads is
+    /// not starved by local work (default 31, tokio's figure). On a
+    /// current-thread runtime: between two looks at the queue of tasks
+    /// woken from other threads.
+    ///
+    /// # Panics
+    /// Panics if `n` is 0, as tokio's does.
+    #[track_caller]
+    pub fn global_queue_interval(&mut self, n: u32) -> &mut Self {
+        assert!(
+            n > 0,
+            "global_queue_interval must be greater than 0: `Builder::global_queue_interval(0)`              would never look at the global queue"
+        );
+        self.sched.global_queue_interval = n;
+        self
+    }
+
+    /// How many tasks a scheduler thread runs between two non-blocking
+    /// polls of its reactor and timers while it always has work (default
+    /// 61, tokio's figure): lower favours I/O latency, higher throughput.
+    ///
+    /// # Panics
+    /// Panics if `n` is 0.
+    #[track_caller]
+    pub fn event_interval(&mut self, n: u32) -> &mut Self {
+        assert!(
+            n > 0,
+            "event_interval must be greater than 0: `Builder::event_interval(0)` would never              poll for I/O events between tasks"
+        );
+        self.sched.event_interval = n;
+        self
+    }
+
     /// Accepted for tokio compatibility: I/O and timers are always on.
     pub fn enable_all(&mut self) -> &mut Self {
+        self
+    }
+
+    /// Accepted for tokio compatibility: the I/O driver is always on (every
+    /// runtime thread has its reactor), so this changes nothing.
+    pub fn enable_io(&mut self) -> &mut Self {
+        self
+    }
+
+    /// Accepted for tokio compatibility: timers are always on, so this
+    /// changes nothing.
+    pub fn enable_time(&mut self) -> &mut Self {
         self
     }
 
@@ -205,6 +299,7 @@ impl Builder {
             keep_alive: self.keep_alive,
             event_capacity: self.event_capacity,
             hooks: self.hooks.clone(),
+            sched: self.sched.clone(),
         })
     }
 }
@@ -216,6 +311,8 @@ impl fmt::Debug for Builder {
             .field("worker_threads", &self.worker_threads)
             .field("max_blocking_threads", &self.max_blocking_threads)
             .field("event_capacity", &self.event_capacity)
+            .field("event_interval", &self.sched.event_interval)
+            .field("global_queue_interval", &self.sched.global_queue_interval)
             .finish_non_exhaustive()
     }
 }

@@ -3,10 +3,12 @@
 use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
+use std::marker::PhantomData;
 
 use super::blocking::BlockingPool;
-use crate::executor::multi_thread::Mode;
-use crate::executor::{current_scheduler, SchedulerHandle};
+use crate::executor::current_thread::{self, OnExit};
+use crate::executor::multi_thread::{self, Mode};
+use crate::executor::{context, current_scheduler, SchedulerHandle};
 use crate::JoinHandle;
 
 thread_local! {
@@ -15,15 +17,8 @@ thread_local! {
 }
 
 /// Makes `pool` this thread's blocking pool until the guard drops.
-pub(crate) fn enter_blocking(pool: &BlockingPool) -> impl Drop {
-    struct Restore(Option<BlockingPool>);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            let prev = self.0.take();
-            let _ = BLOCKING.try_with(|b| *b.borrow_mut() = prev);
-        }
-    }
-    Restore(BLOCKING.with(|b| b.borrow_mut().replace(pool.clone())))
+pub(crate) fn enter_blocking(pool: &BlockingPool) -> BlockingRestore {
+    BlockingRestore(BLOCKING.with(|b| b.borrow_mut().replace(pool.clone())))
 }
 
 pub(crate) fn current_blocking_pool() -> BlockingPool {
@@ -40,6 +35,35 @@ pub(crate) fn current_blocking_pool() -> BlockingPool {
 pub struct Handle {
     pub(crate) scheduler: SchedulerHandle,
     pub(crate) blocking: BlockingPool,
+}
+
+/// While alive, this thread is in a runtime's context: made by
+/// [`Runtime::enter`](super::Runtime::enter) and [`Handle::enter`].
+///
+/// Guards nest and must be dropped in the reverse order of their creation
+/// (dropping one out of order panics, as tokio's do). Not `Send`: it
+/// restores the state of the thread that made it.
+#[must_use = "the runtime is entered only while the guard is alive"]
+pub struct EnterGuard<'a> {
+    _entered: context::EnterGuard,
+    _blocking: BlockingRestore,
+    _handle: PhantomData<&'a Handle>,
+}
+
+impl fmt::Debug for EnterGuard<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EnterGuard").finish_non_exhaustive()
+    }
+}
+
+/// Restores the previous blocking pool when dropped.
+pub(crate) struct BlockingRestore(Option<BlockingPool>);
+
+impl Drop for BlockingRestore {
+    fn drop(&mut self) {
+        let prev = self.0.take();
+        let _ = BLOCKING.try_with(|b| *b.borrow_mut() = prev);
+    }
 }
 
 /// [`Handle::try_current`] found no runtime on this thread.
@@ -65,7 +89,8 @@ impl Handle {
             Ok(h) => h,
             Err(_) => panic!(
                 "`Handle::current()` called outside a moduvex runtime: call it from inside \
-                 `block_on` or a task, or keep the `Runtime`'s `handle()`"
+                 `block_on` or a task, enter a runtime with `Runtime::enter()`, or keep the \
+                 `Runtime`'s `handle()`"
             ),
         }
     }
@@ -78,6 +103,56 @@ impl Handle {
                 blocking: current_blocking_pool(),
             }),
             None => Err(TryCurrentError(())),
+        }
+    }
+
+    /// Enters the runtime's context on this thread until the guard drops;
+    /// see [`Runtime::enter`](super::Runtime::enter).
+    pub fn enter(&self) -> EnterGuard<'_> {
+        EnterGuard {
+            _entered: context::enter(self.scheduler.clone()),
+            _blocking: enter_blocking(&self.blocking),
+            _handle: PhantomData,
+        }
+    }
+
+    /// Runs `future` to completion on the calling thread, as tokio's
+    /// `Handle::block_on`.
+    ///
+    /// On a current-thread runtime this drives the runtime (its tasks,
+    /// timers and sockets) while it waits, exactly as
+    /// [`Runtime::block_on`](super::Runtime::block_on). On a
+    /// multi-threaded runtime the future runs here with the runtime's
+    /// context entered, its spawned tasks run on the workers; so a thread
+    /// that only holds a handle — a `spawn_blocking` closure, a
+    /// [`block_in_place`](crate::task::block_in_place) closure, a plain
+    /// thread — can wait for async work.
+    ///
+    /// ```
+    /// use moduvex_runtime::Runtime;
+    ///
+    /// let rt = Runtime::new()?;
+    /// let handle = rt.handle().clone();
+    /// let n = std::thread::spawn(move || {
+    ///     handle.block_on(async { moduvex_runtime::spawn(async { 5 }).await.unwrap() })
+    /// })
+    /// .join()
+    /// .unwrap();
+    /// assert_eq!(n, 5);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
+    /// # Panics
+    /// Panics when called from a thread that is running a runtime (inside
+    /// `block_on` or a task): `.await` the future instead.
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let _blocking = enter_blocking(&self.blocking);
+        match &self.scheduler {
+            SchedulerHandle::CurrentThread(shared) => {
+                current_thread::block_on_in(shared.clone(), None, OnExit::Keep, future).0
+            }
+            SchedulerHandle::MultiThread(shared) => multi_thread::block_on(shared, future),
         }
     }
 

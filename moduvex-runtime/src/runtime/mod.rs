@@ -35,7 +35,7 @@ mod builder;
 mod handle;
 
 pub use builder::{Builder, MIN_THREAD_STACK_SIZE};
-pub use handle::{Handle, TryCurrentError};
+pub use handle::{EnterGuard, Handle, TryCurrentError};
 
 use crate::executor::current_thread::{self, OnExit};
 use crate::executor::multi_thread::{self, Mode};
@@ -66,6 +66,7 @@ pub(crate) struct Config {
     pub(crate) keep_alive: Duration,
     pub(crate) event_capacity: usize,
     pub(crate) hooks: ThreadHooks,
+    pub(crate) sched: crate::executor::SchedConfig,
 }
 
 /// Counts worker threads that have left their loop.
@@ -139,7 +140,8 @@ impl Runtime {
         );
         let mode = match config.flavor {
             Flavor::CurrentThread => {
-                let shared = current_thread::Shared::new();
+                let shared = current_thread::Shared::with_config(config.sched);
+                blocking.set_runtime(SchedulerHandle::CurrentThread(shared.clone()));
                 return Ok(Runtime {
                     handle: Handle {
                         scheduler: SchedulerHandle::CurrentThread(shared.clone()),
@@ -155,7 +157,8 @@ impl Runtime {
             Flavor::ThreadPerCore => Mode::ThreadPerCore,
             Flavor::WorkStealing => Mode::WorkStealing,
         };
-        let (shared, seeds) = multi_thread::Shared::new(mode, config.workers);
+        let (shared, seeds) = multi_thread::Shared::new(mode, config.workers, config.sched.clone());
+        blocking.set_runtime(SchedulerHandle::MultiThread(shared.clone()));
         let exits = Arc::new(Exits {
             count: Mutex::new(0),
             cv: Condvar::new(),
@@ -251,6 +254,31 @@ impl Runtime {
             }
             Kind::MultiThread { shared, .. } => multi_thread::block_on(shared, future),
         }
+    }
+
+    /// Enters the runtime's context on this thread until the guard drops
+    /// (tokio's `Runtime::enter`): [`spawn`](crate::spawn),
+    /// [`Handle::current`], timers and sockets made meanwhile use this
+    /// runtime, without running it here.
+    ///
+    /// ```
+    /// use moduvex_runtime::{Handle, Runtime};
+    ///
+    /// let rt = Runtime::new()?;
+    /// let task = {
+    ///     let _guard = rt.enter();
+    ///     assert_eq!(Handle::current().worker_threads(), rt.handle().worker_threads());
+    ///     moduvex_runtime::spawn(async { 7 })
+    /// };
+    /// assert_eq!(rt.block_on(task).unwrap(), 7);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
+    /// # Panics
+    /// Guards nest; dropping one while a guard made after it is still alive
+    /// panics, as tokio's do.
+    pub fn enter(&self) -> EnterGuard<'_> {
+        self.handle.enter()
     }
 
     /// Spawns a future onto the runtime.
@@ -363,7 +391,7 @@ fn wait_for_exits(exits: &Exits, n: usize, deadline: Option<Instant>) -> bool {
 
 impl Drop for Runtime {
     fn drop(&mut self) {
-        if crate::executor::in_runtime() && !std::thread::panicking() {
+        if crate::executor::drives_runtime() && !std::thread::panicking() {
             // Waiting for the workers here would block a thread that drives
             // tasks (or, from one of this runtime's own tasks, wait for
             // itself). Stop without waiting, then say what to do, as tokio
@@ -414,4 +442,58 @@ where
     R: Send + 'static,
 {
     handle::current_blocking_pool().spawn(f)
+}
+
+/// Runs the blocking closure `f` on this thread without stalling the
+/// runtime's other tasks (tokio's `task::block_in_place`).
+///
+/// On a work-stealing worker the worker first hands its queued tasks to
+/// the runtime and a thread of the blocking pool takes over its role until
+/// `f` returns: it runs the runtime's tasks (with one worker, it *is* the
+/// runtime meanwhile) and delivers the blocked worker's timers and
+/// sockets. Then the calling task goes on where it was. Unlike
+/// [`spawn_blocking`], `f` need not be `Send` or `'static`.
+///
+/// While `f` runs, this thread has left the scheduler but kept the runtime
+/// entered: [`spawn`](crate::spawn) and [`Handle::current`] work, and so
+/// does [`Handle::block_on`] (the tokio pattern for calling async code
+/// from `f`).
+///
+/// | where | what happens |
+/// |---|---|
+/// | a work-stealing worker | hand-off as above |
+/// | a thread-per-core worker | `f` runs in place: the tasks homed on this worker never migrate, so they wait for it; the other workers keep running theirs (a deliberate difference: thread-per-core has no tokio counterpart) |
+/// | `Runtime::block_on` of a multi-thread runtime, a blocking thread, no runtime | `f` runs in place (no task waits for this thread) |
+/// | a current-thread runtime | panics, as tokio's |
+///
+/// Tasks homed on a blocked work-stealing worker (`spawn_local` and
+/// `spawn_on_each_worker` tasks) wait for it too.
+///
+/// ```
+/// use moduvex_runtime::{task, Runtime};
+///
+/// let rt = Runtime::builder().worker_threads(1).build()?;
+/// let answer = rt.block_on(rt.spawn(async {
+///     let (tx, rx) = std::sync::mpsc::channel();
+///     // Another task of this one-worker runtime sends while we block.
+///     moduvex_runtime::spawn(async move { tx.send(42).unwrap() });
+///     task::block_in_place(|| rx.recv().unwrap())
+/// }));
+/// assert_eq!(answer.unwrap(), 42);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+///
+/// # Panics
+/// Panics on a current-thread runtime ("can call blocking only when
+/// running on the multi-threaded runtime"): use
+/// `spawn_blocking(f).await` there.
+#[track_caller]
+pub fn block_in_place<F, R>(f: F) -> R
+where
+    F: FnOnce() -> R,
+{
+    crate::executor::block_in_place(f, |job| {
+        // Detached: the relief ends when `f` returns (or at shutdown).
+        drop(handle::current_blocking_pool().spawn(job));
+    })
 }

@@ -38,7 +38,7 @@ impl Wake for Unparker {
 /// With [`IN_RUNTIME`] if this thread drives a moduvex runtime.
 #[track_caller]
 pub(crate) fn block_on<F: Future>(fut: F) -> F::Output {
-    if crate::executor::in_runtime() {
+    if crate::executor::drives_runtime() {
         panic!("{IN_RUNTIME}");
     }
     let mut fut = pin!(fut);

@@ -25,4 +25,4 @@ pub use local::{AccessError, LocalKey, TaskLocalFuture};
 
 pub use crate::executor::{id, try_id, Id};
 pub use crate::executor::{spawn, spawn_local, yield_now, AbortHandle, JoinError, JoinHandle};
-pub use crate::runtime::spawn_blocking;
+pub use crate::runtime::{block_in_place, spawn_blocking};

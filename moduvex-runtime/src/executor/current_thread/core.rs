@@ -11,7 +11,7 @@ use std::task::{Context, Poll, Waker};
 
 use super::local::{self, LocalHandle, LocalSet};
 use super::wake::BlockOnWaker;
-use super::{Handle, RunQueue, Shared, EVENT_INTERVAL, REMOTE_INTERVAL};
+use super::{Handle, RunQueue, Shared};
 use crate::coop;
 use crate::executor::context::{self, Current};
 use crate::executor::park::{self, Parker};
@@ -168,7 +168,7 @@ impl Core {
 
     fn next_task(&self) -> Option<Next> {
         let tick = self.ticks.get();
-        if tick % REMOTE_INTERVAL == 0 {
+        if tick % self.shared.config.global_queue_interval == 0 {
             if let Some(t) = self.pop_remote() {
                 return Some(Next::Shared(t));
             }
@@ -189,7 +189,7 @@ impl Core {
 
     /// Runs ready tasks until the queues are empty or a reactor poll is due.
     fn run_tasks(&self) {
-        while self.ticks.get() < EVENT_INTERVAL {
+        while self.ticks.get() < self.shared.config.event_interval {
             match self.next_task() {
                 Some(task) => {
                     self.ticks.set(self.ticks.get() + 1);
@@ -212,6 +212,17 @@ impl Core {
 
     /// Polls the reactor as the driver: blocking if there is nothing to do.
     fn park(&self, may_block: bool) {
+        let hooks = &self.shared.config;
+        if let (true, Some(hook)) = (may_block, &hooks.on_park) {
+            hook();
+        }
+        self.park_inner(may_block);
+        if let (true, Some(hook)) = (may_block, &hooks.on_unpark) {
+            hook();
+        }
+    }
+
+    fn park_inner(&self, may_block: bool) {
         let thread = &self.main.thread;
         let mut block = false;
         if may_block {
@@ -356,6 +367,9 @@ fn block_on_with<F: Future>(
     let output = {
         // Dropped last: tasks cancelled on exit close their sockets first.
         let _driving = DrivingGuard::enter();
+        // An entered runtime is hidden while this one runs (its tasks
+        // spawn here).
+        let _hidden = context::HideEntered::new();
         let prev = context::replace(Current::CurrentThread(&core));
         let guard = ExitGuard {
             core: &core,
@@ -432,7 +446,7 @@ fn run<F: Future>(core: &Core, mut future: Pin<&mut F>) -> F::Output {
             core.run_tasks();
             if !core.has_work() {
                 core.park(true);
-            } else if core.ticks.get() >= EVENT_INTERVAL {
+            } else if core.ticks.get() >= core.shared.config.event_interval {
                 core.park(false);
             }
         } else {

@@ -23,7 +23,7 @@
 //! threads push onto the locked remote queue and, if the driver is parked
 //! in its reactor, write its eventfd (the parking handshake of `wake.rs`).
 //! The driver looks at the remote queue before its own every
-//! [`REMOTE_INTERVAL`] ticks, so a task that keeps itself runnable cannot
+//! `global_queue_interval` ticks, so a task that keeps itself runnable cannot
 //! starve tasks woken from other threads. A parked, idle thread makes no
 //! syscalls until something wakes it.
 
@@ -34,6 +34,7 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use super::owned::OwnedTasks;
 use super::task::{new_task, thread_token, JoinHandle, Notified, Schedule, Task};
+use super::SchedConfig;
 use crate::reactor::Unparker;
 use crate::time::shard::Shard;
 
@@ -44,12 +45,6 @@ mod wake;
 pub(crate) use self::core::{block_on, block_on_in, Core, OnExit};
 use local::LocalShared;
 use wake::BlockOnWaker;
-
-/// Tasks run between two non-blocking reactor polls when there is always
-/// work (so I/O is never starved by busy tasks).
-const EVENT_INTERVAL: u32 = 61;
-/// Ticks between two looks at the remote queue *before* the local one.
-const REMOTE_INTERVAL: u32 = 31;
 
 /// The scheduler handle stored in each `Send` task.
 pub(crate) type Handle = Arc<Shared>;
@@ -94,11 +89,21 @@ pub(crate) struct Shared {
     /// The runtime's timers: turned by whichever call holds the core, and
     /// kept between two calls (see the `time` module docs).
     timers: Arc<Shard>,
+    /// Tasks run between two non-blocking reactor polls when there is
+    /// always work (so I/O is never starved by busy tasks), ticks between
+    /// two looks at the remote queue before the local one, park hooks.
+    config: SchedConfig,
 }
 
 impl Shared {
     /// A scheduler nobody drives yet.
     pub(crate) fn new() -> Handle {
+        Shared::with_config(SchedConfig::default())
+    }
+
+    /// A scheduler nobody drives yet, with the runtime's tunables.
+    pub(crate) fn with_config(config: SchedConfig) -> Handle {
+        assert!(config.event_interval > 0 && config.global_queue_interval > 0);
         Arc::new(Shared {
             owned: OwnedTasks::new(),
             remote: Mutex::new(Remote {
@@ -115,6 +120,7 @@ impl Shared {
             closed: AtomicBool::new(false),
             local_sets: Mutex::new(Vec::new()),
             timers: Arc::new(Shard::new()),
+            config,
         })
     }
 

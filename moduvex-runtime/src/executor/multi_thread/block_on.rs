@@ -42,12 +42,6 @@ impl Wake for MainWaker {
 #[track_caller]
 pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output {
     context::assert_not_in_runtime();
-    struct Restore(Current);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            context::replace(self.0);
-        }
-    }
     let _driving = DrivingGuard::enter();
     // The future's own timers: this call's shard, turned by its park loop.
     let _timers = timers::enter(
@@ -55,7 +49,7 @@ pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output 
         with_reactor(|r| r.unparker()),
         OnLeave::Drain,
     );
-    let _restore = Restore(context::replace(Current::Caller(shared)));
+    let _restore = context::SchedulerGuard::enter(Current::Caller(shared));
     let main = Arc::new(MainWaker {
         woken: AtomicBool::new(true),
         parked: AtomicBool::new(false),

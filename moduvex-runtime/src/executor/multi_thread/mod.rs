@@ -7,7 +7,7 @@
 //!   home worker's inbox.
 //! * **Work-stealing**: `Send` tasks have no home. A worker runs its LIFO
 //!   slot (the task it just woke, for message-passing locality), then its
-//!   local queue, then — every [`GLOBAL_INTERVAL`] ticks first, for
+//!   local queue, then — every `global_queue_interval` ticks first, for
 //!   fairness — the global injection queue; an idle worker steals half of
 //!   another worker's queue. `spawn_local` tasks are pinned to their worker
 //!   in both modes.
@@ -20,7 +20,7 @@
 //! by the thief); a timer is filed on the timer shard of the worker that
 //! polls it (moving there if it was filed elsewhere). That worker delivers
 //! their events: it polls its reactor and turns its shard whenever it
-//! parks, and every [`EVENT_INTERVAL`] ticks while busy; a wake-up reaches
+//! parks, and every `event_interval` ticks while busy; a wake-up reaches
 //! the task wherever it runs (wakers are `Send`).
 //!
 //! When that worker cannot — a task blocks its thread, or runs long
@@ -56,10 +56,12 @@ use crossbeam_deque::{Stealer, Worker as Deque};
 use super::context::{self, Current};
 use super::owned::OwnedTasks;
 use super::task::{new_local_task, new_task, JoinHandle, Notified, Schedule, Task};
+use super::{Hook, SchedConfig};
 use crate::reactor::Unparker;
 
 mod block_on;
 mod idle;
+pub(crate) mod relief;
 mod watch;
 mod worker;
 
@@ -67,13 +69,9 @@ pub(crate) use block_on::block_on;
 pub(crate) use worker::{run_worker, Worker};
 
 use idle::Idle;
+use relief::Relievers;
 use watch::Watch;
 
-/// Ticks between two non-blocking reactor polls of a busy worker.
-pub(crate) const EVENT_INTERVAL: u32 = 61;
-/// Ticks between two looks at the inbox and injection queue *before* the
-/// local queues (so remote work is not starved by local work).
-pub(crate) const GLOBAL_INTERVAL: u32 = 31;
 /// Local queue length past which half the queue moves to the injection
 /// queue (the local queue is bounded in practice by this).
 const LOCAL_QUEUE_CAP: usize = 256;
@@ -159,6 +157,14 @@ pub(crate) struct Shared {
     watch: Watch,
     shutdown: AtomicBool,
     next_worker: AtomicUsize,
+    /// Relief threads of workers inside `block_in_place` (see `relief.rs`).
+    relievers: Relievers,
+    /// Ticks between two non-blocking reactor polls of a busy worker.
+    event_interval: u32,
+    /// Ticks between two looks at remote work before local work.
+    global_queue_interval: u32,
+    on_park: Option<Hook>,
+    on_unpark: Option<Hook>,
 }
 
 /// The part of a worker that moves to its thread.
@@ -170,8 +176,13 @@ pub(crate) struct WorkerSeed {
 impl Shared {
     /// A scheduler for `workers` workers; returns one seed per worker
     /// thread to pass to [`run_worker`].
-    pub(crate) fn new(mode: Mode, workers: usize) -> (Arc<Shared>, Vec<WorkerSeed>) {
+    pub(crate) fn new(
+        mode: Mode,
+        workers: usize,
+        config: SchedConfig,
+    ) -> (Arc<Shared>, Vec<WorkerSeed>) {
         assert!(workers > 0 && workers < NO_HOME as usize);
+        assert!(config.event_interval > 0 && config.global_queue_interval > 0);
         let mut seeds = Vec::with_capacity(workers);
         let mut remotes = Vec::with_capacity(workers);
         for index in 0..workers {
@@ -198,6 +209,11 @@ impl Shared {
             watch: Watch::new(workers),
             shutdown: AtomicBool::new(false),
             next_worker: AtomicUsize::new(0),
+            relievers: Relievers::new(),
+            event_interval: config.event_interval,
+            global_queue_interval: config.global_queue_interval,
+            on_park: config.on_park,
+            on_unpark: config.on_unpark,
         });
         (shared, seeds)
     }
@@ -332,6 +348,25 @@ impl Shared {
             remote.notified.store(true, Ordering::SeqCst);
             remote.unpark_if_parked();
         }
+        self.relievers.notify();
+    }
+
+    /// Steals one task from any worker's local queue (a relief thread's
+    /// search, see `relief.rs`).
+    fn steal_one(&self) -> Option<Notified<Handle>> {
+        for remote in self.remotes.iter() {
+            let Some(stealer) = remote.stealer.as_ref() else {
+                continue;
+            };
+            loop {
+                match stealer.steal() {
+                    crossbeam_deque::Steal::Success(t) => return Some(t),
+                    crossbeam_deque::Steal::Empty => break,
+                    crossbeam_deque::Steal::Retry => continue,
+                }
+            }
+        }
+        None
     }
 
     /// Queues stealable tasks of a worker that is leaving (dropped if the
@@ -420,6 +455,7 @@ impl Shared {
                 u.unpark();
             }
         }
+        self.relievers.wake_all();
     }
 
     /// Cancels the stealable tasks left after the workers stopped.

@@ -275,6 +275,32 @@ impl Watch {
         lookout.wakers.replace(wakers);
     }
 
+    /// How long the relief thread of worker `j` (blocked in
+    /// `block_in_place`) may block: [`NAP`], or less if `j`'s earliest
+    /// timer is due sooner.
+    pub(crate) fn relief_nap(&self, j: usize) -> Duration {
+        match self.slots[j].timers.next_deadline() {
+            Some(next) => NAP.min(next.saturating_duration_since(Instant::now())),
+            None => NAP,
+        }
+    }
+
+    /// The relief thread of worker `j` woke: turns `j`'s timers and polls
+    /// its reactor (which `j` does not poll while blocked), then wakes what
+    /// that fired, on this thread.
+    pub(crate) fn stand_in_for(&self, j: usize, lookout: &Lookout) {
+        let mut wakers = lookout.wakers.take();
+        let slot = &self.slots[j];
+        slot.timers.try_turn(Instant::now, &mut wakers);
+        if let Some(reactor) = slot.reactor.get() {
+            let mut events = lookout.events.borrow_mut();
+            let events = events.get_or_insert_with(|| events_with_capacity(EVENTS_PER_LOOK));
+            while let Ok(EVENTS_PER_LOOK) = reactor.poll_foreign(events, &mut wakers) {}
+        }
+        wake_all(&mut wakers);
+        lookout.wakers.replace(wakers);
+    }
+
     /// Worker `me` leaves park; hands the napper role on if needed (see
     /// the module docs).
     pub(crate) fn leave(&self, me: usize) {

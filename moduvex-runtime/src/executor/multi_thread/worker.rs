@@ -19,10 +19,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_deque::{Steal, Worker as Deque};
 
-use super::{
-    lock, Handle, Mode, Shared, WorkerSeed, EVENT_INTERVAL, GLOBAL_INTERVAL, LOCAL_QUEUE_CAP,
-    NO_HOME,
-};
+use super::{lock, Handle, Mode, Shared, WorkerSeed, LOCAL_QUEUE_CAP, NO_HOME};
 use crate::coop;
 use crate::executor::context::{self, Current};
 use crate::executor::park::{self, Parker};
@@ -160,7 +157,7 @@ impl Worker {
     }
 
     fn next_task(&self) -> Option<Notified<Handle>> {
-        if self.ticks.get() % GLOBAL_INTERVAL == 0 {
+        if self.ticks.get() % self.shared.global_queue_interval == 0 {
             if let Some(t) = self.pop_remote() {
                 return Some(t);
             }
@@ -225,7 +222,7 @@ impl Worker {
         self.running.set(Some(task.addr()));
         coop::with_budget(|| task.run());
         self.running.set(None);
-        if self.ticks.get() % EVENT_INTERVAL == 0 {
+        if self.ticks.get() % self.shared.event_interval == 0 {
             park::park(&self.parker, false, || {});
         }
     }
@@ -297,6 +294,16 @@ impl Worker {
     /// in for the busy siblings on each wake-up (see `watch.rs`), until
     /// work arrives or no sibling is busy.
     fn park(&self) {
+        if let Some(hook) = &self.shared.on_park {
+            hook();
+        }
+        self.park_inner();
+        if let Some(hook) = &self.shared.on_unpark {
+            hook();
+        }
+    }
+
+    fn park_inner(&self) {
         let stealing = self.shared.mode == Mode::WorkStealing;
         if stealing {
             // Idle protocol (see `idle.rs`): the last searcher re-checks.
@@ -333,6 +340,21 @@ impl Worker {
             self.asleep.set(false);
         }
         self.ticks.set(0);
+    }
+
+    /// Entering `block_in_place`: moves the LIFO slot and the local queue
+    /// to the injection queue, waking a worker (or relief thread) for
+    /// them, so no stealable task waits for this thread (see `relief.rs`).
+    pub(crate) fn hand_off(&self) {
+        let mut tasks = Vec::new();
+        tasks.extend(self.lifo.take());
+        self.lifo_streak.set(0);
+        if let Some(deque) = self.deque.as_ref() {
+            tasks.extend(std::iter::from_fn(|| deque.pop()));
+        }
+        if !tasks.is_empty() {
+            self.shared.inject_all(tasks);
+        }
     }
 
     /// Runs until shutdown; [`Stop`] settles the worker afterwards.
@@ -436,12 +458,6 @@ pub(crate) fn run_worker(shared: Arc<Shared>, seed: WorkerSeed, event_capacity: 
         parker: RefCell::new(Some(Parker::with_capacity(event_capacity))),
         lookout: Lookout::new(workers),
     };
-    struct Restore(Current);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            context::replace(self.0);
-        }
-    }
     context::assert_not_in_runtime();
     let _driving = DrivingGuard::enter();
     let _timers = timers::enter(
@@ -449,7 +465,7 @@ pub(crate) fn run_worker(shared: Arc<Shared>, seed: WorkerSeed, event_capacity: 
         unparker,
         OnLeave::Keep,
     );
-    let _restore = Restore(context::replace(Current::Worker(&worker)));
+    let _restore = context::SchedulerGuard::enter(Current::Worker(&worker));
     // Dropped before `_restore`: the worker settles as the thread's
     // scheduler.
     let _stop = Stop(&worker);
