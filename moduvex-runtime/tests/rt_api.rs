@@ -345,3 +345,87 @@ async fn multi_thread_is_work_stealing() {
 async fn thread_per_core_is_one_word_away() {
     assert_eq!(Handle::current().flavor(), Flavor::ThreadPerCore);
 }
+
+// ── #[track_caller] ────────────────────────────────────────────────────────
+
+/// Runs each probe on a helper thread and returns the file each one's
+/// panic was reported at (only that thread's panics are recorded; others
+/// go to the previous hook).
+fn panic_locations(probes: Vec<(&'static str, Box<dyn FnOnce() + Send>)>) -> Vec<(String, String)> {
+    use std::sync::Mutex;
+    let seen: Arc<Mutex<Option<String>>> = Arc::default();
+    let prev = Arc::new(std::panic::take_hook());
+    let (seen2, prev2) = (seen.clone(), prev.clone());
+    std::panic::set_hook(Box::new(move |info| {
+        if thread::current().name() == Some("track-caller-probe") {
+            *seen2.lock().unwrap() = info.location().map(|l| l.file().to_string());
+        } else {
+            prev2(info);
+        }
+    }));
+    let mut out = Vec::new();
+    for (name, probe) in probes {
+        let r = thread::Builder::new()
+            .name("track-caller-probe".into())
+            .spawn(probe)
+            .unwrap()
+            .join();
+        assert!(r.is_err(), "{name} did not panic");
+        out.push((
+            name.to_string(),
+            seen.lock().unwrap().take().unwrap_or_default(),
+        ));
+    }
+    drop(std::panic::take_hook());
+    match Arc::try_unwrap(prev) {
+        Ok(prev) => std::panic::set_hook(prev),
+        Err(_) => std::panic::set_hook(Box::new(|_| {})),
+    }
+    out
+}
+
+#[test]
+fn misuse_panics_point_at_the_caller() {
+    let probes: Vec<(&'static str, Box<dyn FnOnce() + Send>)> = vec![
+        ("spawn", Box::new(|| drop(spawn(async {})))),
+        (
+            "spawn_local",
+            Box::new(|| drop(moduvex_runtime::spawn_local(async {}))),
+        ),
+        ("Handle::current", Box::new(|| drop(Handle::current()))),
+        ("task::id", Box::new(|| drop(moduvex_runtime::task::id()))),
+        ("sleep", Box::new(|| drop(sleep(Duration::ZERO)))),
+        (
+            "block_in_place on current-thread",
+            Box::new(|| {
+                moduvex_runtime::block_on(async { moduvex_runtime::task::block_in_place(|| ()) })
+            }),
+        ),
+        (
+            "nested block_on",
+            Box::new(|| moduvex_runtime::block_on(async { moduvex_runtime::block_on(async {}) })),
+        ),
+        (
+            "nested Runtime::block_on",
+            Box::new(|| {
+                let rt = current_thread();
+                rt.block_on(async { current_thread().block_on(async {}) })
+            }),
+        ),
+        (
+            "global_queue_interval(0)",
+            Box::new(|| drop(Builder::new_multi_thread().global_queue_interval(0))),
+        ),
+        (
+            "event_interval(0)",
+            Box::new(|| drop(Builder::new_multi_thread().event_interval(0))),
+        ),
+        (
+            "mpsc::channel(0)",
+            Box::new(|| drop(moduvex_runtime::sync::mpsc::channel::<()>(0))),
+        ),
+    ];
+    for (name, file) in panic_locations(probes) {
+        assert!(file.ends_with("rt_api.rs"), "{name}: reported at {file}");
+    }
+}

@@ -50,6 +50,7 @@ pub struct DuplexStream {
 ///
 /// # Panics
 /// If `max_buf_size` is zero: no byte could ever pass.
+#[track_caller]
 pub fn duplex(max_buf_size: usize) -> (DuplexStream, DuplexStream) {
     assert!(
         max_buf_size > 0,

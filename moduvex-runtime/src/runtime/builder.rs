@@ -181,7 +181,9 @@ impl Builder {
     ///         counter.fetch_add(1, Ordering::SeqCst);
     ///     })
     ///     .build()?;
-    /// rt.block_on(moduvex_runtime::time::sleep(std::time::Duration::from_millis(1)));
+    /// rt.block_on(async {
+    ///     moduvex_runtime::time::sleep(std::time::Duration::from_millis(1)).await
+    /// });
     /// assert!(parks.load(Ordering::SeqCst) >= 1);
     /// # Ok::<(), std::io::Error>(())
     /// ```

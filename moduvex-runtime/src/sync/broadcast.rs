@@ -141,6 +141,7 @@ pub struct Receiver<T> {
 ///
 /// If `capacity` is 0 (no value could ever be retained) or exceeds
 /// `usize::MAX >> 1`.
+#[track_caller]
 pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
     assert!(capacity > 0, "broadcast channel requires capacity > 0");
     assert!(

@@ -85,6 +85,7 @@ impl<T> RwLock<T> {
     /// # Panics
     ///
     /// If `max_readers` is 0 or exceeds `u32::MAX >> 3`.
+    #[track_caller]
     pub fn with_max_readers(value: T, max_readers: u32) -> Self {
         assert!(
             max_readers != 0 && max_readers <= MAX_READS,

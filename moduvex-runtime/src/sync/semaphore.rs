@@ -262,6 +262,7 @@ impl SemaphorePermit<'_> {
     /// # Panics
     ///
     /// If the permits come from different semaphores.
+    #[track_caller]
     pub fn merge(&mut self, mut other: Self) {
         assert!(
             std::ptr::eq(self.sem, other.sem),
@@ -293,6 +294,7 @@ impl OwnedSemaphorePermit {
     /// # Panics
     ///
     /// If the permits come from different semaphores.
+    #[track_caller]
     pub fn merge(&mut self, mut other: Self) {
         assert!(
             Arc::ptr_eq(&self.sem, &other.sem),

@@ -29,6 +29,7 @@ pub use unbounded::{UnboundedReceiver, UnboundedSender, WeakUnboundedSender};
 ///
 /// If `buffer` is 0 (a channel with no slot could never carry a message), or
 /// exceeds `Semaphore::MAX_PERMITS`.
+#[track_caller]
 pub fn channel<T>(buffer: usize) -> (Sender<T>, Receiver<T>) {
     assert!(buffer > 0, "mpsc bounded channel requires buffer > 0");
     assert!(
