@@ -351,7 +351,10 @@ async fn thread_per_core_is_one_word_away() {
 /// Runs each probe on a helper thread and returns the file each one's
 /// panic was reported at (only that thread's panics are recorded; others
 /// go to the previous hook).
-fn panic_locations(probes: Vec<(&'static str, Box<dyn FnOnce() + Send>)>) -> Vec<(String, String)> {
+/// A named misuse that must panic.
+type Probe = (&'static str, Box<dyn FnOnce() + Send>);
+
+fn panic_locations(probes: Vec<Probe>) -> Vec<(String, String)> {
     use std::sync::Mutex;
     let seen: Arc<Mutex<Option<String>>> = Arc::default();
     let prev = Arc::new(std::panic::take_hook());
@@ -386,14 +389,19 @@ fn panic_locations(probes: Vec<(&'static str, Box<dyn FnOnce() + Send>)>) -> Vec
 
 #[test]
 fn misuse_panics_point_at_the_caller() {
-    let probes: Vec<(&'static str, Box<dyn FnOnce() + Send>)> = vec![
+    let probes: Vec<Probe> = vec![
         ("spawn", Box::new(|| drop(spawn(async {})))),
         (
             "spawn_local",
             Box::new(|| drop(moduvex_runtime::spawn_local(async {}))),
         ),
         ("Handle::current", Box::new(|| drop(Handle::current()))),
-        ("task::id", Box::new(|| drop(moduvex_runtime::task::id()))),
+        (
+            "task::id",
+            Box::new(|| {
+                let _ = moduvex_runtime::task::id();
+            }),
+        ),
         ("sleep", Box::new(|| drop(sleep(Duration::ZERO)))),
         (
             "block_in_place on current-thread",
