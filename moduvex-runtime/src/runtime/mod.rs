@@ -16,6 +16,13 @@
 //! workers take tasks from busy ones; on thread-per-core every such task
 //! would stay on the acceptor's worker.
 //!
+//! A thread that is not running a runtime can still *enter* one
+//! ([`Runtime::enter`], [`Handle::enter`]; the runtime's blocking threads
+//! are entered for their whole life): `spawn`, [`Handle::current`] and
+//! timers then use that runtime, and [`Handle::block_on`] waits for async
+//! work there. [`block_in_place`] lets a task block its worker while the
+//! runtime's other tasks go on.
+//!
 //! Each worker owns its reactor, timer wheel and run queues. Dropping a
 //! runtime (or [`Runtime::shutdown_timeout`]) stops the workers, drops
 //! every unfinished task exactly once, joins the threads and closes the

@@ -38,6 +38,11 @@
 //! `reactor/foster.rs`), which also turns the timers polled outside any
 //! runtime. The `time` module docs hold the whole table.
 //!
+//! A work-stealing worker that enters `task::block_in_place` does not wait
+//! for a sibling: it hands its queued tasks to the injection queue and a
+//! relief thread runs tasks and stands in for its timers and reactor until
+//! it is back (see `relief.rs`).
+//!
 //! # Parking
 //!
 //! A worker with nothing to do announces `parked`, re-checks its inbox,
