@@ -1,13 +1,20 @@
 //! `select!`: wait on several futures, run the handler of the first that
 //! completes (and matches its pattern), drop the others — tokio's macro.
 //!
-//! The one idea: the branch futures live in one tuple inside a `poll_fn`
-//! future that, on each poll, polls the enabled branches from a random
-//! starting point and returns the first output that matches its branch's
-//! pattern, in a tuple of `Option`s with `Some` in that branch's place.
-//! The handlers run *after* the `.await`, in a plain `match` on that
-//! tuple, so `return`, `break`, `continue`, `?` and `.await` in a handler
-//! act on the caller's code.
+//! The one idea: the branch futures live in one tuple in a block of the
+//! caller's async body, polled by a `poll_fn` that, on each poll, polls
+//! the enabled branches from a random starting point and returns the
+//! first output that matches its branch's pattern, in a tuple of
+//! `Option`s with `Some` in that branch's place. The block ends, dropping
+//! the futures, and the handlers run *after* it, in a plain `match` on
+//! that tuple, so `return`, `break`, `continue`, `?` and `.await` in a
+//! handler act on the caller's code, and may use what the futures
+//! borrowed.
+//!
+//! Whether an output matches is tried on a reference to it, with the
+//! pattern's `mut`/`ref` removed by a proc macro (`moduvex-macros`), so
+//! the try moves nothing; the pattern as written binds the handler's
+//! names afterwards.
 //!
 //! `macro_rules!` cannot count, so the parser hands each branch a literal
 //! index from a fixed list (at most 64 branches) and the list of `_`s that
