@@ -22,11 +22,12 @@ use super::num::{ReadNum, WriteNum};
 /// Generates `read_<type>` methods: big-endian by name, `_le` little.
 macro_rules! read_nums {
     ($($name:ident $ty:ident $from:ident $order:literal;)*) => { $(
-        #[doc = concat!("Reads a ", $order, " `", stringify!($ty), "` (",
-            stringify!($ty), "::BITS / 8 bytes, exactly) — tokio's `", stringify!($name), "`.")]
+        #[doc = concat!("Reads a ", $order, " `", stringify!($ty), "` — tokio's `",
+            stringify!($name), "`.")]
         ///
-        /// Fails with `UnexpectedEof` if the stream ends first (the bytes
-        /// read so far are lost). Not cancel-safe.
+        /// Reads exactly as many bytes as the number has. Fails with
+        /// `UnexpectedEof` if the stream ends first (the bytes read so far
+        /// are lost). Not cancel-safe.
         fn $name(&mut self) -> ReadNum<'_, Self, $ty>
         where
             Self: Unpin,
