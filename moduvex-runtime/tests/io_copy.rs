@@ -306,3 +306,35 @@ async fn a_copy_between_always_ready_ends_lets_other_tasks_run() {
         "the copy must spend budget per chunk and yield before it ends"
     );
 }
+
+#[test]
+fn copy_bidirectional_with_sizes_copies_through_small_buffers() {
+    let counts = hang_guard("copy_bidirectional_with_sizes", || {
+        moduvex_runtime::block_on(async {
+            let (mut client, mut a) = duplex(64);
+            let (mut b, mut server) = duplex(64);
+            let proxy = moduvex_runtime::spawn(async move {
+                moduvex_runtime::io::copy_bidirectional_with_sizes(&mut a, &mut b, 1, 3).await
+            });
+            client.write_all(b"one byte at a time").await.unwrap();
+            client.shutdown().await.unwrap();
+            let mut got = Vec::new();
+            server.read_to_end(&mut got).await.unwrap();
+            assert_eq!(got, b"one byte at a time");
+            server.write_all(b"back").await.unwrap();
+            drop(server);
+            let mut back = Vec::new();
+            client.read_to_end(&mut back).await.unwrap();
+            assert_eq!(back, b"back");
+            proxy.await.unwrap().unwrap()
+        })
+    });
+    assert_eq!(counts, (18, 4));
+}
+
+#[test]
+#[should_panic(expected = "io::copy_bidirectional_with_sizes(0, 8): a buffer size of 0")]
+fn copy_bidirectional_with_a_zero_buffer_panics_naming_the_call() {
+    let (mut a, mut b) = duplex(8);
+    drop(moduvex_runtime::io::copy_bidirectional_with_sizes(&mut a, &mut b, 0, 8));
+}

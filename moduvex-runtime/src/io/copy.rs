@@ -43,13 +43,18 @@ pub(crate) struct CopyBuffer {
 
 impl CopyBuffer {
     pub(crate) fn new() -> CopyBuffer {
+        CopyBuffer::with_capacity(CHUNK)
+    }
+
+    pub(crate) fn with_capacity(size: usize) -> CopyBuffer {
+        debug_assert!(size > 0);
         CopyBuffer {
             read_done: false,
             need_flush: false,
             pos: 0,
             cap: 0,
             amt: 0,
-            buf: vec![0; CHUNK].into_boxed_slice(),
+            buf: vec![0; size].into_boxed_slice(),
         }
     }
 
@@ -320,8 +325,52 @@ where
     A: AsyncRead + AsyncWrite + Unpin + ?Sized,
     B: AsyncRead + AsyncWrite + Unpin + ?Sized,
 {
-    let mut a_to_b = Transfer::Running(CopyBuffer::new());
-    let mut b_to_a = Transfer::Running(CopyBuffer::new());
+    bidirectional(a, b, CopyBuffer::new(), CopyBuffer::new()).await
+}
+
+/// [`copy_bidirectional`] with a buffer of `a_to_b_size` bytes for the
+/// copy from `a` to `b` and one of `b_to_a_size` for the other way —
+/// tokio's `io::copy_bidirectional_with_sizes`.
+///
+/// # Panics
+/// If either size is 0: no byte could ever be copied (tokio takes a read
+/// into an empty buffer for end-of-file and copies nothing).
+#[track_caller]
+pub fn copy_bidirectional_with_sizes<'a, A, B>(
+    a: &'a mut A,
+    b: &'a mut B,
+    a_to_b_size: usize,
+    b_to_a_size: usize,
+) -> impl std::future::Future<Output = io::Result<(u64, u64)>> + 'a
+where
+    A: AsyncRead + AsyncWrite + Unpin + ?Sized,
+    B: AsyncRead + AsyncWrite + Unpin + ?Sized,
+{
+    assert!(
+        a_to_b_size > 0 && b_to_a_size > 0,
+        "io::copy_bidirectional_with_sizes({a_to_b_size}, {b_to_a_size}): a buffer size of 0 \
+         could never copy a byte; pass at least 1 (or use copy_bidirectional)"
+    );
+    bidirectional(
+        a,
+        b,
+        CopyBuffer::with_capacity(a_to_b_size),
+        CopyBuffer::with_capacity(b_to_a_size),
+    )
+}
+
+async fn bidirectional<A, B>(
+    a: &mut A,
+    b: &mut B,
+    there: CopyBuffer,
+    back: CopyBuffer,
+) -> io::Result<(u64, u64)>
+where
+    A: AsyncRead + AsyncWrite + Unpin + ?Sized,
+    B: AsyncRead + AsyncWrite + Unpin + ?Sized,
+{
+    let mut a_to_b = Transfer::Running(there);
+    let mut b_to_a = Transfer::Running(back);
     std::future::poll_fn(|cx| {
         let there = a_to_b.poll(cx, Pin::new(&mut *a), Pin::new(&mut *b))?;
         let back = b_to_a.poll(cx, Pin::new(&mut *b), Pin::new(&mut *a))?;

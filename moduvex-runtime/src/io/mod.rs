@@ -49,7 +49,9 @@ mod split;
 
 pub use buf::{ReadBufFuture, WriteAllBufFuture, WriteBufFuture};
 pub use buf_stream::BufStream;
-pub use copy::{copy, copy_bidirectional, copy_buf, CopyBufFuture, CopyFuture};
+pub use copy::{
+    copy, copy_bidirectional, copy_bidirectional_with_sizes, copy_buf, CopyBufFuture, CopyFuture,
+};
 pub use duplex::{duplex, DuplexStream};
 pub use ext::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 pub use futures_io::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite};
