@@ -336,5 +336,7 @@ fn copy_bidirectional_with_sizes_copies_through_small_buffers() {
 #[should_panic(expected = "io::copy_bidirectional_with_sizes(0, 8): a buffer size of 0")]
 fn copy_bidirectional_with_a_zero_buffer_panics_naming_the_call() {
     let (mut a, mut b) = duplex(8);
-    drop(moduvex_runtime::io::copy_bidirectional_with_sizes(&mut a, &mut b, 0, 8));
+    drop(moduvex_runtime::io::copy_bidirectional_with_sizes(
+        &mut a, &mut b, 0, 8,
+    ));
 }

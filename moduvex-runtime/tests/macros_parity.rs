@@ -263,3 +263,23 @@ async fn pin_shadows_idents_and_pins_let_statements() {
     let e = pin!(async { 5u8 });
     assert_eq!(e.await, 5);
 }
+
+#[test]
+fn futures_using_the_macros_stay_send() {
+    fn assert_send<T: Send>(t: T) -> T {
+        t
+    }
+    let task = assert_send(async {
+        let (a, b) = join!(async { 1u32 }, Later(2));
+        let c = select! {
+            mut v = async { vec![a] } => {
+                v.push(b);
+                v
+            }
+        };
+        let d: Result<(usize,), ()> = try_join!(biased; async { Ok(c.len()) });
+        d
+    });
+    let got = moduvex_runtime::block_on(async { moduvex_runtime::spawn(task).await });
+    assert_eq!(got.unwrap(), Ok((2,)));
+}
