@@ -17,12 +17,15 @@ use syn::Pat;
 /// reference patterns made `&p` (the check runs on a shared reference).
 pub(crate) fn clean_pattern(input: TokenStream) -> TokenStream {
     let tokens = flatten_invisible_groups(input);
-    match Pat::parse_multi_with_leading_vert.parse2(tokens) {
+    match Pat::parse_multi_with_leading_vert.parse2(tokens.clone()) {
         Ok(mut pat) => {
             clean(&mut pat);
             pat.into_token_stream()
         }
-        Err(e) => e.to_compile_error(),
+        // `macro_rules!` accepted it as a pattern: if syn does not, the
+        // pattern as written is still a valid check (it only loses the
+        // cleaning), and rustc's own errors are the clearer ones.
+        Err(_) => tokens,
     }
 }
 
@@ -69,5 +72,53 @@ fn clean(pat: &mut Pat) {
         Pat::Type(t) => clean(&mut t.pat),
         // Literals, ranges, paths, `..`, `_`, macros: no bindings to clean.
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clean_pattern;
+    use proc_macro2::{Delimiter, Group, TokenStream, TokenTree};
+    use quote::quote;
+
+    fn cleaned(pat: TokenStream) -> String {
+        clean_pattern(pat).to_string()
+    }
+
+    #[test]
+    fn binding_modes_are_removed_everywhere() {
+        assert_eq!(cleaned(quote!(mut v)), quote!(v).to_string());
+        assert_eq!(
+            cleaned(quote!(Some(ref mut v))),
+            quote!(Some(v)).to_string()
+        );
+        assert_eq!(
+            cleaned(quote!((mut a, Point { mut x, y: ref y2 }, [ref first, ..]))),
+            quote!((a, Point { x, y: y2 }, [first, ..])).to_string()
+        );
+        assert_eq!(
+            cleaned(quote!(whole @ Some(mut inner) | whole @ None)),
+            quote!(whole @ Some(inner) | whole @ None).to_string()
+        );
+        assert_eq!(cleaned(quote!(&mut (n, _))), quote!(&(n, _)).to_string());
+    }
+
+    #[test]
+    fn patterns_without_bindings_are_kept() {
+        for pat in [
+            quote!(None),
+            quote!(Ok(1..=3)),
+            quote!(_),
+            quote!(Kind::A { .. }),
+        ] {
+            assert_eq!(cleaned(pat.clone()), pat.to_string());
+        }
+    }
+
+    #[test]
+    fn a_pattern_from_macro_rules_arrives_in_an_invisible_group() {
+        let group = Group::new(Delimiter::None, quote!(Some(mut v)));
+        let input: TokenStream = std::iter::once(TokenTree::Group(group)).collect();
+        assert_eq!(cleaned(input), quote!(Some(v)).to_string());
     }
 }
