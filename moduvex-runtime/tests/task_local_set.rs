@@ -14,7 +14,7 @@ use std::task::{Context, Poll, Waker};
 use std::thread::{self, ThreadId};
 use std::time::Duration;
 
-use moduvex_runtime::sync::oneshot;
+use moduvex_runtime::sync::{oneshot, Notify};
 use moduvex_runtime::task::{self, JoinSet, LocalSet};
 use moduvex_runtime::{block_on, yield_now, Flavor, Runtime};
 
@@ -412,6 +412,24 @@ fn polling_a_set_outside_a_runtime_panics() {
         "{msg}"
     );
     assert!(!ran.load(Ordering::SeqCst));
+}
+
+#[test]
+fn spawning_from_outside_the_set_wakes_its_poller() {
+    hang_guard("spawn from outside", || {
+        block_on(async {
+            let local = Rc::new(LocalSet::new());
+            let notify = Rc::new(Notify::new());
+            let (set, ping) = (local.clone(), notify.clone());
+            // A task of the thread, not of the set: it spawns onto the set
+            // while the set's host waits for nothing but that spawned task.
+            moduvex_runtime::spawn_local(async move {
+                yield_now().await;
+                set.spawn_local(async move { ping.notify_one() });
+            });
+            local.run_until(notify.notified()).await;
+        });
+    });
 }
 
 #[test]

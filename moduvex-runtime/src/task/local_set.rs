@@ -231,8 +231,7 @@ impl<F: Future> Future for RunUntil<'_, F> {
 
     #[track_caller]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        // SAFETY: `future` is structurally pinned: it is never moved out of
-        // `self`, and `RunUntil` has no `Drop` that could move it.
+        // SAFETY: `future` is structurally pinned: never moved out of `self`, and `RunUntil` has no `Drop` to move it.
         let (set, future) = unsafe {
             let me = self.get_unchecked_mut();
             (me.set, Pin::new_unchecked(&mut me.future))

@@ -91,13 +91,18 @@ impl LocalShared {
         self.inbox_pending.store(true, Ordering::SeqCst);
         match &self.notify {
             Notify::Thread(thread) => thread.unpark_if_parked(),
-            Notify::Poller(slot) => {
-                // Taken out, so it is woken (and dropped) with the lock
-                // released; the next poll registers a waker again.
-                let waker = lock(slot).take();
-                if let Some(waker) = waker {
-                    waker.wake();
-                }
+            Notify::Poller(_) => self.wake_poller(),
+        }
+    }
+
+    /// Wakes whoever polls a user's set (no-op for a runtime's set).
+    fn wake_poller(&self) {
+        if let Notify::Poller(slot) = &self.notify {
+            // Taken out, so it is woken (and dropped) with the lock
+            // released; the next poll registers a waker again.
+            let waker = lock(slot).take();
+            if let Some(waker) = waker {
+                waker.wake();
             }
         }
     }
@@ -224,6 +229,11 @@ impl LocalSet {
         let (task, notified, join) = new_local_task(future, self.shared.clone());
         if let Some(notified) = self.shared.owned.bind(task, notified) {
             self.queue.borrow_mut().push_back(notified);
+            if !self.is_entered() {
+                // Spawned from outside the set's polls: its poller must
+                // come back to run the task (tokio does the same).
+                self.shared.wake_poller();
+            }
         }
         join
     }
@@ -276,6 +286,18 @@ thread_local! {
     /// The user set being polled (or entered) on this thread, innermost
     /// first: wakes and `spawn_local` here go to it.
     static ENTERED: RefCell<Option<Rc<LocalSet>>> = const { RefCell::new(None) };
+}
+
+impl LocalSet {
+    /// Whether this set is this thread's entered set.
+    fn is_entered(&self) -> bool {
+        ENTERED
+            .try_with(|e| {
+                e.try_borrow()
+                    .is_ok_and(|e| e.as_deref().is_some_and(|s| std::ptr::eq(s, self)))
+            })
+            .unwrap_or(false)
+    }
 }
 
 /// This thread's entered set, if any.
@@ -382,3 +404,6 @@ pub(crate) fn shutdown_thread_set(shared: &Arc<Shared>) {
 pub(crate) fn registry_entry(set: &LocalSet) -> Weak<LocalShared> {
     Arc::downgrade(set.handle())
 }
+
+#[cfg(test)]
+mod tests;
