@@ -428,6 +428,14 @@ fn spawning_from_outside_the_set_wakes_its_poller() {
                 set.spawn_local(async move { ping.notify_one() });
             });
             local.run_until(notify.notified()).await;
+            // The same through `enter` and `task::spawn_local`.
+            let (set, ping) = (local.clone(), notify.clone());
+            moduvex_runtime::spawn_local(async move {
+                yield_now().await;
+                let _entered = set.enter();
+                task::spawn_local(async move { ping.notify_one() });
+            });
+            local.run_until(notify.notified()).await;
         });
     });
 }

@@ -137,7 +137,7 @@ impl LocalSet {
     /// spawns onto it (the tasks run when the set is polled).
     pub fn enter(&self) -> LocalEnterGuard {
         LocalEnterGuard {
-            _guard: local::enter(&self.inner),
+            _guard: local::enter(&self.inner, false),
             _not_send: PhantomData,
         }
     }
@@ -166,7 +166,7 @@ impl LocalSet {
             );
         }
         self.inner.handle().register(cx.waker());
-        local::enter(&self.inner)
+        local::enter(&self.inner, true)
     }
 }
 
@@ -206,7 +206,7 @@ impl Drop for LocalSet {
     fn drop(&mut self) {
         // Entered, so a future that spawns while it is dropped spawns onto
         // this (closed) set, which cancels the newcomer at once.
-        let entered = local::enter(&self.inner);
+        let entered = local::enter(&self.inner, true);
         self.inner.shutdown();
         drop(entered);
         self.inner.handle().clear_waker();

@@ -14,9 +14,10 @@
 //! The same machinery backs the user-facing [`crate::task::LocalSet`]: a
 //! set made by [`LocalSet::new_polled`] is not woken through its thread's
 //! reactor but through the waker of whoever polls it (`run_until`, or
-//! awaiting the set), and while it is polled it is this thread's
-//! *entered* set ([`enter`]): wakes on this thread go straight to its
-//! queue, and `spawn_local` spawns onto it (the innermost entered set wins).
+//! awaiting the set), and while it is polled (or entered with
+//! `LocalSet::enter`) it is this thread's *entered* set ([`enter`]):
+//! `spawn_local` spawns onto it (the innermost entered set wins), and while
+//! it is polled, wakes on this thread go straight to its queue.
 //!
 //! A `Runtime`'s sets outlive one `block_on` call: each thread keeps its
 //! own in a thread-local list, so its local tasks resume when that thread
@@ -168,7 +169,7 @@ impl Schedule for LocalHandle {
 /// The set of `handle` if it is this thread's entered set, or belongs to
 /// the `block_on` running on this thread.
 fn set_on_this_thread(handle: &LocalHandle) -> Option<Rc<LocalSet>> {
-    if let Some(set) = entered() {
+    if let Some((set, true)) = entered_set() {
         if Arc::ptr_eq(set.handle(), handle) {
             return Some(set);
         }
@@ -229,7 +230,7 @@ impl LocalSet {
         let (task, notified, join) = new_local_task(future, self.shared.clone());
         if let Some(notified) = self.shared.owned.bind(task, notified) {
             self.queue.borrow_mut().push_back(notified);
-            if !self.is_entered() {
+            if !self.is_polled_here() {
                 // Spawned from outside the set's polls: its poller must
                 // come back to run the task (tokio does the same).
                 self.shared.wake_poller();
@@ -282,36 +283,62 @@ impl Drop for LocalSet {
     }
 }
 
+/// The user set entered on this thread.
+struct Entered {
+    set: Rc<LocalSet>,
+    /// Entered by a poll of the set, which runs what lands in its queue
+    /// before it returns; not by `LocalSet::enter`, after which the set's
+    /// poller must be woken for new work.
+    polled: bool,
+}
+
 thread_local! {
-    /// The user set being polled (or entered) on this thread, innermost
-    /// first: wakes and `spawn_local` here go to it.
-    static ENTERED: RefCell<Option<Rc<LocalSet>>> = const { RefCell::new(None) };
+    /// The innermost user set entered on this thread: `spawn_local` here
+    /// spawns onto it, and while it is polled, wakes here go straight to
+    /// its queue.
+    static ENTERED: RefCell<Option<Entered>> = const { RefCell::new(None) };
 }
 
 impl LocalSet {
-    /// Whether this set is this thread's entered set.
-    fn is_entered(&self) -> bool {
+    /// Whether this set is being polled on this thread (innermost).
+    fn is_polled_here(&self) -> bool {
         ENTERED
             .try_with(|e| {
-                e.try_borrow()
-                    .is_ok_and(|e| e.as_deref().is_some_and(|s| std::ptr::eq(s, self)))
+                e.try_borrow().is_ok_and(|e| {
+                    e.as_ref()
+                        .is_some_and(|e| e.polled && std::ptr::eq(&*e.set, self))
+                })
             })
             .unwrap_or(false)
     }
 }
 
-/// This thread's entered set, if any.
-pub(crate) fn entered() -> Option<Rc<LocalSet>> {
+/// This thread's entered set, if any, and whether it is being polled.
+fn entered_set() -> Option<(Rc<LocalSet>, bool)> {
     ENTERED
-        .try_with(|e| e.try_borrow().ok().and_then(|e| e.clone()))
+        .try_with(|e| {
+            e.try_borrow()
+                .ok()
+                .and_then(|e| e.as_ref().map(|e| (e.set.clone(), e.polled)))
+        })
         .ok()
         .flatten()
 }
 
+/// This thread's entered set, if any: where `spawn_local` spawns.
+pub(crate) fn entered() -> Option<Rc<LocalSet>> {
+    entered_set().map(|(set, _)| set)
+}
+
 /// Makes `set` this thread's entered set until the guard drops (also on
-/// unwind), restoring the one it replaced.
-pub(crate) fn enter(set: &Rc<LocalSet>) -> EnterGuard {
-    let prev = ENTERED.with(|e| e.replace(Some(set.clone())));
+/// unwind), restoring the one it replaced. `polled`: the caller is a poll
+/// of the set, which runs its queue before returning.
+pub(crate) fn enter(set: &Rc<LocalSet>, polled: bool) -> EnterGuard {
+    let entered = Entered {
+        set: set.clone(),
+        polled,
+    };
+    let prev = ENTERED.with(|e| e.replace(Some(entered)));
     EnterGuard {
         prev,
         _not_send: PhantomData,
@@ -320,7 +347,7 @@ pub(crate) fn enter(set: &Rc<LocalSet>) -> EnterGuard {
 
 /// Restores the previously entered set.
 pub(crate) struct EnterGuard {
-    prev: Option<Rc<LocalSet>>,
+    prev: Option<Entered>,
     _not_send: PhantomData<*const ()>,
 }
 
