@@ -457,3 +457,27 @@ fn a_set_is_reusable_across_run_until_calls() {
     block_on(local);
     assert_eq!(count.load(Ordering::SeqCst), 2);
 }
+
+#[test]
+fn a_set_in_a_thread_local_is_dropped_at_thread_exit() {
+    thread_local! {
+        static KEPT: RefCell<Option<LocalSet>> = const { RefCell::new(None) };
+    }
+    let drops = Arc::new(Mutex::new(Vec::new()));
+    let probe = drops.clone();
+    let owner = thread::spawn(move || {
+        // Touched first, so it is torn down after the runtime's own
+        // thread-locals.
+        KEPT.with(|_| ());
+        let local = LocalSet::new();
+        local.spawn_local(async move {
+            let _probe = DropProbe(probe);
+            forever().await
+        });
+        block_on(local.run_until(yield_now()));
+        KEPT.with(|k| *k.borrow_mut() = Some(local));
+        thread::current().id()
+    });
+    let owner = owner.join().unwrap();
+    assert_eq!(*drops.lock().unwrap(), [owner]);
+}

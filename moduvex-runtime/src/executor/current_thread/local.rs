@@ -338,7 +338,9 @@ pub(crate) fn enter(set: &Rc<LocalSet>, polled: bool) -> EnterGuard {
         set: set.clone(),
         polled,
     };
-    let prev = ENTERED.with(|e| e.replace(Some(entered)));
+    // During thread teardown (a set kept in a thread-local) there is no
+    // cell left to enter: the guard then restores nothing.
+    let prev = ENTERED.try_with(|e| e.replace(Some(entered))).ok();
     EnterGuard {
         prev,
         _not_send: PhantomData,
@@ -347,13 +349,16 @@ pub(crate) fn enter(set: &Rc<LocalSet>, polled: bool) -> EnterGuard {
 
 /// Restores the previously entered set.
 pub(crate) struct EnterGuard {
-    prev: Option<Entered>,
+    /// `Some(previous)` if this guard entered a set.
+    prev: Option<Option<Entered>>,
     _not_send: PhantomData<*const ()>,
 }
 
 impl Drop for EnterGuard {
     fn drop(&mut self) {
-        let prev = self.prev.take();
+        let Some(prev) = self.prev.take() else {
+            return;
+        };
         let left = ENTERED.try_with(|e| e.replace(prev)).ok().flatten();
         // The set we leave is released with the cell no longer borrowed.
         drop(left);
