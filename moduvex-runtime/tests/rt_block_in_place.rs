@@ -263,3 +263,45 @@ fn a_task_blocking_in_place_on_the_relief_thread_hands_on_too() {
         assert_eq!(got.unwrap(), 2);
     });
 }
+
+#[test]
+fn shutting_down_while_a_task_blocks_in_place_does_not_hang() {
+    guarded("shutdown", || {
+        let rt = rt(Flavor::WorkStealing, 1);
+        let (entered_tx, entered) = mpsc::channel();
+        let (release_tx, release) = mpsc::channel::<()>();
+        let _blocked = rt.spawn(async move {
+            block_in_place(|| {
+                entered_tx.send(()).unwrap();
+                let _ = release.recv();
+            })
+        });
+        entered.recv().unwrap();
+        // The relief thread is running; the runtime stops without waiting
+        // for the blocked worker, then the closure is let go.
+        rt.shutdown_background();
+        release_tx.send(()).unwrap();
+    });
+}
+
+#[test]
+fn dropping_the_runtime_waits_for_the_closure_and_its_relief() {
+    guarded("drop", || {
+        let rt = rt(Flavor::WorkStealing, 2);
+        let (entered_tx, entered) = mpsc::channel();
+        let (release_tx, release) = mpsc::channel::<()>();
+        let _blocked = rt.spawn(async move {
+            block_in_place(|| {
+                entered_tx.send(()).unwrap();
+                release.recv().unwrap();
+            })
+        });
+        entered.recv().unwrap();
+        let releaser = thread::spawn(move || {
+            thread::sleep(Duration::from_millis(20));
+            release_tx.send(()).unwrap();
+        });
+        drop(rt);
+        releaser.join().unwrap();
+    });
+}

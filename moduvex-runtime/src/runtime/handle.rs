@@ -43,6 +43,13 @@ pub struct Handle {
 /// Guards nest and must be dropped in the reverse order of their creation
 /// (dropping one out of order panics, as tokio's do). Not `Send`: it
 /// restores the state of the thread that made it.
+///
+/// ```compile_fail
+/// fn assert_send<T: Send>(_: &T) {}
+/// let rt = moduvex_runtime::Runtime::new().unwrap();
+/// let guard = rt.enter();
+/// assert_send(&guard);
+/// ```
 #[must_use = "the runtime is entered only while the guard is alive"]
 pub struct EnterGuard<'a> {
     _entered: context::EnterGuard,

@@ -251,11 +251,18 @@ fn relieve(shared: &Arc<Shared>, relief: &Relief) {
             }
             continue;
         }
+        // It parks as the worker it stands in for would: with its hooks.
+        if let Some(hook) = &shared.on_park {
+            hook();
+        }
         relief.signal.announce_park();
         // Re-check after announcing (see the module docs).
         let block = !work_visible();
         let cap = shared.watch.relief_nap(relief.index);
         park::park_capped(&parker, block, Some(cap), || relief.signal.awake());
+        if let Some(hook) = &shared.on_unpark {
+            hook();
+        }
         shared.watch.stand_in_for(relief.index, &lookout);
     }
 }
