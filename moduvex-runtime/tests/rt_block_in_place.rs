@@ -305,3 +305,17 @@ fn dropping_the_runtime_waits_for_the_closure_and_its_relief() {
         releaser.join().unwrap();
     });
 }
+
+#[test]
+fn blocking_calls_are_allowed_inside_the_closure() {
+    guarded("blocking_recv", || {
+        let rt = rt(Flavor::WorkStealing, 1);
+        let got = rt.block_on(rt.spawn(async {
+            let (tx, mut rx) = moduvex_runtime::sync::mpsc::channel(1);
+            spawn(async move { tx.send(11).await.unwrap() });
+            // On a worker `blocking_recv` panics; in place it may block.
+            block_in_place(|| rx.blocking_recv().unwrap())
+        }));
+        assert_eq!(got.unwrap(), 11);
+    });
+}
