@@ -435,6 +435,10 @@ impl fmt::Debug for Runtime {
 /// A panic in `f` is returned as a [`JoinError`](crate::JoinError); after
 /// the runtime shut down the handle reports cancellation.
 ///
+/// `f` runs with its runtime entered (as in tokio): inside it
+/// [`spawn`](crate::spawn), [`Handle::current`] and timers use that
+/// runtime, and [`Handle::block_on`] waits for async work.
+///
 /// ```
 /// let n = moduvex_runtime::block_on(async {
 ///     moduvex_runtime::spawn_blocking(|| std::fs::read_dir(".").map(|d| d.count()).unwrap_or(0))

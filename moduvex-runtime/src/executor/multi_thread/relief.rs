@@ -10,7 +10,9 @@
 //! queues) and runs them, and on each wake-up stands in for the blocked
 //! worker — turns its timer shard and polls its reactor, as a napping
 //! sibling does (see `watch.rs`) — so that worker's timers and sockets are
-//! delivered too. With one worker the relief thread is the runtime. Tasks
+//! delivered too; for that it blocks at most `NAP` (1 ms) at a time, or
+//! until the blocked worker's earliest timer, while the worker is out.
+//! With one worker the relief thread is the runtime. Tasks
 //! homed on the blocked worker (`spawn_local` ones, `spawn_on_each_worker`
 //! ones) cannot move and wait for it.
 //!
