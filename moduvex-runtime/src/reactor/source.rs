@@ -242,7 +242,10 @@ impl<T: AsRawFd> IoSource<T> {
             }
         };
         match ready {
-            Poll::Ready(ev) => crate::coop::poll_proceed(cx).map(|()| ev),
+            Poll::Ready(ev) => crate::coop::poll_proceed(cx).map(|coop| {
+                coop.made_progress();
+                ev
+            }),
             Poll::Pending => Poll::Pending,
         }
     }

@@ -9,7 +9,9 @@
 //! task-locals with none at all.
 //!
 //! [`spawn`], [`spawn_local`] and [`yield_now`] are re-exported here from
-//! the crate root for code written with `task::spawn` habits.
+//! the crate root for code written with `task::spawn` habits;
+//! [`consume_budget`] and [`unconstrained`] reach the cooperative budget
+//! every task poll runs under.
 
 mod cancel;
 mod join_set;
@@ -21,4 +23,5 @@ pub use cancel::{
 pub use join_set::JoinSet;
 pub use local::{AccessError, LocalKey, TaskLocalFuture};
 
+pub use crate::coop::{consume_budget, unconstrained, Unconstrained};
 pub use crate::executor::{spawn, spawn_local, yield_now, AbortHandle, JoinError, JoinHandle};

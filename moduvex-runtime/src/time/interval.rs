@@ -140,6 +140,13 @@ impl Interval {
         self.reset_at(Instant::now());
     }
 
+    /// Restarts the schedule: the next tick comes `after` from now, and
+    /// the following ones a `period` apart from it (tokio's
+    /// `reset_after`; the missed-tick behaviour plays no part here).
+    pub fn reset_after(&mut self, after: Duration) {
+        self.reset_at(super::saturating_add(Instant::now(), after));
+    }
+
     /// Restarts the schedule: the next tick comes at `deadline`.
     pub fn reset_at(&mut self, deadline: Instant) {
         Pin::new(&mut self.delay).reset(deadline);

@@ -262,7 +262,15 @@ impl Future for Sleep {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        // An elapsed timer spends one unit of the task's budget.
         let this = self.get_mut();
+        crate::coop::budgeted(cx, |cx| this.poll_elapsed(cx))
+    }
+}
+
+impl Sleep {
+    fn poll_elapsed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self;
         let check_clock = if this.filed.is_some() {
             match this.poll_filed(cx.waker()) {
                 Some(Filed::Fired) => {
