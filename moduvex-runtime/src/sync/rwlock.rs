@@ -490,6 +490,38 @@ mod tests {
     }
 
     #[test]
+    fn mapped_read_guards_share_the_data_across_threads() {
+        let lock = Arc::new(RwLock::with_max_readers((0u32, vec![1u8, 2, 3]), 2));
+        let mut w = lock.try_write().unwrap();
+        w.1.push(4);
+        w.0 = 1;
+        let tail = super::RwLockWriteGuard::downgrade_map(w, |v| &v.1[1..]);
+        let l2 = Arc::clone(&lock);
+        let th = std::thread::spawn(move || {
+            let r = super::super::block::block_on(l2.read());
+            assert_eq!(r.0, 1);
+            r.1.len()
+        });
+        assert_eq!(&*tail, [2, 3, 4]);
+        assert_eq!(th.join().unwrap(), 4);
+        let w = match super::RwLockWriteGuard::try_downgrade_map(
+            {
+                drop(tail);
+                lock.try_write().unwrap()
+            },
+            |v| v.1.get(7),
+        ) {
+            Err(w) => w,
+            Ok(_) => panic!("no element 7"),
+        };
+        let first = super::RwLockWriteGuard::try_downgrade_map(w, |v| v.1.first()).unwrap();
+        assert_eq!(*first, 1);
+        drop(first);
+        lock.try_write().unwrap().1.clear();
+        assert!(lock.try_read().unwrap().1.is_empty());
+    }
+
+    #[test]
     fn owned_guards_and_downgrade_across_threads() {
         let lock = Arc::new(RwLock::new(0u32));
         let threads: Vec<_> = (0..3)
