@@ -12,7 +12,6 @@
 
 mod sync_common;
 
-use std::cell::RefCell;
 use std::future::{poll_fn, Future};
 use std::pin::pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -235,50 +234,50 @@ fn join_set_join_next_spends_budget() {
     });
 }
 
-/// Loops over `op` until a sibling timer task fires; without the budget the
-/// timer never gets its turn and the hang guard reports it.
-fn until_timer_fires<F: Future<Output = ()>>(mut op: impl FnMut() -> F) {
-    block_on(async {
-        let fired = Arc::new(AtomicBool::new(false));
-        let f = Arc::clone(&fired);
-        spawn(async move {
-            time::sleep(Duration::from_millis(1)).await;
-            f.store(true, Ordering::SeqCst);
-        });
-        while !fired.load(Ordering::SeqCst) {
-            op().await;
-        }
+/// Spawns a sibling task that raises the returned flag once a timer
+/// fires: a loop waiting for it hangs unless it yields (the hang guard
+/// reports that).
+fn timer_fired() -> Arc<AtomicBool> {
+    let fired = Arc::new(AtomicBool::new(false));
+    let f = Arc::clone(&fired);
+    spawn(async move {
+        time::sleep(Duration::from_millis(1)).await;
+        f.store(true, Ordering::SeqCst);
     });
+    fired
 }
 
 #[test]
 fn always_ready_channel_loops_let_a_timer_task_run() {
     hang_guard("mpsc loop vs a sibling timer", || {
-        let (tx, rx) = mpsc::channel(1);
-        let rx = RefCell::new(rx);
-        let (tx, rx) = (&tx, &rx);
-        until_timer_fires(|| async move {
-            tx.send(1u8).await.unwrap();
-            rx.borrow_mut().recv().await.unwrap();
-        });
+        block_on(async {
+            let fired = timer_fired();
+            let (tx, mut rx) = mpsc::channel(1);
+            while !fired.load(Ordering::SeqCst) {
+                tx.send(1u8).await.unwrap();
+                rx.recv().await.unwrap();
+            }
+        })
     });
     hang_guard("watch loop vs a sibling timer", || {
-        let (tx, rx) = watch::channel(0u32);
-        let rx = RefCell::new(rx);
-        let (tx, rx) = (&tx, &rx);
-        until_timer_fires(|| async move {
-            tx.send_modify(|v| *v += 1);
-            rx.borrow_mut().changed().await.unwrap();
-        });
+        block_on(async {
+            let fired = timer_fired();
+            let (tx, mut rx) = watch::channel(0u32);
+            while !fired.load(Ordering::SeqCst) {
+                tx.send_modify(|v| *v += 1);
+                rx.changed().await.unwrap();
+            }
+        })
     });
     hang_guard("broadcast loop vs a sibling timer", || {
-        let (tx, rx) = broadcast::channel(2);
-        let rx = RefCell::new(rx);
-        let (tx, rx) = (&tx, &rx);
-        until_timer_fires(|| async move {
-            tx.send(1u8).unwrap();
-            rx.borrow_mut().recv().await.unwrap();
-        });
+        block_on(async {
+            let fired = timer_fired();
+            let (tx, mut rx) = broadcast::channel(2);
+            while !fired.load(Ordering::SeqCst) {
+                tx.send(1u8).unwrap();
+                rx.recv().await.unwrap();
+            }
+        })
     });
 }
 
