@@ -102,6 +102,13 @@ fn all_loops(constrained: bool) -> Vec<String> {
             assert_eq!(rx.await, Ok(i));
         }
     });
+    check(f, "oneshot Sender::closed", constrained, || async {
+        let (mut tx, rx) = oneshot::channel::<u8>();
+        drop(rx);
+        for _ in 0..OPS {
+            tx.closed().await;
+        }
+    });
     check(f, "broadcast recv", constrained, || async {
         let (tx, mut rx) = broadcast::channel(4);
         for i in 0..OPS {
@@ -308,6 +315,7 @@ fn operations_that_are_not_ready_cost_no_budget() {
             let (_wtx, mut wrx) = watch::channel(0);
             let (_btx, mut brx) = broadcast::channel::<u8>(1);
             let (_otx, mut orx) = oneshot::channel::<u8>();
+            let (mut ctx, _crx) = oneshot::channel::<u8>();
             let barrier = Barrier::new(2);
             let lock = Mutex::new(());
             let _held = lock.try_lock().unwrap();
@@ -329,6 +337,7 @@ fn operations_that_are_not_ready_cost_no_budget() {
                     assert!(pin!(wrx.changed()).poll(cx).is_pending());
                     assert!(pin!(brx.recv()).poll(cx).is_pending());
                     assert!(pin!(&mut orx).poll(cx).is_pending());
+                    assert!(ctx.poll_closed(cx).is_pending());
                     assert!(pin!(barrier.wait()).poll(cx).is_pending());
                     assert!(pin!(lock.lock()).poll(cx).is_pending());
                     assert!(long.as_mut().poll(cx).is_pending());

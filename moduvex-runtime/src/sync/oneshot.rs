@@ -138,8 +138,13 @@ impl<T> Sender<T> {
         self.shared.lock().rx_closed
     }
 
-    /// Polls for the receiver closing or being dropped.
+    /// Polls for the receiver closing or being dropped; `Ready` spends one
+    /// unit of the task's budget, as tokio's.
     pub fn poll_closed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        crate::coop::budgeted(cx, |cx| self.poll_closed_inner(cx))
+    }
+
+    fn poll_closed_inner(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let mut st = self.shared.lock();
         if st.rx_closed {
             return Poll::Ready(());
