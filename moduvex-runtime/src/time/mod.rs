@@ -50,16 +50,20 @@
 
 use std::time::{Duration, Instant as StdInstant};
 
+pub(crate) mod clock;
 pub(crate) mod driver;
+mod instant;
 mod interval;
+mod pause;
 pub(crate) mod shard;
 mod sleep;
 mod timeout;
 mod wheel;
 
+pub use instant::Instant;
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
+pub use pause::{advance, pause, resume};
 pub use sleep::{sleep, sleep_until, Sleep};
-pub use std::time::Instant;
 pub use timeout::{timeout, timeout_at, Elapsed, Timeout};
 
 /// About 30 years: later than any real deadline, small enough to add to any
@@ -67,7 +71,12 @@ pub use timeout::{timeout, timeout_at, Elapsed, Timeout};
 const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
 
 /// `base + d`, saturating far in the future instead of overflowing.
-pub(crate) fn saturating_add(base: StdInstant, d: Duration) -> StdInstant {
+pub(crate) fn saturating_add(base: Instant, d: Duration) -> Instant {
+    Instant::from_std(saturating_add_std(base.into_std(), d))
+}
+
+/// [`saturating_add`] on std's instants.
+pub(crate) fn saturating_add_std(base: StdInstant, d: Duration) -> StdInstant {
     base.checked_add(d)
         .or_else(|| base.checked_add(FAR_FUTURE))
         .or_else(|| base.checked_add(Duration::from_secs(86_400)))
