@@ -67,6 +67,22 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// }
 /// # fn main() {}
 /// ```
+///
+/// `start_paused = true` starts the runtime's clock paused (current-thread
+/// only, as tokio's): timers complete as soon as nothing else can run.
+///
+/// ```
+/// use std::time::Duration;
+/// use moduvex_runtime::time::{sleep, Instant};
+///
+/// #[moduvex_runtime::test(start_paused = true)]
+/// async fn an_hour_passes_at_once() {
+///     let start = Instant::now();
+///     sleep(Duration::from_secs(3600)).await;
+///     assert!(start.elapsed() >= Duration::from_secs(3600));
+/// }
+/// # fn main() {}
+/// ```
 #[proc_macro_attribute]
 pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
     expand(Kind::Test, args.into(), item.into()).into()
