@@ -34,7 +34,11 @@ fn panic_message(f: impl FnOnce()) -> String {
     record_panic_locations();
     let payload = catch_unwind(AssertUnwindSafe(f)).expect_err("expected a panic");
     let file = PANIC_FILE.with(|f| f.borrow_mut().take());
-    assert_eq!(file.as_deref(), Some(file!()), "the panic names the caller's line");
+    assert_eq!(
+        file.as_deref(),
+        Some(file!()),
+        "the panic names the caller's line"
+    );
     match payload.downcast::<String>() {
         Ok(s) => *s,
         Err(p) => p.downcast_ref::<&str>().unwrap_or(&"").to_string(),
@@ -51,12 +55,16 @@ fn assert_has(msg: &str, parts: &[&str]) {
 fn advance_on_a_running_clock_panics() {
     let msg = panic_message(|| {
         moduvex_runtime::block_on(async {
-            let _ = advance(Duration::from_secs(1));
+            drop(advance(Duration::from_secs(1)));
         })
     });
     assert_has(
         &msg,
-        &["`time::advance()`", "clock is running", "`time::pause()` first"],
+        &[
+            "`time::advance()`",
+            "clock is running",
+            "`time::pause()` first",
+        ],
     );
 }
 
@@ -81,7 +89,11 @@ fn resume_on_a_running_clock_panics() {
     let msg = panic_message(|| moduvex_runtime::block_on(async { resume() }));
     assert_has(
         &msg,
-        &["`time::resume()`", "clock is running", "`time::pause()` first"],
+        &[
+            "`time::resume()`",
+            "clock is running",
+            "`time::pause()` first",
+        ],
     );
 }
 
@@ -147,7 +159,10 @@ fn pause_and_advance_on_a_worker_panic() {
             .downcast::<String>()
             .map(|s| *s)
             .unwrap_or_default();
-        assert_has(&msg, &["`time::pause()`", "requires a current-thread runtime"]);
+        assert_has(
+            &msg,
+            &["`time::pause()`", "requires a current-thread runtime"],
+        );
         let err = rt
             .block_on(rt.spawn(async { drop(advance(Duration::from_secs(1))) }))
             .expect_err("advance on a worker must panic");

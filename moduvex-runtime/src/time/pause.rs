@@ -111,7 +111,7 @@ pub fn resume() {
 /// Advances a paused clock by `duration`: fires every timer due by then,
 /// in deadline order, then yields, so the tasks those timers woke run
 /// before the caller continues (tokio's semantics: the clock jumps in one
-/// step, so every timer woken here sees the same [`Instant::now()`]).
+/// step, so every timer woken here sees the same [`Instant::now()`](super::Instant::now)).
 ///
 /// ```
 /// use std::time::Duration;
