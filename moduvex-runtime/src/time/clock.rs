@@ -357,6 +357,22 @@ mod tests {
     }
 
     #[test]
+    fn a_paused_block_on_jumps_to_its_timers_and_advances() {
+        // Through the runtime context (`with_runtime`), as `Instant::now()`
+        // and `pause` reach it.
+        crate::block_on(async {
+            crate::time::pause();
+            let t0 = crate::time::Instant::now();
+            let task = crate::spawn(crate::time::sleep(Duration::from_secs(60)));
+            crate::time::advance(Duration::from_secs(30)).await;
+            assert!(!task.is_finished());
+            crate::time::sleep(Duration::from_secs(3600)).await;
+            assert!(task.is_finished());
+            assert_eq!(t0.elapsed(), Duration::from_secs(3630));
+        });
+    }
+
+    #[test]
     fn the_inhibit_count_reports_a_paused_clock_to_wake() {
         let shard = Arc::new(Shard::new());
         let first = AutoAdvanceInhibit::new(shard.clone());
