@@ -296,3 +296,26 @@ fn outside_a_paused_runtime_instant_is_std() {
         })
     });
 }
+
+#[test]
+fn local_set_tasks_sleep_on_the_paused_clock() {
+    guarded("LocalSet under pause", || {
+        moduvex_runtime::block_on(async {
+            pause();
+            let start = Instant::now();
+            let local = moduvex_runtime::task::LocalSet::new();
+            let woke_at = local
+                .run_until(async {
+                    let rc = std::rc::Rc::new(HOUR);
+                    moduvex_runtime::task::spawn_local(async move {
+                        sleep(*rc).await;
+                        Instant::now()
+                    })
+                    .await
+                    .unwrap()
+                })
+                .await;
+            assert_eq!(woke_at, start + HOUR);
+        })
+    });
+}
