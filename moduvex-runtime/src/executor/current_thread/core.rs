@@ -437,8 +437,14 @@ pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
                 BlockOnWaker::for_this_thread()
             };
             // A scheduler whose clock was paused keeps its timers' wheel
-            // time ahead of std's: the next call gets a fresh one.
-            if Arc::strong_count(&spare.shared) == 1 && !spare.shared.timers.clock().was_paused() {
+            // time ahead of std's, and one whose blocking work is still in
+            // flight would not let a paused clock jump: the next call gets
+            // a fresh one.
+            let clock = spare.shared.timers.clock();
+            if Arc::strong_count(&spare.shared) == 1
+                && !clock.was_paused()
+                && !clock.auto_advance_inhibited()
+            {
                 spare.shared.reopen();
                 (spare.shared, spare.parker, main)
             } else {
