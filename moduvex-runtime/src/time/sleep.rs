@@ -33,6 +33,11 @@ use super::Instant;
 /// duration too large to add (such as [`Duration::MAX`]) saturates to a
 /// deadline about 30 years away instead of panicking.
 ///
+/// Time is the runtime's clock: with it paused ([`pause`](super::pause)),
+/// the sleep completes once the clock reaches the deadline, by
+/// [`advance`](super::advance) or as soon as the runtime has nothing else
+/// to do (auto-advance), as tokio's.
+///
 /// # Panics
 ///
 /// When called outside a moduvex runtime (`block_on` or a spawned task), as
