@@ -66,6 +66,7 @@ fn hang_up(token: usize) -> Event {
         read_closed: true,
         write_closed: true,
         error: false,
+        priority: false,
     }
 }
 

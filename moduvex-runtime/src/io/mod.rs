@@ -33,7 +33,10 @@
 //! ```
 
 mod duplex;
+mod interest;
 mod split;
+#[cfg(unix)]
+pub mod unix;
 
 pub use duplex::{duplex, DuplexStream};
 pub use futures_io::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite};
@@ -41,5 +44,6 @@ pub use futures_lite::io::{
     copy, empty, repeat, sink, AsyncBufReadExt, AsyncReadExt, AsyncSeekExt, AsyncWriteExt,
     BufReader, BufWriter, Cursor, Empty, Repeat, Sink,
 };
+pub use interest::{Interest, Ready};
 pub use split::{split, ReadHalf, WriteHalf};
 pub use std::io::{Error, ErrorKind, IoSlice, IoSliceMut, Result, SeekFrom};

@@ -139,6 +139,7 @@ fn a_reused_key_gets_a_new_token_and_stale_tokens_reach_nothing() {
         read_closed: true,
         write_closed: true,
         error: true,
+        priority: false,
     };
     let mut wake = Vec::new();
     reg.deliver(std::iter::once(hang_up), &mut wake);
