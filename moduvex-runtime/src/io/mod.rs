@@ -9,6 +9,11 @@
 //! [`split`] is ours: it splits any reader-writer through a lock; so is
 //! [`duplex`], an in-memory two-way stream for tests.
 //!
+//! [`Interest`] and [`Ready`] are tokio's readiness sets, used by the
+//! sockets' `ready` methods and by [`unix::AsyncFd`], which brings any
+//! pollable descriptor (a pipe, an eventfd, another library's socket) to
+//! the reactor.
+//!
 //! Every moduvex stream ([`TcpStream`](crate::net::TcpStream),
 //! [`UnixStream`](crate::net::UnixStream), a shared reference to either,
 //! and their split halves) implements `AsyncRead` and `AsyncWrite`.

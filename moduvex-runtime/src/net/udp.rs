@@ -230,6 +230,8 @@ impl UdpSocket {
     /// moduvex_runtime::block_on(async {
     ///     let a = UdpSocket::bind("127.0.0.1:0").await?;
     ///     let b = UdpSocket::bind("127.0.0.1:0").await?;
+    ///     // A fresh socket knows no readiness yet: wait for it first.
+    ///     a.writable().await?;
     ///     a.try_send_to(b"hi", b.local_addr()?)?;
     ///     let ready = b.ready(Interest::READABLE).await?;
     ///     assert!(ready.is_readable());

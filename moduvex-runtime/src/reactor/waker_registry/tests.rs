@@ -101,7 +101,10 @@ fn a_mask_wait_sees_only_its_bits_and_is_woken_by_them() {
     let mut wake = Vec::new();
     io.set_readiness(READABLE, &mut wake);
     let mut waiter = Waiter::with_mask(&io, Direction::Read, PRIORITY);
-    assert!(waiter.poll_ready(&mut cx).is_pending(), "readable is not priority");
+    assert!(
+        waiter.poll_ready(&mut cx).is_pending(),
+        "readable is not priority"
+    );
     // A write event does not touch the read waiters.
     io.set_readiness(WRITABLE, &mut wake);
     assert!(wake.is_empty());
