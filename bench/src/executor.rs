@@ -54,6 +54,69 @@ pub fn spawn_join(n: usize) -> Workload {
     }
 }
 
+/// Spawn `n` tiny `!Send` tasks onto a fresh local set from inside its
+/// `run_until`, then await every handle: moduvex's `LocalSet`, tokio's
+/// `LocalSet`, smol's `LocalExecutor`.
+pub fn local_set_spawn_join(n: usize) -> Workload {
+    let rt = tokio_ct();
+    Workload {
+        name: format!("LocalSet spawn+join {n} tasks"),
+        unit: Unit::NsPerOp,
+        extra_label: None,
+        moduvex: Box::new(move || {
+            Round::timed(n as u64, || {
+                let local = moduvex_runtime::task::LocalSet::new();
+                moduvex_runtime::block_on(local.run_until(async {
+                    let one = Rc::new(1);
+                    let hs: Vec<_> = (0..n)
+                        .map(|i| {
+                            let one = one.clone();
+                            moduvex_runtime::task::spawn_local(async move { i + *one })
+                        })
+                        .collect();
+                    for h in hs {
+                        std::hint::black_box(h.await.unwrap());
+                    }
+                }))
+            })
+        }),
+        tokio: Some(Box::new(move || {
+            Round::timed(n as u64, || {
+                let local = tokio::task::LocalSet::new();
+                rt.block_on(local.run_until(async {
+                    let one = Rc::new(1);
+                    let hs: Vec<_> = (0..n)
+                        .map(|i| {
+                            let one = one.clone();
+                            tokio::task::spawn_local(async move { i + *one })
+                        })
+                        .collect();
+                    for h in hs {
+                        std::hint::black_box(h.await.unwrap());
+                    }
+                }))
+            })
+        })),
+        smol: Some(Box::new(move || {
+            Round::timed(n as u64, || {
+                let ex = async_executor::LocalExecutor::new();
+                futures_lite::future::block_on(ex.run(async {
+                    let one = Rc::new(1);
+                    let hs: Vec<_> = (0..n)
+                        .map(|i| {
+                            let one = one.clone();
+                            ex.spawn(async move { i + *one })
+                        })
+                        .collect();
+                    for h in hs {
+                        std::hint::black_box(h.await);
+                    }
+                }))
+            })
+        })),
+    }
+}
+
 /// `tasks` tasks each yielding `yields` times (tokio's `yield_many` shape).
 pub fn yield_many(tasks: usize, yields: usize) -> Workload {
     let rt = tokio_ct();

@@ -40,6 +40,7 @@ fn workloads(s: &Sizes) -> Vec<Box<dyn FnOnce() -> Workload>> {
     let (tasks, yields, block_ons) = (s.tasks, s.yields, s.block_ons);
     let mut all: Vec<Box<dyn FnOnce() -> Workload>> = vec![
         Box::new(move || executor::spawn_join(tasks)),
+        Box::new(move || executor::local_set_spawn_join(tasks)),
         Box::new(move || executor::yield_many(100, yields)),
         Box::new(move || executor::block_on_empty(block_ons)),
     ];

@@ -338,3 +338,13 @@ fn expand(kind: Kind, args: TokenStream2, item: TokenStream2) -> TokenStream2 {
         #func
     }
 }
+
+mod select;
+
+/// `select!`'s match check: the pattern with its bindings' `ref`/`mut`
+/// removed (see `select.rs`). Not part of the API.
+#[doc(hidden)]
+#[proc_macro]
+pub fn __select_check_pattern(input: TokenStream) -> TokenStream {
+    select::clean_pattern(input.into()).into()
+}

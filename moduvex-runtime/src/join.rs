@@ -1,11 +1,13 @@
 //! `join!` and `try_join!`: await several futures at once, on the current
 //! task.
 //!
-//! The one idea: the futures live side by side in one tuple inside the
-//! macro's future, each wrapped in a [`MaybeDone`] that keeps its output
-//! once it finishes; every poll polls the unfinished ones. Nothing is
-//! spawned, so the futures need not be `Send` or `'static`, and they run
-//! concurrently but never in parallel (spawn them for that).
+//! The one idea: the futures live side by side in one tuple in the
+//! caller's async body, each wrapped in a [`MaybeDone`] that keeps its
+//! output once it finishes; every poll polls the unfinished ones, starting
+//! one branch later than the poll before (tokio's rotation; `biased;`
+//! keeps the written order). Nothing is spawned, so the futures need not
+//! be `Send` or `'static`, and they run concurrently but never in parallel
+//! (spawn them for that).
 //!
 //! The macros reach the i-th future of the tuple by matching it against a
 //! pattern of i `_`s followed by a binding: `macro_rules!` cannot count,
@@ -74,7 +76,14 @@ impl<F: Future> MaybeDone<F> {
 /// order given — tokio's `join!`.
 ///
 /// The futures run concurrently on the current task (none is spawned), so
-/// they may borrow from the caller and need not be `Send`.
+/// they may borrow from the caller and need not be `Send`. Operands may be
+/// anything [`IntoFuture`](std::future::IntoFuture).
+///
+/// Each poll of the `join!` polls every unfinished future once, starting
+/// one branch further along each time (the first poll starts with the
+/// first future, the next with the second, ...), so a future that spends
+/// the task's whole budget cannot starve the ones after it. With
+/// `join!(biased; a, b, c)` every poll goes in the order written.
 ///
 /// ```
 /// use moduvex_runtime::{join, time::sleep};
@@ -86,18 +95,32 @@ impl<F: Future> MaybeDone<F> {
 ///         async { 2 },
 ///     );
 ///     assert_eq!((a, b), (1, 2));
+///     assert_eq!(join!(biased; async { 3 }, async { 4 }), (3, 4));
 /// });
 /// ```
 #[macro_export]
 macro_rules! join {
+    (biased; $($fut:expr),+ $(,)?) => {
+        $crate::__join!(@join true {} [] $($fut,)+)
+    };
+    (biased;) => {
+        async {}.await
+    };
+    () => {
+        async {}.await
+    };
     ($($fut:expr),+ $(,)?) => {
-        $crate::__join!(@join {} [] $($fut,)+)
+        $crate::__join!(@join false {} [] $($fut,)+)
     };
 }
 
 /// Waits for every future to return `Ok` and returns the values as a
 /// tuple; returns the first `Err` as soon as one arrives, dropping the
 /// other futures — tokio's `try_join!`.
+///
+/// Polling order is `join!`'s: rotating, or the order written with
+/// `try_join!(biased; ...)`. Operands may be anything
+/// [`IntoFuture`](std::future::IntoFuture).
 ///
 /// ```
 /// use moduvex_runtime::try_join;
@@ -106,81 +129,118 @@ macro_rules! join {
 ///     let ok: Result<(u8, u8), &str> = try_join!(async { Ok(1) }, async { Ok(2) });
 ///     assert_eq!(ok, Ok((1, 2)));
 ///     let err: Result<(u8, u8), &str> =
-///         try_join!(async { Ok(1) }, async { Err("no") });
+///         try_join!(biased; async { Ok(1) }, async { Err("no") });
 ///     assert_eq!(err, Err("no"));
 /// });
 /// ```
 #[macro_export]
 macro_rules! try_join {
+    (biased; $($fut:expr),+ $(,)?) => {
+        $crate::__join!(@try true {} [] $($fut,)+)
+    };
+    (biased;) => {
+        async { ::std::result::Result::Ok(()) }.await
+    };
+    () => {
+        async { ::std::result::Result::Ok(()) }.await
+    };
     ($($fut:expr),+ $(,)?) => {
-        $crate::__join!(@try {} [] $($fut,)+)
+        $crate::__join!(@try false {} [] $($fut,)+)
     };
 }
 
 /// The shared expansion of `join!` and `try_join!` (see the module docs).
+///
+/// The polling loop is tokio's: a counter says how many branches to skip
+/// before polling starts (it grows by one per poll unless biased); the
+/// loop goes round the branches twice, skipping first and stopping once
+/// every branch was polled.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __join {
     // Pair each future with the `_`s that skip the ones before it.
-    (@$kind:ident { $($done:tt)* } [ $($skip:tt)* ] $fut:expr, $($rest:tt)*) => {
-        $crate::__join!(@$kind { $($done)* [ $($skip)* ] $fut, } [ $($skip)* _ ] $($rest)*)
+    (@$kind:ident $biased:tt { $($done:tt)* } [ $($skip:tt)* ] $fut:expr, $($rest:tt)*) => {
+        $crate::__join!(@$kind $biased { $($done)* [ $($skip)* ] $fut, } [ $($skip)* _ ] $($rest)*)
     };
-    (@join { $( [ $($skip:tt)* ] $fut:expr, )+ } $_skipped_all:tt) => {{
-        let mut futures = ( $( $crate::__private::MaybeDone::new($fut), )+ );
-        ::std::future::poll_fn(move |cx| {
-            let mut done = true;
-            $(
-                let ( $($skip,)* fut, .. ) = &mut futures;
-                // `futures` lives in this closure, inside the poll_fn future,
-                // which is pinned while polled and never moves the closure.
-                // SAFETY: see above.
-                let fut = unsafe { ::std::pin::Pin::new_unchecked(fut) };
-                done &= fut.poll_done(cx);
-            )+
-            if !done {
-                return ::std::task::Poll::Pending;
+    (@$kind:ident $biased:tt { $( [ $($skip:tt)* ] $fut:expr, )+ } [ $($all:tt)* ]) => {{
+        // The operands are stored as written first, so temporaries they
+        // borrow (`&mut ready(1)`) live as long as this `let`; then each is
+        // turned into its future.
+        let __init = ( $( $fut, )+ );
+        let mut __futures = ( $(
+            $crate::__private::MaybeDone::new(::std::future::IntoFuture::into_future({
+                let ( $($skip,)* __f, .. ) = __init;
+                __f
+            })),
+        )+ );
+        // # Invariant: the futures stay in `__futures`, a local of the
+        // enclosing async body (pinned while it is awaited), and are never
+        // moved: the name is shadowed by this reference.
+        let __futures = &mut __futures;
+        let mut __next_start: u32 = 0;
+        ::std::future::poll_fn(move |__cx| {
+            const __COUNT: u32 = 0 $( + $crate::__join!(@one $all) )*;
+            let mut __skip = __next_start;
+            if !$biased {
+                __next_start = if __next_start + 1 == __COUNT { 0 } else { __next_start + 1 };
             }
-            ::std::task::Poll::Ready(( $( {
-                let ( $($skip,)* fut, .. ) = &mut futures;
-                // SAFETY: as above.
-                unsafe { ::std::pin::Pin::new_unchecked(fut) }.take_output()
-            }, )+ ))
-        })
-        .await
-    }};
-    (@try { $( [ $($skip:tt)* ] $fut:expr, )+ } $_skipped_all:tt) => {{
-        let mut futures = ( $( $crate::__private::MaybeDone::new($fut), )+ );
-        ::std::future::poll_fn(move |cx| {
-            let mut done = true;
-            $(
-                let ( $($skip,)* fut, .. ) = &mut futures;
-                // SAFETY: as in `join!`: the closure's state never moves.
-                let mut fut = unsafe { ::std::pin::Pin::new_unchecked(fut) };
-                if fut.as_mut().poll_done(cx) {
-                    if fut.is_err() {
-                        match fut.take_output() {
-                            ::std::result::Result::Err(e) => {
-                                return ::std::task::Poll::Ready(::std::result::Result::Err(e));
-                            }
-                            ::std::result::Result::Ok(_) => unreachable!(),
+            let mut __to_run = __COUNT;
+            let mut __done = true;
+            loop {
+                $(
+                    if __skip == 0 {
+                        if __to_run == 0 {
+                            break;
                         }
+                        __to_run -= 1;
+                        let ( $($skip,)* __fut, .. ) = &mut *__futures;
+                        // SAFETY: `__fut` is never moved (the invariant on `__futures`).
+                        let __fut = unsafe { ::std::pin::Pin::new_unchecked(__fut) };
+                        $crate::__join!(@poll $kind __fut __cx __done);
+                    } else {
+                        __skip -= 1;
                     }
-                } else {
-                    done = false;
-                }
-            )+
-            if !done {
+                )+
+            }
+            if !__done {
                 return ::std::task::Poll::Pending;
             }
-            ::std::task::Poll::Ready(::std::result::Result::Ok(( $( {
-                let ( $($skip,)* fut, .. ) = &mut futures;
+            $crate::__join!(@ready $kind $( {
+                let ( $($skip,)* __fut, .. ) = &mut *__futures;
                 // SAFETY: as above.
-                match unsafe { ::std::pin::Pin::new_unchecked(fut) }.take_output() {
-                    ::std::result::Result::Ok(v) => v,
-                    ::std::result::Result::Err(_) => unreachable!(),
-                }
-            }, )+ )))
+                unsafe { ::std::pin::Pin::new_unchecked(__fut) }.take_output()
+            } )+)
         })
         .await
     }};
+    (@poll join $fut:ident $cx:ident $done:ident) => {
+        $done &= $fut.poll_done($cx);
+    };
+    (@poll try $fut:ident $cx:ident $done:ident) => {
+        let mut $fut = $fut;
+        if $fut.as_mut().poll_done($cx) {
+            if $fut.is_err() {
+                match $fut.take_output() {
+                    ::std::result::Result::Err(e) => {
+                        return ::std::task::Poll::Ready(::std::result::Result::Err(e));
+                    }
+                    ::std::result::Result::Ok(_) => ::std::unreachable!(),
+                }
+            }
+        } else {
+            $done = false;
+        }
+    };
+    (@ready join $($out:block)+) => {
+        ::std::task::Poll::Ready(( $( $out, )+ ))
+    };
+    (@ready try $($out:block)+) => {
+        ::std::task::Poll::Ready(::std::result::Result::Ok(( $(
+            match $out {
+                ::std::result::Result::Ok(v) => v,
+                ::std::result::Result::Err(_) => ::std::unreachable!(),
+            },
+        )+ )))
+    };
+    (@one $t:tt) => { 1 };
 }

@@ -18,6 +18,7 @@ pub mod executor;
 pub mod io;
 mod join;
 pub mod net;
+mod pin;
 pub mod platform;
 pub mod reactor;
 pub mod runtime;
@@ -36,8 +37,12 @@ pub use moduvex_macros::{main, test};
 /// What the crate's macros expand to; not part of the API.
 #[doc(hidden)]
 pub mod __private {
+    #[cfg(not(feature = "macros"))]
+    pub use crate::__select_pattern_as_written as select_check_pattern;
     pub use crate::join::MaybeDone;
     pub use crate::select::select_start;
+    #[cfg(feature = "macros")]
+    pub use moduvex_macros::__select_check_pattern as select_check_pattern;
 }
 
 /// The README's examples, compiled and run as doctests.

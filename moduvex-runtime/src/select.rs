@@ -1,13 +1,20 @@
 //! `select!`: wait on several futures, run the handler of the first that
 //! completes (and matches its pattern), drop the others — tokio's macro.
 //!
-//! The one idea: the branch futures live in one tuple inside a `poll_fn`
-//! future that, on each poll, polls the enabled branches from a random
-//! starting point and returns the first output that matches its branch's
-//! pattern, in a tuple of `Option`s with `Some` in that branch's place.
-//! The handlers run *after* the `.await`, in a plain `match` on that
-//! tuple, so `return`, `break`, `continue`, `?` and `.await` in a handler
-//! act on the caller's code.
+//! The one idea: the branch futures live in one tuple in a block of the
+//! caller's async body, polled by a `poll_fn` that, on each poll, polls
+//! the enabled branches from a random starting point and returns the
+//! first output that matches its branch's pattern, in a tuple of
+//! `Option`s with `Some` in that branch's place. The block ends, dropping
+//! the futures, and the handlers run *after* it, in a plain `match` on
+//! that tuple, so `return`, `break`, `continue`, `?` and `.await` in a
+//! handler act on the caller's code, and may use what the futures
+//! borrowed.
+//!
+//! Whether an output matches is tried on a reference to it, with the
+//! pattern's `mut`/`ref` removed by a proc macro (`moduvex-macros`), so
+//! the try moves nothing; the pattern as written binds the handler's
+//! names afterwards.
 //!
 //! `macro_rules!` cannot count, so the parser hands each branch a literal
 //! index from a fixed list (at most 64 branches) and the list of `_`s that
@@ -57,7 +64,8 @@ pub fn select_start(branches: usize) -> usize {
 ///    pattern's bindings; otherwise the branch is disabled and the rest
 ///    keep going.
 /// 3. If every branch is disabled, the `else` handler runs; without an
-///    `else`, `select!` panics.
+///    `else`, `select!` panics (`all branches are disabled and there is
+///    no else branch`).
 ///
 /// Handlers run in the caller's context: `return`, `break`, `?` and
 /// `.await` inside them behave as written there. All handlers (and
@@ -67,10 +75,11 @@ pub fn select_start(branches: usize) -> usize {
 /// branch: use cancel-safe futures (`recv`, `sleep`, `accept`, ...) in
 /// loops.
 ///
-/// Limits: at most 64 branches; a branch's pattern is first checked
-/// against a reference to the output, so a `mut` binding in it only
-/// compiles for `Copy` values (bind it by value and rebind as `mut` in
-/// the handler instead).
+/// Operands may be anything [`IntoFuture`](std::future::IntoFuture).
+/// Bindings may be `mut` or `ref mut` whatever the output's type
+/// (`mut v = rx.recv() => v.push(1)`; with the `macros` feature, on by
+/// default: without it a `mut` binding compiles only for `Copy` values). A `select!` with only an `else`
+/// branch runs it. At most 64 branches.
 ///
 /// ```
 /// use moduvex_runtime::sync::mpsc;
@@ -89,6 +98,16 @@ pub fn select_start(branches: usize) -> usize {
 /// ```
 #[macro_export]
 macro_rules! select {
+    () => {
+        ::std::compile_error!("select!: needs at least one `pattern = future => handler` branch or an `else` branch")
+    };
+    // (A `match` arm, not a block, so a block handler draws no
+    // `unused_braces` warning.)
+    ($(biased;)? else => $else:expr $(,)?) => {
+        match () {
+            () => $else,
+        }
+    };
     (biased; $($branches:tt)+) => {
         $crate::__select!(@parse true [] [] []
             [0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31
@@ -163,58 +182,82 @@ macro_rules! __select {
     };
 
     (@emit $b:tt [] $used:tt $else:tt) => {
-        ::std::compile_error!("select!: needs at least one `pattern = future => handler` branch")
+        match () {
+            () => $else,
+        }
     };
     (@emit $biased:tt
         [ $( { $i:tt [$($s:tt)*] ($p:tt) ($f:tt) ($c:tt) ($h:tt) } )+ ]
         $used:tt $else:tt) => {{
-        let __n: usize = $crate::__select!(@count $used);
-        let mut __disabled = ( $( !$c, )+ );
-        let mut __futures = ( $( $f, )+ );
-        let __out = ::std::future::poll_fn(move |__cx| {
-            let __start = if $biased { 0 } else { $crate::__private::select_start(__n) };
-            let mut __pending = false;
-            for __k in 0..__n {
-                match (__start + __k) % __n {
-                    $( $i => {
-                        let ( $($s,)* __dis, .. ) = &mut __disabled;
-                        if *__dis {
-                            continue;
-                        }
-                        let ( $($s,)* __fut, .. ) = &mut __futures;
-                        // SAFETY: the futures live in this closure, inside the pinned poll_fn.
-                        let __fut = unsafe { ::std::pin::Pin::new_unchecked(__fut) };
-                        match ::std::future::Future::poll(__fut, __cx) {
-                            ::std::task::Poll::Ready(__v) => {
-                                #[allow(unreachable_patterns, unused_variables, unused_mut)]
-                                let __matches = match &__v {
-                                    $p => true,
-                                    _ => false,
-                                };
-                                if !__matches {
-                                    *__dis = true;
-                                    continue;
-                                }
-                                let mut __ret = $crate::__select!(@nones $used);
-                                let ( $($s,)* __slot, .. ) = &mut __ret;
-                                *__slot = ::std::option::Option::Some(__v);
-                                return ::std::task::Poll::Ready(::std::option::Option::Some(__ret));
+        // The futures (and what they borrow) are dropped at the end of this
+        // block, before a handler runs.
+        let __out = {
+            let __n: usize = $crate::__select!(@count $used);
+            let mut __disabled = ( $( !$c, )+ );
+            // The operands are stored as written first, so temporaries they
+            // borrow (`&mut ready(1)`) live as long as this `let`; then each is
+            // turned into its future.
+            let __init = ( $( $f, )+ );
+            let mut __futures = ( $(
+                ::std::future::IntoFuture::into_future({
+                    let ( $($s,)* __f, .. ) = __init;
+                    __f
+                }),
+            )+ );
+            // # Invariant: the futures stay in `__futures`, a local of the
+            // enclosing async body (pinned while it is awaited), and are never
+            // moved: the name is shadowed by this reference.
+            let __futures = &mut __futures;
+            ::std::future::poll_fn(move |__cx| {
+                let __start = if $biased { 0 } else { $crate::__private::select_start(__n) };
+                let mut __pending = false;
+                for __k in 0..__n {
+                    match (__start + __k) % __n {
+                        $( $i => {
+                            let ( $($s,)* __dis, .. ) = &mut __disabled;
+                            if *__dis {
+                                continue;
                             }
-                            ::std::task::Poll::Pending => __pending = true,
-                        }
-                    } )+
-                    _ => ::std::unreachable!(),
+                            let ( $($s,)* __fut, .. ) = &mut *__futures;
+                            // SAFETY: `__fut` is never moved (the invariant on `__futures`).
+                            let __fut = unsafe { ::std::pin::Pin::new_unchecked(__fut) };
+                            match ::std::future::Future::poll(__fut, __cx) {
+                                ::std::task::Poll::Ready(__v) => {
+                                    // The pattern is tried on a reference with its
+                                    // `mut`/`ref`/`ref mut` removed, so the check
+                                    // moves nothing out of the output.
+                                    #[allow(unreachable_patterns, unused_variables, unused_mut)]
+                                    let __matches = match &__v {
+                                        $crate::__private::select_check_pattern!($p) => true,
+                                        _ => false,
+                                    };
+                                    if !__matches {
+                                        *__dis = true;
+                                        continue;
+                                    }
+                                    let mut __ret = $crate::__select!(@nones $used);
+                                    let ( $($s,)* __slot, .. ) = &mut __ret;
+                                    *__slot = ::std::option::Option::Some(__v);
+                                    return ::std::task::Poll::Ready(::std::option::Option::Some(__ret));
+                                }
+                                ::std::task::Poll::Pending => __pending = true,
+                            }
+                        } )+
+                        _ => ::std::unreachable!(),
+                    }
                 }
-            }
-            if __pending {
-                ::std::task::Poll::Pending
-            } else {
-                ::std::task::Poll::Ready(::std::option::Option::None)
-            }
-        })
-        .await;
+                if __pending {
+                    ::std::task::Poll::Pending
+                } else {
+                    ::std::task::Poll::Ready(::std::option::Option::None)
+                }
+            })
+            .await
+        };
         match __out {
-            ::std::option::Option::Some(__ret) => match __ret {
+            // `mut` so a `ref mut` binding in a pattern may borrow the output.
+            #[allow(unused_mut)]
+            ::std::option::Option::Some(mut __ret) => match __ret {
                 $( ( $($s,)* ::std::option::Option::Some($p), .. ) => $h, )+
                 _ => ::std::unreachable!("select!: a completed branch's output matched its pattern"),
             },
@@ -226,4 +269,15 @@ macro_rules! __select {
     (@one $i:tt) => { 1 };
     (@nones [$($i:tt)*]) => { ( $( $crate::__select!(@none $i), )* ) };
     (@none $i:tt) => { ::std::option::Option::None };
+}
+
+/// Without the `macros` feature there is no pattern cleaner: the check
+/// uses the pattern as written (a `mut` binding then needs a `Copy` value).
+#[cfg(not(feature = "macros"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __select_pattern_as_written {
+    ($p:pat) => {
+        $p
+    };
 }

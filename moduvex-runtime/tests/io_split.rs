@@ -53,7 +53,7 @@ fn buf_reader_lines_and_copy() -> Result {
         assert_eq!(lines, ["first\n", "second\n", "third"]);
 
         let mut sink = Vec::new();
-        let n = io::copy(&b"abc"[..], &mut sink).await?;
+        let n = io::copy(&mut &b"abc"[..], &mut sink).await?;
         assert_eq!((n, sink.as_slice()), (3, &b"abc"[..]));
         Ok(())
     })

@@ -92,8 +92,11 @@ where
 /// Spawns a future that is not `Send` onto the current thread's runtime.
 /// It is polled and dropped only on this thread.
 ///
-/// Available inside `block_on` of a current-thread runtime and on the
-/// worker threads of multi-threaded runtimes (the task stays on its worker).
+/// Inside a [`LocalSet`](crate::task::LocalSet) (its `run_until`, one of its
+/// tasks, or its `enter` guard) the task joins that set; the innermost set
+/// wins. Otherwise it is available inside `block_on` of a current-thread
+/// runtime and on the worker threads of multi-threaded runtimes (the task
+/// stays on its worker).
 ///
 /// ```
 /// use std::rc::Rc;
@@ -105,13 +108,17 @@ where
 /// ```
 ///
 /// # Panics
-/// Panics if this thread runs no current-thread scheduler and is no worker.
+/// Panics outside a `LocalSet` if this thread runs no current-thread
+/// scheduler and is no worker.
 #[track_caller]
 pub fn spawn_local<F>(future: F) -> JoinHandle<F::Output>
 where
     F: Future + 'static,
     F::Output: 'static,
 {
+    if let Some(set) = current_thread::local::entered() {
+        return set.spawn(future);
+    }
     match context::current() {
         Current::CurrentThread(core) => {
             // SAFETY: the context points to the live Core of this thread's `block_on`.
@@ -129,11 +136,13 @@ where
         }
         Current::Caller(_) => panic!(
             "`spawn_local` called in `Runtime::block_on` of a multi-threaded runtime: the \
-             calling thread runs no tasks; use `spawn`, or call `spawn_local` from a task"
+             calling thread runs no tasks; use `spawn`, call `spawn_local` from a task, or \
+             run the future in a `task::LocalSet` (`LocalSet::block_on`)"
         ),
         Current::None => panic!(
-            "`spawn_local` called outside a moduvex runtime: call it from inside \
-             `moduvex_runtime::block_on(...)` (or a task it runs)"
+            "`spawn_local` called from outside of a `task::LocalSet` or a moduvex runtime: \
+             call it inside `LocalSet::run_until`, `moduvex_runtime::block_on(...)` (or a \
+             task they run), or use `LocalSet::spawn_local`"
         ),
     }
 }

@@ -3,11 +3,18 @@
 //! The one idea: moduvex speaks the ecosystem's traits instead of inventing
 //! its own. [`AsyncRead`], [`AsyncWrite`], [`AsyncBufRead`] and
 //! [`AsyncSeek`] are `futures-io`'s, so any library written against them
-//! works with moduvex sockets; the extension traits (`read_exact`,
-//! `write_all`, `read_line`, ...), [`copy`], [`BufReader`] and
-//! [`BufWriter`] are `futures-lite`'s, a small runtime-agnostic crate.
-//! [`split`] is ours: it splits any reader-writer through a lock; so is
-//! [`duplex`], an in-memory two-way stream for tests.
+//! works with moduvex sockets. The extension traits [`AsyncReadExt`],
+//! [`AsyncWriteExt`] and [`AsyncBufReadExt`] are ours, implemented for
+//! every futures-io type: they offer futures-lite's methods (`read_exact`,
+//! `write_all`, `read_line`, `close`, ...) and tokio's (`read_u32`,
+//! `write_f64_le`, `read_buf`, `write_all_buf`, `shutdown`, ...) under one
+//! import; import them instead of futures-lite's or futures', not beside
+//! them. [`copy`], [`copy_buf`] and [`copy_bidirectional`] are tokio's
+//! helpers, flushing the writer whenever the reader has nothing ready;
+//! [`BufStream`] buffers both ways. [`BufReader`], [`BufWriter`],
+//! [`AsyncSeekExt`], [`Cursor`], [`empty`], [`repeat`] and [`sink`] are
+//! futures-lite's. [`split`] splits any reader-writer through a lock, and
+//! [`duplex`] is an in-memory two-way stream for tests.
 //!
 //! [`Interest`] and [`Ready`] are tokio's readiness sets, used by the
 //! sockets' `ready` methods and by [`unix::AsyncFd`], which brings any
@@ -37,18 +44,29 @@
 //! }).unwrap();
 //! ```
 
+mod buf;
+mod buf_stream;
+mod copy;
 mod duplex;
+mod ext;
 mod interest;
+mod num;
 mod split;
 #[cfg(unix)]
 pub mod unix;
 
+pub use buf::{ReadBufFuture, WriteAllBufFuture, WriteBufFuture};
+pub use buf_stream::BufStream;
+pub use copy::{
+    copy, copy_bidirectional, copy_bidirectional_with_sizes, copy_buf, CopyBufFuture, CopyFuture,
+};
 pub use duplex::{duplex, DuplexStream};
+pub use ext::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 pub use futures_io::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite};
 pub use futures_lite::io::{
-    copy, empty, repeat, sink, AsyncBufReadExt, AsyncReadExt, AsyncSeekExt, AsyncWriteExt,
-    BufReader, BufWriter, Cursor, Empty, Repeat, Sink,
+    empty, repeat, sink, AsyncSeekExt, BufReader, BufWriter, Cursor, Empty, Repeat, Sink,
 };
 pub use interest::{Interest, Ready};
+pub use num::{ReadNum, WriteNum};
 pub use split::{split, ReadHalf, WriteHalf};
 pub use std::io::{Error, ErrorKind, IoSlice, IoSliceMut, Result, SeekFrom};

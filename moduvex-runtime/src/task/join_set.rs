@@ -17,8 +17,9 @@ use std::task::{Context, Poll, Wake, Waker};
 
 use slab::Slab;
 
+use super::LocalSet;
 use crate::executor::AbortHandle;
-use crate::{JoinError, JoinHandle};
+use crate::{Handle, JoinError, JoinHandle};
 
 /// A collection of spawned tasks, joined in completion order.
 ///
@@ -271,19 +272,139 @@ impl<T: Send + 'static> JoinSet<T> {
     }
 }
 
-impl<T: 'static> JoinSet<T> {
-    /// Spawns a future that is not `Send` on the current thread (see
-    /// [`spawn_local`](crate::spawn_local)) and adds it to the set;
+impl<T: Send + 'static> JoinSet<T> {
+    /// Spawns `future` on the runtime of `handle` and adds it to the set;
     /// returns a handle that aborts that one task.
     ///
+    /// ```
+    /// use moduvex_runtime::task::JoinSet;
+    /// let rt = moduvex_runtime::Runtime::new().unwrap();
+    /// let mut set = JoinSet::new();
+    /// set.spawn_on(async { 1 }, rt.handle());
+    /// let n = rt.block_on(set.join_next()).unwrap().unwrap();
+    /// assert_eq!(n, 1);
+    /// ```
+    #[track_caller]
+    pub fn spawn_on<F>(&mut self, future: F, handle: &Handle) -> AbortHandle
+    where
+        F: Future<Output = T> + Send + 'static,
+    {
+        self.insert(handle.spawn(future))
+    }
+
+    /// Runs the blocking closure `f` on the current runtime's blocking pool
+    /// (see [`spawn_blocking`](crate::spawn_blocking)) and adds it to the
+    /// set. Aborting a closure that has started does not stop it.
+    ///
+    /// ```
+    /// use moduvex_runtime::task::JoinSet;
+    /// moduvex_runtime::block_on(async {
+    ///     let mut set = JoinSet::new();
+    ///     set.spawn_blocking(|| 6 * 7);
+    ///     assert_eq!(set.join_next().await.unwrap().unwrap(), 42);
+    /// });
+    /// ```
+    #[track_caller]
+    pub fn spawn_blocking<F>(&mut self, f: F) -> AbortHandle
+    where
+        F: FnOnce() -> T + Send + 'static,
+    {
+        self.insert(crate::spawn_blocking(f))
+    }
+
+    /// Runs the blocking closure `f` on the blocking pool of `handle`'s
+    /// runtime and adds it to the set.
+    #[track_caller]
+    pub fn spawn_blocking_on<F>(&mut self, f: F, handle: &Handle) -> AbortHandle
+    where
+        F: FnOnce() -> T + Send + 'static,
+    {
+        self.insert(handle.spawn_blocking(f))
+    }
+}
+
+impl<T: 'static> JoinSet<T> {
+    /// Spawns a future that is not `Send` on the current thread and adds it
+    /// to the set; returns a handle that aborts that one task.
+    ///
+    /// Inside a [`LocalSet`] the task joins that set; otherwise it goes
+    /// where [`spawn_local`](crate::spawn_local) puts it.
+    ///
     /// # Panics
-    /// Panics if no runtime is running on this thread.
+    /// Outside a `LocalSet`, if no runtime is running on this thread.
     #[track_caller]
     pub fn spawn_local<F>(&mut self, future: F) -> AbortHandle
     where
         F: Future<Output = T> + 'static,
     {
         self.insert(crate::spawn_local(future))
+    }
+
+    /// Spawns a future that is not `Send` onto `local` and adds it to the
+    /// set. The task runs when `local` is polled (for instance by its
+    /// [`run_until`](LocalSet::run_until)).
+    ///
+    /// ```
+    /// use std::rc::Rc;
+    /// use moduvex_runtime::task::{JoinSet, LocalSet};
+    /// let local = LocalSet::new();
+    /// let mut set = JoinSet::new();
+    /// let rc = Rc::new(3);
+    /// set.spawn_local_on(async move { *rc }, &local);
+    /// let n = moduvex_runtime::block_on(local.run_until(set.join_next()));
+    /// assert_eq!(n.unwrap().unwrap(), 3);
+    /// ```
+    #[track_caller]
+    pub fn spawn_local_on<F>(&mut self, future: F, local: &LocalSet) -> AbortHandle
+    where
+        F: Future<Output = T> + 'static,
+    {
+        self.insert(local.spawn_local(future))
+    }
+}
+
+/// Spawns each future on the current runtime, as [`JoinSet::spawn`]
+/// (tokio's behaviour).
+///
+/// ```
+/// use moduvex_runtime::task::JoinSet;
+/// moduvex_runtime::block_on(async {
+///     let set: JoinSet<u32> = (0..4u32).map(|i| async move { i }).collect();
+///     let mut all = set.join_all().await;
+///     all.sort();
+///     assert_eq!(all, [0, 1, 2, 3]);
+/// });
+/// ```
+///
+/// # Panics
+/// Panics if no runtime is running on this thread.
+impl<T, F> FromIterator<F> for JoinSet<T>
+where
+    F: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    #[track_caller]
+    fn from_iter<I: IntoIterator<Item = F>>(iter: I) -> JoinSet<T> {
+        let mut set = JoinSet::new();
+        set.extend(iter);
+        set
+    }
+}
+
+/// Spawns each future on the current runtime, as [`JoinSet::spawn`].
+///
+/// # Panics
+/// Panics if no runtime is running on this thread.
+impl<T, F> Extend<F> for JoinSet<T>
+where
+    F: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    #[track_caller]
+    fn extend<I: IntoIterator<Item = F>>(&mut self, iter: I) {
+        for future in iter {
+            self.spawn(future);
+        }
     }
 }
 

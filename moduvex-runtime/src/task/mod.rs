@@ -4,6 +4,7 @@
 //! task-local is a value a future carries into each of its polls
 //! ([`task_local!`](crate::task_local)); a [`JoinSet`] is a set of
 //! [`JoinHandle`]s polled only when their task finishes;
+//! a [`LocalSet`] is a scheduler for `!Send` tasks polled as one future;
 //! a [`CancellationToken`] is a flag with waiters, arranged in a tree. So
 //! they work with whichever runtime spawned the tasks, and the token and
 //! task-locals with none at all.
@@ -14,11 +15,13 @@
 mod cancel;
 mod join_set;
 mod local;
+mod local_set;
 
 pub use cancel::{
     CancellationToken, DropGuard, WaitForCancellationFuture, WaitForCancellationFutureOwned,
 };
 pub use join_set::JoinSet;
 pub use local::{AccessError, LocalKey, TaskLocalFuture};
+pub use local_set::{LocalEnterGuard, LocalSet, RunUntil};
 
 pub use crate::executor::{spawn, spawn_local, yield_now, AbortHandle, JoinError, JoinHandle};

@@ -11,6 +11,14 @@
 //! task records its thread and `Notified::run` refuses any other (a
 //! backstop against a scheduler bug).
 //!
+//! The same machinery backs the user-facing [`crate::task::LocalSet`]: a
+//! set made by [`LocalSet::new_polled`] is not woken through its thread's
+//! reactor but through the waker of whoever polls it (`run_until`, or
+//! awaiting the set), and while it is polled (or entered with
+//! `LocalSet::enter`) it is this thread's *entered* set ([`enter`]):
+//! `spawn_local` spawns onto it (the innermost entered set wins), and while
+//! it is polled, wakes on this thread go straight to its queue.
+//!
 //! A `Runtime`'s sets outlive one `block_on` call: each thread keeps its
 //! own in a thread-local list, so its local tasks resume when that thread
 //! calls `block_on` again. When the runtime shuts down from another
@@ -25,6 +33,7 @@ use std::marker::PhantomData;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
+use std::task::Waker;
 
 use super::wake::ThreadParker;
 use super::{lock, Shared};
@@ -48,8 +57,23 @@ pub(crate) struct LocalShared {
     inbox: Mutex<Inbox>,
     /// Set when `inbox` may be non-empty.
     inbox_pending: AtomicBool,
-    /// Wakes the owner thread out of its reactor wait.
-    thread: Arc<ThreadParker>,
+    /// How a wake from another thread reaches the owner.
+    notify: Notify,
+}
+
+/// Who drains a set's inbox, and so whom a remote wake must rouse.
+enum Notify {
+    /// A runtime's per-thread set: its thread's scheduler loop, parked in
+    /// the reactor.
+    Thread(Arc<ThreadParker>),
+    /// A user's set: whoever polls it last registered this waker.
+    ///
+    /// # Invariant
+    /// A poller registers its waker here *before* it drains the inbox, and
+    /// a remote wake publishes its task (and `inbox_pending`) *before* it
+    /// takes the waker out (both under this lock): so either the drain
+    /// sees the task or the wake finds the new waker.
+    Poller(Mutex<Option<Waker>>),
 }
 
 impl LocalShared {
@@ -66,7 +90,51 @@ impl LocalShared {
         inbox.tasks.push_back(task);
         drop(inbox);
         self.inbox_pending.store(true, Ordering::SeqCst);
-        self.thread.unpark_if_parked();
+        match &self.notify {
+            Notify::Thread(thread) => thread.unpark_if_parked(),
+            Notify::Poller(_) => self.wake_poller(),
+        }
+    }
+
+    /// Wakes whoever polls a user's set (no-op for a runtime's set).
+    fn wake_poller(&self) {
+        if let Notify::Poller(slot) = &self.notify {
+            // Taken out, so it is woken (and dropped) with the lock
+            // released; the next poll registers a waker again.
+            let waker = lock(slot).take();
+            if let Some(waker) = waker {
+                waker.wake();
+            }
+        }
+    }
+
+    /// Registers the waker of the poller of a user's set (see
+    /// [`Notify::Poller`]); call before draining the inbox.
+    pub(crate) fn register(&self, waker: &Waker) {
+        let Notify::Poller(slot) = &self.notify else {
+            return;
+        };
+        let mut slot = lock(slot);
+        let replaced = match &*slot {
+            Some(w) if w.will_wake(waker) => None,
+            _ => slot.replace(waker.clone()),
+        };
+        drop(slot);
+        // Dropped with the lock released: its drop may run any code.
+        drop(replaced);
+    }
+
+    /// Forgets the poller's waker (the set is gone).
+    pub(crate) fn clear_waker(&self) {
+        if let Notify::Poller(slot) = &self.notify {
+            let old = lock(slot).take();
+            drop(old);
+        }
+    }
+
+    /// Whether the set owns no task any more.
+    pub(crate) fn owns_none(&self) -> bool {
+        self.owned.len() == 0
     }
 
     /// Refuses new wakes (the runtime shut down).
@@ -98,9 +166,14 @@ impl Schedule for LocalHandle {
     }
 }
 
-/// The set of `handle` if it belongs to the `block_on` running on this
-/// thread.
+/// The set of `handle` if it is this thread's entered set, or belongs to
+/// the `block_on` running on this thread.
 fn set_on_this_thread(handle: &LocalHandle) -> Option<Rc<LocalSet>> {
+    if let Some((set, true)) = entered_set() {
+        if Arc::ptr_eq(set.handle(), handle) {
+            return Some(set);
+        }
+    }
     let Current::CurrentThread(core) = context::current() else {
         return None;
     };
@@ -118,8 +191,17 @@ pub(crate) struct LocalSet {
 }
 
 impl LocalSet {
-    /// A set owned by the calling thread.
+    /// A runtime's set for the calling thread, woken through its reactor.
     pub(crate) fn new() -> Rc<LocalSet> {
+        Self::with_notify(Notify::Thread(ThreadParker::for_this_thread()))
+    }
+
+    /// A user's set, woken through the waker of whoever polls it.
+    pub(crate) fn new_polled() -> Rc<LocalSet> {
+        Self::with_notify(Notify::Poller(Mutex::new(None)))
+    }
+
+    fn with_notify(notify: Notify) -> Rc<LocalSet> {
         Rc::new(LocalSet {
             shared: Arc::new(LocalShared {
                 owned: OwnedTasks::new(),
@@ -128,7 +210,7 @@ impl LocalSet {
                     closed: false,
                 }),
                 inbox_pending: AtomicBool::new(false),
-                thread: ThreadParker::for_this_thread(),
+                notify,
             }),
             queue: RefCell::new(VecDeque::new()),
             _not_send: PhantomData,
@@ -148,6 +230,11 @@ impl LocalSet {
         let (task, notified, join) = new_local_task(future, self.shared.clone());
         if let Some(notified) = self.shared.owned.bind(task, notified) {
             self.queue.borrow_mut().push_back(notified);
+            if !self.is_polled_here() {
+                // Spawned from outside the set's polls: its poller must
+                // come back to run the task (tokio does the same).
+                self.shared.wake_poller();
+            }
         }
         join
     }
@@ -193,6 +280,88 @@ impl LocalSet {
 impl Drop for LocalSet {
     fn drop(&mut self) {
         self.shutdown();
+    }
+}
+
+/// The user set entered on this thread.
+struct Entered {
+    set: Rc<LocalSet>,
+    /// Entered by a poll of the set, which runs what lands in its queue
+    /// before it returns; not by `LocalSet::enter`, after which the set's
+    /// poller must be woken for new work.
+    polled: bool,
+}
+
+thread_local! {
+    /// The innermost user set entered on this thread: `spawn_local` here
+    /// spawns onto it, and while it is polled, wakes here go straight to
+    /// its queue.
+    static ENTERED: RefCell<Option<Entered>> = const { RefCell::new(None) };
+}
+
+impl LocalSet {
+    /// Whether this set is being polled on this thread (innermost).
+    fn is_polled_here(&self) -> bool {
+        ENTERED
+            .try_with(|e| {
+                e.try_borrow().is_ok_and(|e| {
+                    e.as_ref()
+                        .is_some_and(|e| e.polled && std::ptr::eq(&*e.set, self))
+                })
+            })
+            .unwrap_or(false)
+    }
+}
+
+/// This thread's entered set, if any, and whether it is being polled.
+fn entered_set() -> Option<(Rc<LocalSet>, bool)> {
+    ENTERED
+        .try_with(|e| {
+            e.try_borrow()
+                .ok()
+                .and_then(|e| e.as_ref().map(|e| (e.set.clone(), e.polled)))
+        })
+        .ok()
+        .flatten()
+}
+
+/// This thread's entered set, if any: where `spawn_local` spawns.
+pub(crate) fn entered() -> Option<Rc<LocalSet>> {
+    entered_set().map(|(set, _)| set)
+}
+
+/// Makes `set` this thread's entered set until the guard drops (also on
+/// unwind), restoring the one it replaced. `polled`: the caller is a poll
+/// of the set, which runs its queue before returning.
+pub(crate) fn enter(set: &Rc<LocalSet>, polled: bool) -> EnterGuard {
+    let entered = Entered {
+        set: set.clone(),
+        polled,
+    };
+    // During thread teardown (a set kept in a thread-local) there is no
+    // cell left to enter: the guard then restores nothing.
+    let prev = ENTERED.try_with(|e| e.replace(Some(entered))).ok();
+    EnterGuard {
+        prev,
+        _not_send: PhantomData,
+    }
+}
+
+/// Restores the previously entered set.
+pub(crate) struct EnterGuard {
+    /// `Some(previous)` if this guard entered a set.
+    prev: Option<Option<Entered>>,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl Drop for EnterGuard {
+    fn drop(&mut self) {
+        let Some(prev) = self.prev.take() else {
+            return;
+        };
+        let left = ENTERED.try_with(|e| e.replace(prev)).ok().flatten();
+        // The set we leave is released with the cell no longer borrowed.
+        drop(left);
     }
 }
 
@@ -267,3 +436,6 @@ pub(crate) fn shutdown_thread_set(shared: &Arc<Shared>) {
 pub(crate) fn registry_entry(set: &LocalSet) -> Weak<LocalShared> {
     Arc::downgrade(set.handle())
 }
+
+#[cfg(test)]
+mod tests;

@@ -38,7 +38,7 @@ use crate::reactor::Unparker;
 use crate::time::shard::Shard;
 
 mod core;
-mod local;
+pub(crate) mod local;
 mod wake;
 
 pub(crate) use self::core::{block_on, block_on_in, Core, OnExit};
