@@ -306,3 +306,24 @@ fn ready_and_write_from_std_stay_consistent() {
     })
     .unwrap();
 }
+
+/// The readiness futures can be awaited in spawned (`Send`) tasks.
+#[test]
+fn readiness_futures_are_send() {
+    fn is_send<T: Send>(_: &T) {}
+    run("send", async {
+        let (a, _b) = UnixStream::pair()?;
+        is_send(&a.ready(Interest::READABLE));
+        is_send(&a.readable());
+        is_send(&a.async_io(Interest::READABLE, || Ok(())));
+        let u = moduvex_runtime::net::UdpSocket::bind("127.0.0.1:0").await?;
+        is_send(&u.ready(Interest::WRITABLE));
+        is_send(&u.peek_sender());
+        let fd =
+            moduvex_runtime::io::unix::AsyncFd::new(std::os::unix::net::UnixStream::pair()?.0)?;
+        is_send(&fd.readable());
+        is_send(&fd.ready(Interest::READABLE | Interest::WRITABLE));
+        Ok::<_, std::io::Error>(())
+    })
+    .unwrap();
+}
