@@ -327,3 +327,37 @@ fn readiness_futures_are_send() {
     })
     .unwrap();
 }
+
+/// Split halves carry the readiness API of their direction (tokio's).
+#[test]
+fn split_halves_wait_and_try_in_their_direction() {
+    run("halves", async {
+        let (a, b) = UnixStream::pair()?;
+        let (ar, aw) = a.into_split();
+        let mut b = b;
+        let (br, bw) = b.split();
+        assert!(would_block(br.try_read(&mut [0; 1])));
+        aw.writable().await?;
+        assert!(aw.ready(Interest::WRITABLE).await?.is_writable());
+        assert_eq!(aw.try_write(b"half")?, 4);
+        br.readable().await?;
+        let mut vec = Vec::with_capacity(8);
+        assert_eq!(br.try_read_buf(&mut vec)?, 4);
+        assert_eq!(vec, b"half");
+        assert!(would_block(br.try_read(&mut [0; 1])));
+        assert!(poll_once(br.readable()).await.is_pending());
+        assert_eq!(
+            bw.try_write_vectored(&[IoSlice::new(b"ba"), IoSlice::new(b"ck")])?,
+            4
+        );
+        assert!(ar.ready(Interest::READABLE).await?.is_readable());
+        let mut buf = [0u8; 4];
+        assert_eq!(ar.try_read(&mut buf)?, 4);
+        assert_eq!(&buf, b"back");
+        let (mut x, mut y) = ([0u8; 2], [0u8; 2]);
+        let res = ar.try_read_vectored(&mut [IoSliceMut::new(&mut x), IoSliceMut::new(&mut y)]);
+        assert!(would_block(res));
+        Ok::<_, std::io::Error>(())
+    })
+    .unwrap();
+}

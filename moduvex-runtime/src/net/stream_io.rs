@@ -415,6 +415,22 @@ macro_rules! stream_common {
             }
         }
 
+        impl<'a> $crate::net::split::ReadHalf<'a, $ty> {
+            $crate::net::stream_io::read_half_methods!($ty);
+        }
+
+        impl $crate::net::split::OwnedReadHalf<$ty> {
+            $crate::net::stream_io::read_half_methods!($ty);
+        }
+
+        impl<'a> $crate::net::split::WriteHalf<'a, $ty> {
+            $crate::net::stream_io::write_half_methods!($ty);
+        }
+
+        impl $crate::net::split::OwnedWriteHalf<$ty> {
+            $crate::net::stream_io::write_half_methods!($ty);
+        }
+
         impl $crate::net::split::SplitStream for $ty {}
 
         impl $crate::net::split::sealed::Sealed for $ty {
@@ -536,3 +552,79 @@ macro_rules! async_rw {
     };
 }
 pub(crate) use async_rw;
+
+/// The readiness methods of a read half (tokio's): the stream's, in the
+/// read direction.
+macro_rules! read_half_methods {
+    ($ty:ty) => {
+        fn stream(&self) -> &$ty {
+            std::convert::AsRef::<$ty>::as_ref(self)
+        }
+
+        /// As the whole stream's `ready`.
+        pub async fn ready(
+            &self,
+            interest: $crate::io::Interest,
+        ) -> std::io::Result<$crate::io::Ready> {
+            self.stream().ready(interest).await
+        }
+
+        /// As the whole stream's `readable`.
+        pub async fn readable(&self) -> std::io::Result<()> {
+            self.stream().readable().await
+        }
+
+        /// As the whole stream's `try_read`.
+        pub fn try_read(&self, buf: &mut [u8]) -> std::io::Result<usize> {
+            self.stream().try_read(buf)
+        }
+
+        /// As the whole stream's `try_read_vectored`.
+        pub fn try_read_vectored(
+            &self,
+            bufs: &mut [std::io::IoSliceMut<'_>],
+        ) -> std::io::Result<usize> {
+            self.stream().try_read_vectored(bufs)
+        }
+
+        /// As the whole stream's `try_read_buf`.
+        pub fn try_read_buf<B: bytes::BufMut>(&self, buf: &mut B) -> std::io::Result<usize> {
+            self.stream().try_read_buf(buf)
+        }
+    };
+}
+pub(crate) use read_half_methods;
+
+/// The readiness methods of a write half (tokio's): the stream's, in the
+/// write direction.
+macro_rules! write_half_methods {
+    ($ty:ty) => {
+        fn stream(&self) -> &$ty {
+            std::convert::AsRef::<$ty>::as_ref(self)
+        }
+
+        /// As the whole stream's `ready`.
+        pub async fn ready(
+            &self,
+            interest: $crate::io::Interest,
+        ) -> std::io::Result<$crate::io::Ready> {
+            self.stream().ready(interest).await
+        }
+
+        /// As the whole stream's `writable`.
+        pub async fn writable(&self) -> std::io::Result<()> {
+            self.stream().writable().await
+        }
+
+        /// As the whole stream's `try_write`.
+        pub fn try_write(&self, buf: &[u8]) -> std::io::Result<usize> {
+            self.stream().try_write(buf)
+        }
+
+        /// As the whole stream's `try_write_vectored`.
+        pub fn try_write_vectored(&self, bufs: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
+            self.stream().try_write_vectored(bufs)
+        }
+    };
+}
+pub(crate) use write_half_methods;
