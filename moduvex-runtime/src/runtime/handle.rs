@@ -7,6 +7,7 @@ use std::future::Future;
 use super::blocking::BlockingPool;
 use crate::executor::multi_thread::Mode;
 use crate::executor::{current_scheduler, SchedulerHandle};
+use crate::time::clock::AutoAdvanceInhibit;
 use crate::JoinHandle;
 
 thread_local! {
@@ -99,7 +100,13 @@ impl Handle {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        self.blocking.spawn(f)
+        let inhibit = match &self.scheduler {
+            SchedulerHandle::CurrentThread(shared) => {
+                Some(AutoAdvanceInhibit::new(shared.timers().clone()))
+            }
+            SchedulerHandle::MultiThread(_) => None,
+        };
+        self.blocking.spawn(f, inhibit)
     }
 
     /// The flavor of the runtime this handle belongs to.

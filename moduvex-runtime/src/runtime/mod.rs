@@ -32,6 +32,7 @@ use crate::executor::current_thread::{self, OnExit};
 use crate::executor::multi_thread::{self, Mode};
 use crate::executor::park::Parker;
 use crate::executor::SchedulerHandle;
+use crate::time::clock::AutoAdvanceInhibit;
 use crate::JoinHandle;
 use blocking::BlockingPool;
 use builder::ThreadHooks;
@@ -54,6 +55,7 @@ pub(crate) struct Config {
     pub(crate) keep_alive: Duration,
     pub(crate) event_capacity: usize,
     pub(crate) hooks: ThreadHooks,
+    pub(crate) start_paused: bool,
 }
 
 /// Counts worker threads that have left their loop.
@@ -125,6 +127,10 @@ impl Runtime {
         let mode = match config.flavor {
             Flavor::CurrentThread => {
                 let shared = current_thread::Shared::new();
+                if config.start_paused {
+                    // A new clock is running: pausing it cannot be refused.
+                    let _ = shared.timers().clock().pause();
+                }
                 return Ok(Runtime {
                     handle: Handle {
                         scheduler: SchedulerHandle::CurrentThread(shared.clone()),
@@ -398,5 +404,5 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
-    handle::current_blocking_pool().spawn(f)
+    handle::current_blocking_pool().spawn(f, AutoAdvanceInhibit::for_current())
 }
