@@ -281,7 +281,7 @@ fn precision(d: Duration, n: usize) -> PrecisionRow {
         moduvex_runtime::block_on(async {
             for _ in 0..k {
                 let deadline = Instant::now() + d;
-                moduvex_runtime::time::sleep_until(deadline).await;
+                moduvex_runtime::time::sleep_until(deadline.into()).await;
                 let late = Instant::now().saturating_duration_since(deadline);
                 if keep {
                     m.push(late);

@@ -20,6 +20,7 @@
 //! and wants each connection to stay on the core that accepted it; a
 //! tokio-style single accept loop wants the default, where idle workers
 //! steal the connection tasks.
+//! | `start_paused = true` | the runtime's clock starts paused (`Builder::start_paused`); current-thread only |
 //! | `crate = "path"` | where `moduvex_runtime` is, if renamed or re-exported |
 
 use proc_macro::TokenStream;
@@ -73,6 +74,22 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// }
 /// # fn main() {}
 /// ```
+///
+/// `start_paused = true` starts the runtime's clock paused (current-thread
+/// only, as tokio's): timers complete as soon as nothing else can run.
+///
+/// ```
+/// use std::time::Duration;
+/// use moduvex_runtime::time::{sleep, Instant};
+///
+/// #[moduvex_runtime::test(start_paused = true)]
+/// async fn an_hour_passes_at_once() {
+///     let start = Instant::now();
+///     sleep(Duration::from_secs(3600)).await;
+///     assert!(start.elapsed() >= Duration::from_secs(3600));
+/// }
+/// # fn main() {}
+/// ```
 #[proc_macro_attribute]
 pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
     expand(Kind::Test, args.into(), item.into()).into()
@@ -102,7 +119,8 @@ enum Flavor {
 
 const FLAVORS: &str =
     "\"current_thread\", \"thread_per_core\" or \"work_stealing\" (or tokio's \"multi_thread\")";
-const ARGUMENTS: &str = "`flavor = \"...\"`, `worker_threads = N` or `crate = \"path\"`";
+const ARGUMENTS: &str =
+    "`flavor = \"...\"`, `worker_threads = N`, `start_paused = true` or `crate = \"path\"`";
 
 impl Flavor {
     fn parse(value: &str, span: Span) -> syn::Result<Flavor> {
@@ -133,6 +151,8 @@ impl Flavor {
 struct Config {
     flavor: Option<Flavor>,
     worker_threads: Option<usize>,
+    /// `start_paused = <bool>`, with the argument's span.
+    start_paused: Option<(bool, Span)>,
     crate_path: Option<syn::Path>,
 }
 
@@ -187,6 +207,23 @@ fn parse_config(args: TokenStream2) -> syn::Result<Config> {
                     }
                 }
                 worker_span = nv.span();
+            }
+            "start_paused" => {
+                if config.start_paused.is_some() {
+                    return Err(syn::Error::new(nv.span(), "`start_paused` is given twice"));
+                }
+                let value = match &nv.value {
+                    Expr::Lit(syn::ExprLit {
+                        lit: Lit::Bool(b), ..
+                    }) => b.value,
+                    other => {
+                        return Err(syn::Error::new(
+                            other.span(),
+                            "`start_paused` takes a boolean literal: `start_paused = true`",
+                        ))
+                    }
+                };
+                config.start_paused = Some((value, nv.span()));
             }
             "crate" => {
                 let value = string_value(&nv.value, "crate")?;
@@ -290,6 +327,30 @@ fn expand(kind: Kind, args: TokenStream2, item: TokenStream2) -> TokenStream2 {
         (None, None) if kind == Kind::Test => Some(Flavor::CurrentThread),
         (None, None) => None,
     };
+    // As tokio's: a multi-thread runtime's clock cannot pause.
+    let arg_error = match (arg_error, config.start_paused) {
+        (None, Some((_, span))) if flavor != Some(Flavor::CurrentThread) => Some(
+            syn::Error::new(
+                span,
+                format!(
+                    "the `start_paused` option requires the current-thread runtime flavor: \
+                     add `flavor = \"current_thread\"` (a multi-thread runtime's clock cannot \
+                     be paused){}",
+                    if kind == Kind::Test {
+                        ", or drop `worker_threads`/`flavor`"
+                    } else {
+                        ""
+                    }
+                ),
+            )
+            .to_compile_error(),
+        ),
+        (err, _) => err,
+    };
+    let start_paused = config
+        .start_paused
+        .map(|(b, _)| quote!(.start_paused(#b)))
+        .unwrap_or_default();
     let block_on = match flavor {
         _ if arg_error.is_some() => quote!(#krate::block_on(body)),
         None => quote! {
@@ -307,6 +368,7 @@ fn expand(kind: Kind, args: TokenStream2, item: TokenStream2) -> TokenStream2 {
                 #krate::Runtime::builder()
                     .flavor(#krate::Flavor::#variant)
                     #workers
+                    #start_paused
                     .build()
                     .expect("failed to start the moduvex runtime")
                     .block_on(body)

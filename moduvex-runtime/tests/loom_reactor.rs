@@ -9,6 +9,10 @@
 //!   wake every one of them, and a future that gives its place up (dropped
 //!   before or after being woken) must never take another's wake-up.
 //!
+//! * A `WouldBlock` clears the readiness it looked at only if no edge
+//!   arrived since (the tick check), and a wait for a mask (both
+//!   directions, or the priority bit alone) is woken by any edge it names.
+//!
 //! A lost wake-up leaves a waiting thread parked with nobody left to
 //! unpark it: loom reports a deadlock.
 //!
@@ -66,6 +70,7 @@ fn hang_up(token: usize) -> Event {
         read_closed: true,
         write_closed: true,
         error: false,
+        priority: false,
     }
 }
 
@@ -210,5 +215,77 @@ fn a_future_that_waits_again_after_would_block_gets_the_next_edge() {
         *queued.lock().unwrap() = true;
         wake_all(source.set_readable());
         reader.join().unwrap();
+    });
+}
+
+/// `try_read` (`IoSource::try_io`): looks at the readiness, runs the
+/// operation, which would block, and clears what it looked at; meanwhile
+/// the peer queues data and its edge arrives. The clear must not forget
+/// that edge (the tick check: a clear of an older observation does
+/// nothing), or the reader's `readable()` sleeps forever.
+#[test]
+fn a_would_block_never_clears_an_edge_that_arrived_after_the_look() {
+    model(|| {
+        let source = Arc::new(Source::new());
+        let queued = Arc::new(Mutex::new(false));
+        // Readable from an earlier (spurious, or optimistic) edge.
+        wake_all(source.set_readable());
+        let reader = {
+            let (source, queued) = (source.clone(), queued.clone());
+            thread::spawn(move || {
+                let ev = source.ready(Direction::Read).expect("readable at first");
+                if std::mem::take(&mut *queued.lock().unwrap()) {
+                    return;
+                }
+                // WouldBlock.
+                source.clear(ev);
+                read_queued(&source, &queued);
+            })
+        };
+        *queued.lock().unwrap() = true;
+        wake_all(source.set_readable());
+        reader.join().unwrap();
+    });
+}
+
+/// `ready(READABLE | WRITABLE)` waits in one place per direction; an edge
+/// in either direction ends the wait.
+#[test]
+fn a_wait_on_both_directions_is_woken_by_either() {
+    model(|| {
+        let source = Arc::new(Source::new());
+        let both = {
+            let source = source.clone();
+            thread::spawn(move || {
+                let waker = this_thread_waker();
+                let mut cx = Context::from_waker(&waker);
+                let mut read = source.waiter(Direction::Read);
+                let mut write = source.waiter(Direction::Write);
+                while read.poll_ready(&mut cx).is_pending()
+                    && write.poll_ready(&mut cx).is_pending()
+                {
+                    thread::park();
+                }
+            })
+        };
+        wake_all(source.set_writable());
+        both.join().unwrap();
+        assert!(source.peek_any().is_some());
+    });
+}
+
+/// A waiter for the priority bit alone is woken by a priority event, and
+/// a plain readable edge before it does not end its wait for good.
+#[test]
+fn a_priority_waiter_waits_for_the_priority_bit() {
+    model(|| {
+        let source = Arc::new(Source::new());
+        let waiter = {
+            let source = source.clone();
+            thread::spawn(move || wait_readable(&mut source.priority_waiter()))
+        };
+        wake_all(source.set_readable());
+        wake_all(source.set_priority());
+        waiter.join().unwrap();
     });
 }

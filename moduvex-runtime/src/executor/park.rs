@@ -106,19 +106,41 @@ pub(crate) fn park_capped(
     cap: Option<Duration>,
     awake: impl FnOnce(),
 ) {
+    park_counting_capped(parker, block, cap, awake);
+}
+
+/// [`park`], returning how many wakers it woke (I/O and timers): a paused
+/// clock's park loop polls without blocking and jumps only if none.
+pub(crate) fn park_counting(
+    parker: &RefCell<Option<Parker>>,
+    block: bool,
+    awake: impl FnOnce(),
+) -> usize {
+    park_counting_capped(parker, block, None, awake)
+}
+
+fn park_counting_capped(
+    parker: &RefCell<Option<Parker>>,
+    block: bool,
+    cap: Option<Duration>,
+    awake: impl FnOnce(),
+) -> usize {
     let mut ready = parker
         .borrow_mut()
         .get_or_insert_with(Parker::new)
         .poll(block, cap);
     awake();
+    let mut woken = ready.len();
     wake_all(&mut ready);
     turn_home(block, &mut ready);
+    woken += ready.len();
     // In deadline order, with no shard locked.
     wake_all(&mut ready);
     if let Some(p) = parker.borrow_mut().as_mut() {
         // Keep the vector's allocation for the next poll.
         p.wakers = ready;
     }
+    woken
 }
 
 /// Wakes (and so consumes) every waker in `wakers`, each under

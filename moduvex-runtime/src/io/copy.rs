@@ -72,11 +72,13 @@ impl CopyBuffer {
     {
         loop {
             if self.pos == self.cap && !self.read_done {
-                // One unit of budget per chunk.
-                ready!(crate::coop::poll_proceed(cx));
+                // One unit of budget per chunk read (refunded if the
+                // reader is not ready).
+                let coop = ready!(crate::coop::poll_proceed(cx));
                 match reader.as_mut().poll_read(cx, &mut self.buf) {
                     Poll::Ready(Ok(0)) => self.read_done = true,
                     Poll::Ready(Ok(n)) => {
+                        coop.made_progress();
                         self.pos = 0;
                         self.cap = n.min(self.buf.len());
                     }
@@ -220,8 +222,9 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<u64>> {
         let this = self.get_mut();
         loop {
-            // One unit of budget per chunk.
-            ready!(crate::coop::poll_proceed(cx));
+            // One unit of budget per chunk moved (refunded if nothing
+            // moves in this round).
+            let coop = ready!(crate::coop::poll_proceed(cx));
             let chunk = match Pin::new(&mut *this.reader).poll_fill_buf(cx) {
                 Poll::Ready(res) => res?,
                 Poll::Pending => {
@@ -242,6 +245,7 @@ where
                 return Poll::Ready(Err(write_zero("io::copy_buf")));
             }
             let n = n.min(chunk.len());
+            coop.made_progress();
             Pin::new(&mut *this.reader).consume(n);
             this.amt += n as u64;
             this.need_flush = true;

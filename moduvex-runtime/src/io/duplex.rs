@@ -112,8 +112,9 @@ impl Pipe {
                 store(&mut st.reader, cx.waker());
                 return Poll::Pending;
             }
-            if crate::coop::poll_proceed(cx).is_pending() {
-                return Poll::Pending;
+            match crate::coop::poll_proceed(cx) {
+                Poll::Ready(coop) => coop.made_progress(),
+                Poll::Pending => return Poll::Pending,
             }
             let n = out.len().min(st.buf.len());
             for (dst, src) in out.iter_mut().zip(st.buf.drain(..n)) {
@@ -148,8 +149,9 @@ impl Pipe {
                 store(&mut st.writer, cx.waker());
                 return Poll::Pending;
             }
-            if crate::coop::poll_proceed(cx).is_pending() {
-                return Poll::Pending;
+            match crate::coop::poll_proceed(cx) {
+                Poll::Ready(coop) => coop.made_progress(),
+                Poll::Pending => return Poll::Pending,
             }
             let n = room.min(data.len());
             st.buf.extend(&data[..n]);

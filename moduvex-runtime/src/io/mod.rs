@@ -16,6 +16,11 @@
 //! futures-lite's. [`split`] splits any reader-writer through a lock, and
 //! [`duplex`] is an in-memory two-way stream for tests.
 //!
+//! [`Interest`] and [`Ready`] are tokio's readiness sets, used by the
+//! sockets' `ready` methods and by [`unix::AsyncFd`], which brings any
+//! pollable descriptor (a pipe, an eventfd, another library's socket) to
+//! the reactor.
+//!
 //! Every moduvex stream ([`TcpStream`](crate::net::TcpStream),
 //! [`UnixStream`](crate::net::UnixStream), a shared reference to either,
 //! and their split halves) implements `AsyncRead` and `AsyncWrite`.
@@ -44,8 +49,11 @@ mod buf_stream;
 mod copy;
 mod duplex;
 mod ext;
+mod interest;
 mod num;
 mod split;
+#[cfg(unix)]
+pub mod unix;
 
 pub use buf::{ReadBufFuture, WriteAllBufFuture, WriteBufFuture};
 pub use buf_stream::BufStream;
@@ -58,6 +66,7 @@ pub use futures_io::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite};
 pub use futures_lite::io::{
     empty, repeat, sink, AsyncSeekExt, BufReader, BufWriter, Cursor, Empty, Repeat, Sink,
 };
+pub use interest::{Interest, Ready};
 pub use num::{ReadNum, WriteNum};
 pub use split::{split, ReadHalf, WriteHalf};
 pub use std::io::{Error, ErrorKind, IoSlice, IoSliceMut, Result, SeekFrom};

@@ -13,6 +13,13 @@
 //! peer is a `BrokenPipe` error, never a `SIGPIPE`. Socket options go
 //! through `socket2`.
 //!
+//! Beside the futures, every socket has tokio's readiness API:
+//! `ready(Interest)`, `readable()`, `writable()`, the `poll_*_ready`
+//! methods and the `try_*` operations, which never wait. A `try_*` that
+//! returns `WouldBlock` clears the readiness it ran on, so the next wait
+//! sleeps until the kernel reports a new edge (see
+//! [`Interest`](crate::io::Interest)).
+//!
 //! Host names are resolved on a helper thread (the system resolver blocks);
 //! numeric addresses are parsed inline. See [`ToSocketAddrs`].
 //!

@@ -163,6 +163,56 @@ pub(crate) fn try_write_vectored<T: AsRawFd + AsFd>(
     })
 }
 
+/// Receives now into `buf`'s spare capacity if the source may be
+/// readable, else `WouldBlock`; advances `buf` by what was received.
+///
+/// The kernel writes straight into the uninitialised spare room: no byte
+/// of it is read, or zeroed first.
+pub(crate) fn try_recv_buf<T, B>(src: &IoSource<T>, buf: &mut B) -> io::Result<usize>
+where
+    T: AsRawFd + AsFd,
+    B: bytes::BufMut + ?Sized,
+{
+    src.try_io(Direction::Read, |io| recv_buf(io, buf))
+}
+
+/// One `recv` into `buf`'s spare capacity, advancing it.
+pub(crate) fn recv_buf<T, B>(io: &T, buf: &mut B) -> io::Result<usize>
+where
+    T: AsFd,
+    B: bytes::BufMut + ?Sized,
+{
+    let dst = buf.chunk_mut();
+    // SAFETY: `recv` only ever writes initialised bytes into the slice
+    // (`as_uninit_slice_mut`'s contract: no uninitialised byte is written).
+    let spare = unsafe { dst.as_uninit_slice_mut() };
+    let n = retry_eintr(|| SockRef::from(io).recv(&mut *spare))?;
+    // SAFETY: the kernel initialised the first `n` bytes of the chunk,
+    // and `n` is at most its length.
+    unsafe { buf.advance_mut(n) };
+    Ok(n)
+}
+
+/// Waits for any readiness of `interest` (spending no budget) and returns
+/// what was found.
+pub(crate) async fn ready<T: AsRawFd>(
+    src: &IoSource<T>,
+    interest: crate::io::Interest,
+) -> io::Result<crate::io::Ready> {
+    let ev = src.ready_mask(interest.to_mask()).await;
+    Ok(crate::io::Ready::from_mask(ev.bits()))
+}
+
+/// Polls for readiness in `dir` (the `poll_*_ready` methods): spends one
+/// unit of budget when ready, as tokio's do.
+pub(crate) fn poll_ready<T: AsRawFd>(
+    src: &IoSource<T>,
+    cx: &mut Context<'_>,
+    dir: Direction,
+) -> Poll<io::Result<()>> {
+    src.poll_ready(cx, dir).map(|_| Ok(()))
+}
+
 /// Connects the non-blocking `socket` to `addr`, registers it, and waits
 /// until the connection is established or has failed.
 ///
@@ -213,15 +263,94 @@ fn poll_connected<T: AsRawFd + AsFd>(
 macro_rules! stream_common {
     ($ty:ident, $std:ty) => {
         impl $ty {
+            /// Waits until any readiness of `interest` is set and returns
+            /// what was found (tokio's `ready`): pair it with the `try_*`
+            /// methods. A `try_*` that returns `WouldBlock` clears the
+            /// readiness, so the next wait sleeps until the kernel reports
+            /// a new edge. Spends no cooperative budget.
+            ///
+            /// ```
+            /// use moduvex_runtime::io::Interest;
+            /// use moduvex_runtime::net::UnixStream;
+            ///
+            /// moduvex_runtime::block_on(async {
+            ///     let (a, b) = UnixStream::pair()?;
+            ///     let ready = a.ready(Interest::READABLE | Interest::WRITABLE).await?;
+            ///     assert!(ready.is_writable());
+            ///     assert_eq!(b.try_write(b"ping")?, 4);
+            ///     a.readable().await?;
+            ///     let mut buf = [0; 8];
+            ///     assert_eq!(a.try_read(&mut buf)?, 4);
+            ///     Ok::<_, std::io::Error>(())
+            /// }).unwrap();
+            /// ```
+            pub async fn ready(
+                &self,
+                interest: $crate::io::Interest,
+            ) -> std::io::Result<$crate::io::Ready> {
+                $crate::net::stream_io::ready(&self.io, interest).await
+            }
+
             /// Waits until the stream may be readable (a following read may
-            /// still return `WouldBlock` after a spurious wake-up).
+            /// still return `WouldBlock` after a spurious wake-up). Spends
+            /// no cooperative budget.
             pub async fn readable(&self) -> std::io::Result<()> {
                 self.io.readable().await
             }
 
-            /// Waits until the stream may be writable.
+            /// Waits until the stream may be writable. Spends no
+            /// cooperative budget.
             pub async fn writable(&self) -> std::io::Result<()> {
                 self.io.writable().await
+            }
+
+            /// Polls for read readiness. As with every `poll_*` method,
+            /// only the task of the latest call is woken; a `Ready` spends
+            /// one unit of the task's cooperative budget (tokio's rule).
+            pub fn poll_read_ready(
+                &self,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                $crate::net::stream_io::poll_ready(&self.io, cx, $crate::reactor::Direction::Read)
+            }
+
+            /// Polls for write readiness (see
+            /// [`poll_read_ready`](Self::poll_read_ready)).
+            pub fn poll_write_ready(
+                &self,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                $crate::net::stream_io::poll_ready(&self.io, cx, $crate::reactor::Direction::Write)
+            }
+
+            /// Reads what is available now into `buf`'s spare capacity
+            /// (a `bytes::BufMut`, e.g. a `Vec<u8>` or `BytesMut`),
+            /// advancing it; `WouldBlock` if nothing is available.
+            /// `Ok(0)` means end of stream (or no spare capacity).
+            pub fn try_read_buf<B: bytes::BufMut>(&self, buf: &mut B) -> std::io::Result<usize> {
+                $crate::net::stream_io::try_recv_buf(&self.io, buf)
+            }
+
+            /// Runs `f` now if the stream may be ready for `interest`,
+            /// else returns `WouldBlock` without calling it; a `WouldBlock`
+            /// from `f` clears that readiness (tokio's `try_io`). For
+            /// syscalls the stream has no method for, on its raw fd.
+            pub fn try_io<R>(
+                &self,
+                interest: $crate::io::Interest,
+                f: impl FnOnce() -> std::io::Result<R>,
+            ) -> std::io::Result<R> {
+                self.io.try_io_mask(interest.to_mask(), |_| f())
+            }
+
+            /// Runs `f` until it does not return `WouldBlock`, waiting for
+            /// `interest` between attempts (tokio's `async_io`).
+            pub async fn async_io<R>(
+                &self,
+                interest: $crate::io::Interest,
+                mut f: impl FnMut() -> std::io::Result<R>,
+            ) -> std::io::Result<R> {
+                self.io.async_io_mask(interest.to_mask(), |_| f()).await
             }
 
             /// Reads what is available now, without waiting: `WouldBlock`
@@ -274,6 +403,32 @@ macro_rules! stream_common {
             ) {
                 $crate::net::split::into_split(self)
             }
+        }
+
+        impl TryFrom<$std> for $ty {
+            type Error = std::io::Error;
+
+            /// [`from_std`](Self::from_std): switches the stream to
+            /// non-blocking mode and registers it.
+            fn try_from(stream: $std) -> std::io::Result<$ty> {
+                $ty::from_std(stream)
+            }
+        }
+
+        impl<'a> $crate::net::split::ReadHalf<'a, $ty> {
+            $crate::net::stream_io::read_half_methods!($ty);
+        }
+
+        impl $crate::net::split::OwnedReadHalf<$ty> {
+            $crate::net::stream_io::read_half_methods!($ty);
+        }
+
+        impl<'a> $crate::net::split::WriteHalf<'a, $ty> {
+            $crate::net::stream_io::write_half_methods!($ty);
+        }
+
+        impl $crate::net::split::OwnedWriteHalf<$ty> {
+            $crate::net::stream_io::write_half_methods!($ty);
         }
 
         impl $crate::net::split::SplitStream for $ty {}
@@ -397,3 +552,79 @@ macro_rules! async_rw {
     };
 }
 pub(crate) use async_rw;
+
+/// The readiness methods of a read half (tokio's): the stream's, in the
+/// read direction.
+macro_rules! read_half_methods {
+    ($ty:ty) => {
+        fn stream(&self) -> &$ty {
+            std::convert::AsRef::<$ty>::as_ref(self)
+        }
+
+        /// As the whole stream's `ready`.
+        pub async fn ready(
+            &self,
+            interest: $crate::io::Interest,
+        ) -> std::io::Result<$crate::io::Ready> {
+            self.stream().ready(interest).await
+        }
+
+        /// As the whole stream's `readable`.
+        pub async fn readable(&self) -> std::io::Result<()> {
+            self.stream().readable().await
+        }
+
+        /// As the whole stream's `try_read`.
+        pub fn try_read(&self, buf: &mut [u8]) -> std::io::Result<usize> {
+            self.stream().try_read(buf)
+        }
+
+        /// As the whole stream's `try_read_vectored`.
+        pub fn try_read_vectored(
+            &self,
+            bufs: &mut [std::io::IoSliceMut<'_>],
+        ) -> std::io::Result<usize> {
+            self.stream().try_read_vectored(bufs)
+        }
+
+        /// As the whole stream's `try_read_buf`.
+        pub fn try_read_buf<B: bytes::BufMut>(&self, buf: &mut B) -> std::io::Result<usize> {
+            self.stream().try_read_buf(buf)
+        }
+    };
+}
+pub(crate) use read_half_methods;
+
+/// The readiness methods of a write half (tokio's): the stream's, in the
+/// write direction.
+macro_rules! write_half_methods {
+    ($ty:ty) => {
+        fn stream(&self) -> &$ty {
+            std::convert::AsRef::<$ty>::as_ref(self)
+        }
+
+        /// As the whole stream's `ready`.
+        pub async fn ready(
+            &self,
+            interest: $crate::io::Interest,
+        ) -> std::io::Result<$crate::io::Ready> {
+            self.stream().ready(interest).await
+        }
+
+        /// As the whole stream's `writable`.
+        pub async fn writable(&self) -> std::io::Result<()> {
+            self.stream().writable().await
+        }
+
+        /// As the whole stream's `try_write`.
+        pub fn try_write(&self, buf: &[u8]) -> std::io::Result<usize> {
+            self.stream().try_write(buf)
+        }
+
+        /// As the whole stream's `try_write_vectored`.
+        pub fn try_write_vectored(&self, bufs: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
+            self.stream().try_write_vectored(bufs)
+        }
+    };
+}
+pub(crate) use write_half_methods;

@@ -9,10 +9,11 @@ use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::task::{Context, Poll};
 
-use socket2::{Domain, Protocol, Socket, Type};
+use socket2::{Domain, Protocol, SockAddr, SockRef, Socket, Type};
 
 use super::addr::{each_addr, resolve, ToSocketAddrs};
-use super::stream_io::retry_eintr;
+use super::stream_io::{self, retry_eintr};
+use crate::io::{Interest, Ready};
 use crate::reactor::{Direction, IoSource};
 
 /// A UDP socket.
@@ -143,34 +144,147 @@ impl UdpSocket {
             .await
     }
 
-    /// Sends to the connected peer now, or `WouldBlock`.
+    /// Sends to the connected peer now, or `WouldBlock` (which clears the
+    /// write readiness: pair with [`writable`](Self::writable)).
     pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io.try_io(Direction::Write, |s| s.send(buf))
+        self.io
+            .try_io(Direction::Write, |s| retry_eintr(|| s.send(buf)))
     }
 
-    /// Receives from the connected peer now, or `WouldBlock`.
+    /// Receives from the connected peer now, or `WouldBlock` (which clears
+    /// the read readiness: pair with [`readable`](Self::readable)).
     pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.try_io(Direction::Read, |s| s.recv(buf))
+        self.io
+            .try_io(Direction::Read, |s| retry_eintr(|| s.recv(buf)))
     }
 
     /// Sends to `target` now, or `WouldBlock`.
     pub fn try_send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
-        self.io.try_io(Direction::Write, |s| s.send_to(buf, target))
+        self.io
+            .try_io(Direction::Write, |s| retry_eintr(|| s.send_to(buf, target)))
     }
 
     /// Receives a datagram now, or `WouldBlock`.
     pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.io.try_io(Direction::Read, |s| s.recv_from(buf))
+        self.io
+            .try_io(Direction::Read, |s| retry_eintr(|| s.recv_from(buf)))
     }
 
-    /// Waits until the socket may be readable.
+    /// Receives a datagram from the connected peer now into `buf`'s spare
+    /// capacity (a `bytes::BufMut`), advancing it; or `WouldBlock`. A
+    /// datagram longer than the spare capacity is truncated.
+    pub fn try_recv_buf<B: bytes::BufMut>(&self, buf: &mut B) -> io::Result<usize> {
+        stream_io::try_recv_buf(&self.io, buf)
+    }
+
+    /// Like [`try_recv_buf`](Self::try_recv_buf), also returning the
+    /// sender's address.
+    pub fn try_recv_buf_from<B: bytes::BufMut>(
+        &self,
+        buf: &mut B,
+    ) -> io::Result<(usize, SocketAddr)> {
+        self.io.try_io(Direction::Read, |s| {
+            let dst = buf.chunk_mut();
+            // SAFETY: `recv_from` only ever writes initialised bytes into
+            // the slice (`as_uninit_slice_mut`'s contract).
+            let spare = unsafe { dst.as_uninit_slice_mut() };
+            let (n, from) = retry_eintr(|| SockRef::from(s).recv_from(&mut *spare))?;
+            // SAFETY: the kernel initialised the first `n` bytes of the
+            // chunk, and `n` is at most its length.
+            unsafe { buf.advance_mut(n) };
+            Ok((n, ip_addr(&from)?))
+        })
+    }
+
+    /// Like [`try_recv_from`](Self::try_recv_from), leaving the datagram
+    /// queued; or `WouldBlock`.
+    pub fn try_peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.io
+            .try_io(Direction::Read, |s| retry_eintr(|| s.peek_from(buf)))
+    }
+
+    /// The sender of the next queued datagram, waiting until one arrives;
+    /// the datagram stays queued (tokio's `peek_sender`).
+    pub async fn peek_sender(&self) -> io::Result<SocketAddr> {
+        self.io.read_with(peek_sender_of).await
+    }
+
+    /// The poll form of [`peek_sender`](Self::peek_sender).
+    pub fn poll_peek_sender(&self, cx: &mut Context<'_>) -> Poll<io::Result<SocketAddr>> {
+        self.io.poll_io(cx, Direction::Read, peek_sender_of)
+    }
+
+    /// The sender of the next queued datagram now, or `WouldBlock`.
+    pub fn try_peek_sender(&self) -> io::Result<SocketAddr> {
+        self.io.try_io(Direction::Read, peek_sender_of)
+    }
+
+    /// Waits until any readiness of `interest` is set and returns what was
+    /// found; pair with the `try_*` methods (a `WouldBlock` clears the
+    /// readiness). Spends no cooperative budget.
+    ///
+    /// ```
+    /// use moduvex_runtime::io::Interest;
+    /// use moduvex_runtime::net::UdpSocket;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let a = UdpSocket::bind("127.0.0.1:0").await?;
+    ///     let b = UdpSocket::bind("127.0.0.1:0").await?;
+    ///     // A fresh socket knows no readiness yet: wait for it first.
+    ///     a.writable().await?;
+    ///     a.try_send_to(b"hi", b.local_addr()?)?;
+    ///     let ready = b.ready(Interest::READABLE).await?;
+    ///     assert!(ready.is_readable());
+    ///     let mut buf = [0; 8];
+    ///     let (n, from) = b.try_recv_from(&mut buf)?;
+    ///     assert_eq!((&buf[..n], from), (&b"hi"[..], a.local_addr()?));
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
+    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        stream_io::ready(&self.io, interest).await
+    }
+
+    /// Waits until the socket may be readable. Spends no budget.
     pub async fn readable(&self) -> io::Result<()> {
         self.io.readable().await
     }
 
-    /// Waits until the socket may be writable.
+    /// Waits until the socket may be writable. Spends no budget.
     pub async fn writable(&self) -> io::Result<()> {
         self.io.writable().await
+    }
+
+    /// Polls for read readiness (tokio's name for datagram sockets). Only
+    /// the task of the latest call is woken; a `Ready` spends one unit of
+    /// cooperative budget.
+    pub fn poll_recv_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        stream_io::poll_ready(&self.io, cx, Direction::Read)
+    }
+
+    /// Polls for write readiness (see [`poll_recv_ready`](Self::poll_recv_ready)).
+    pub fn poll_send_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        stream_io::poll_ready(&self.io, cx, Direction::Write)
+    }
+
+    /// Runs `f` now if the socket may be ready for `interest`, else
+    /// `WouldBlock`; a `WouldBlock` from `f` clears that readiness.
+    pub fn try_io<R>(
+        &self,
+        interest: Interest,
+        f: impl FnOnce() -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.io.try_io_mask(interest.to_mask(), |_| f())
+    }
+
+    /// Runs `f` until it does not return `WouldBlock`, waiting for
+    /// `interest` between attempts.
+    pub async fn async_io<R>(
+        &self,
+        interest: Interest,
+        mut f: impl FnMut() -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.io.async_io_mask(interest.to_mask(), |_| f()).await
     }
 
     /// The local address.
@@ -255,9 +369,42 @@ impl UdpSocket {
         self.io.get_ref().set_ttl(ttl)
     }
 
+    /// Binds the socket to a network interface by name (`SO_BINDTODEVICE`;
+    /// `None` removes the binding). Usually needs `CAP_NET_RAW`.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    pub fn bind_device(&self, interface: Option<&[u8]>) -> io::Result<()> {
+        SockRef::from(self.io.get_ref()).bind_device(interface)
+    }
+
+    /// The interface the socket is bound to (`SO_BINDTODEVICE`), if any.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    pub fn device(&self) -> io::Result<Option<Vec<u8>>> {
+        SockRef::from(self.io.get_ref()).device()
+    }
+
     /// Takes the pending socket error (`SO_ERROR`), if any.
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
         self.io.get_ref().take_error()
+    }
+}
+
+/// `peek_sender` on a socket: the next datagram's source, left queued.
+fn peek_sender_of(s: &std::net::UdpSocket) -> io::Result<SocketAddr> {
+    ip_addr(&retry_eintr(|| SockRef::from(s).peek_sender())?)
+}
+
+/// The IP address of a UDP peer.
+fn ip_addr(addr: &SockAddr) -> io::Result<SocketAddr> {
+    addr.as_socket()
+        .ok_or_else(|| io::Error::other("a UDP datagram from a non-IP address"))
+}
+
+impl TryFrom<std::net::UdpSocket> for UdpSocket {
+    type Error = io::Error;
+
+    /// [`UdpSocket::from_std`]: switches to non-blocking mode and registers.
+    fn try_from(socket: std::net::UdpSocket) -> io::Result<UdpSocket> {
+        UdpSocket::from_std(socket)
     }
 }
 

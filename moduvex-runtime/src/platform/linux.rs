@@ -48,15 +48,21 @@ macro_rules! syscall_retry {
 #[allow(unused_imports)]
 pub(crate) use syscall_retry;
 
-/// Readiness a source is registered for: readable, writable or both.
+/// Readiness a source is registered for: readable, writable, both, and
+/// optionally priority (`EPOLLPRI`) or errors alone.
 ///
 /// It cannot be empty: an empty interest would register a source that can
-/// never become ready, which is always a bug.
+/// never become ready, which is always a bug. Errors and hang-ups are
+/// reported for every registration (epoll always reports `EPOLLERR` and
+/// `EPOLLHUP`), so [`Interest::ERROR`] adds no kernel interest: it lets a
+/// source be registered for errors alone.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Interest(NonZeroU8);
 
-const READ_BIT: u8 = 0b01;
-const WRITE_BIT: u8 = 0b10;
+const READ_BIT: u8 = 0b0001;
+const WRITE_BIT: u8 = 0b0010;
+const PRIORITY_BIT: u8 = 0b0100;
+const ERROR_BIT: u8 = 0b1000;
 
 impl Interest {
     /// Interest in the source becoming readable.
@@ -71,6 +77,17 @@ impl Interest {
     });
     /// Interest in both directions.
     pub const BOTH: Interest = Interest::READABLE.add(Interest::WRITABLE);
+    /// Interest in priority events (`EPOLLPRI`: out-of-band data, a
+    /// changed `/proc/self/mounts`, ...).
+    pub const PRIORITY: Interest = Interest(match NonZeroU8::new(PRIORITY_BIT) {
+        Some(v) => v,
+        None => unreachable!(),
+    });
+    /// Interest in errors only (always reported; see the type docs).
+    pub const ERROR: Interest = Interest(match NonZeroU8::new(ERROR_BIT) {
+        Some(v) => v,
+        None => unreachable!(),
+    });
 
     /// The union of two interests.
     #[must_use]
@@ -100,6 +117,16 @@ impl Interest {
         self.0.get() & WRITE_BIT != 0
     }
 
+    /// Whether this interest includes priority events.
+    pub const fn is_priority(self) -> bool {
+        self.0.get() & PRIORITY_BIT != 0
+    }
+
+    /// Whether this interest includes errors.
+    pub const fn is_error(self) -> bool {
+        self.0.get() & ERROR_BIT != 0
+    }
+
     pub(crate) fn to_epoll(self) -> u32 {
         let mut bits = 0;
         if self.is_readable() {
@@ -107,6 +134,9 @@ impl Interest {
         }
         if self.is_writable() {
             bits |= libc::EPOLLOUT as u32;
+        }
+        if self.is_priority() {
+            bits |= libc::EPOLLPRI as u32;
         }
         bits
     }
@@ -121,11 +151,18 @@ impl std::ops::BitOr for Interest {
 
 impl fmt::Debug for Interest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (self.is_readable(), self.is_writable()) {
-            (true, true) => f.write_str("READABLE | WRITABLE"),
-            (true, false) => f.write_str("READABLE"),
-            _ => f.write_str("WRITABLE"),
+        let names = [
+            (self.is_readable(), "READABLE"),
+            (self.is_writable(), "WRITABLE"),
+            (self.is_priority(), "PRIORITY"),
+            (self.is_error(), "ERROR"),
+        ];
+        let mut sep = "";
+        for (_, name) in names.iter().filter(|(on, _)| *on) {
+            write!(f, "{sep}{name}")?;
+            sep = " | ";
         }
+        Ok(())
     }
 }
 
@@ -146,6 +183,10 @@ pub struct Event {
     /// `EPOLLERR`: a pending error; both directions are woken so the next
     /// operation reports it.
     pub error: bool,
+    /// `EPOLLPRI`: urgent (out-of-band or exceptional) data, reported only
+    /// to sources registered with [`Interest::PRIORITY`]. It also counts as
+    /// readable, as mio reports it.
+    pub priority: bool,
 }
 
 impl Event {
@@ -164,6 +205,7 @@ impl Event {
             read_closed: hup || rdhup,
             write_closed: hup,
             error,
+            priority: has(libc::EPOLLPRI),
         }
     }
 }

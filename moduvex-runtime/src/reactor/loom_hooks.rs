@@ -49,6 +49,39 @@ impl Source {
         wake
     }
 
+    /// Adds write readiness as an event would; returns the wakers to wake.
+    pub fn set_writable(&self) -> Vec<Waker> {
+        let mut wake = Vec::new();
+        self.0.set_readiness(waker_registry::WRITABLE, &mut wake);
+        wake
+    }
+
+    /// Adds the priority bit alone (an `EPOLLPRI` event also reports the
+    /// source readable; alone, the model shows that the bit itself wakes
+    /// the read waiters).
+    pub fn set_priority(&self) -> Vec<Waker> {
+        let mut wake = Vec::new();
+        self.0.set_readiness(waker_registry::PRIORITY, &mut wake);
+        wake
+    }
+
+    /// The readiness within both directions' usual masks now (what
+    /// `try_io` looks at), without waiting.
+    pub fn peek_any(&self) -> Option<ReadyEvent> {
+        self.0
+            .peek_mask(Direction::Read.mask() | Direction::Write.mask())
+    }
+
+    /// A future's place among the waiters of `dir`, waiting only for the
+    /// priority bit (`ready(Interest::PRIORITY)`).
+    pub fn priority_waiter(&self) -> SourceWaiter<'_> {
+        SourceWaiter(Waiter::with_mask(
+            &self.0,
+            Direction::Read,
+            waker_registry::PRIORITY,
+        ))
+    }
+
     /// Forgets `event`'s readiness (an operation hit `WouldBlock`).
     pub fn clear(&self, event: ReadyEvent) {
         self.0.clear_readiness(event)

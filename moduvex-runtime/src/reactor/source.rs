@@ -1,12 +1,21 @@
 //! `IoSource`: an I/O object registered with a reactor.
 //!
 //! The source owns the object (and so its descriptor) and its
-//! registration. It registers once, edge-triggered, for both directions,
-//! and caches readiness: an operation runs while the cached readiness says
-//! it may, and the readiness it observed is cleared only when the operation
-//! returns `WouldBlock`. Dropping the source deregisters it from its own
-//! reactor, on whatever thread the drop happens, and only then closes the
-//! descriptor.
+//! registration. It registers once, edge-triggered, for both directions
+//! (or the interest it was given), and caches readiness: an operation runs
+//! while the cached readiness says it may, and the readiness it observed is
+//! cleared only when the operation returns `WouldBlock`. Dropping the
+//! source deregisters it from its own reactor, on whatever thread the drop
+//! happens, and only then closes the descriptor.
+//!
+//! # Budget
+//!
+//! Operations (`poll_ready`, `poll_io` and the futures built on them)
+//! spend one unit of the task's cooperative budget each time they find the
+//! source ready, through `crate::coop::poll_proceed`. Pure readiness waits
+//! ([`readable`](IoSource::readable), [`writable`](IoSource::writable),
+//! `ready`) spend none, as tokio's: they move no data, and the operation
+//! that follows them is what a loop repeats.
 //!
 //! # The first poll settles the registration
 //!
@@ -41,18 +50,23 @@ const MOVING: u8 = 1;
 /// Polled: the registration is final.
 const SETTLED: u8 = 2;
 
-/// Where a source is registered.
+/// Where a source is registered, and for what.
 struct Registration {
     token: usize,
     sched: Arc<ScheduledIo>,
     reactor: Reactor,
+    interest: Interest,
 }
 
 impl Registration {
-    /// Registers `fd` with `reactor`.
-    fn new(fd: std::os::fd::RawFd, reactor: Reactor) -> io::Result<Registration> {
+    /// Registers `fd` with `reactor` for `interest`.
+    fn new(
+        fd: std::os::fd::RawFd,
+        reactor: Reactor,
+        interest: Interest,
+    ) -> io::Result<Registration> {
         let (token, sched) = reactor.wakers().insert()?;
-        if let Err(e) = reactor.register(fd, token, Interest::BOTH) {
+        if let Err(e) = reactor.register(fd, token, interest) {
             reactor.wakers().remove_token(token);
             return Err(e);
         }
@@ -60,6 +74,7 @@ impl Registration {
             token,
             sched,
             reactor,
+            interest,
         })
     }
 }
@@ -102,8 +117,18 @@ impl<T: AsRawFd> IoSource<T> {
     /// `io` should already be non-blocking. Fails if the descriptor is
     /// already registered or cannot be polled (e.g. a regular file).
     pub fn new(io: T) -> io::Result<Self> {
+        Self::with_interest(io, Interest::BOTH)
+    }
+
+    /// Registers `io` with this thread's reactor for `interest` only
+    /// (errors and hang-ups are always reported).
+    ///
+    /// Fails with the OS error if the descriptor cannot be registered: a
+    /// regular file (`EPERM`), a closed descriptor (`EBADF`), one already
+    /// registered (`AlreadyExists`).
+    pub fn with_interest(io: T, interest: Interest) -> io::Result<Self> {
         let reactor = with_reactor(Reactor::clone);
-        let reg = Registration::new(io.as_raw_fd(), reactor)?;
+        let reg = Registration::new(io.as_raw_fd(), reactor, interest)?;
         let mut source = IoSource {
             io: Some(io),
             reg: UnsafeCell::new(reg),
@@ -178,7 +203,7 @@ impl<T: AsRawFd> IoSource<T> {
             return;
         }
         let fd = self.get_ref().as_raw_fd();
-        let Ok(moved) = Registration::new(fd, here) else {
+        let Ok(moved) = Registration::new(fd, here, reg.interest) else {
             return;
         };
         let old = std::mem::replace(reg, moved);
@@ -205,6 +230,16 @@ impl<T: AsRawFd> IoSource<T> {
         Ok(io)
     }
 
+    /// Deregisters and returns the object whatever the deregistration
+    /// says: a descriptor closed behind the source's back (`EBADF`) still
+    /// gives its owner back (`AsyncFd::into_inner`).
+    pub(crate) fn into_inner_always(mut self) -> T {
+        let io = self.io.take().expect("IoSource used after into_inner");
+        let reg = self.reg_mut();
+        let _ = reg.reactor.deregister_with_token(io.as_raw_fd(), reg.token);
+        io
+    }
+
     /// Ready when the cached readiness allows an operation in `dir`;
     /// otherwise stores the task's waker as the direction's `poll_*` waker:
     /// only the latest caller in a direction is woken (tokio's rule for
@@ -214,7 +249,8 @@ impl<T: AsRawFd> IoSource<T> {
     ///
     /// Each `Ready` spends one unit of the task's cooperative budget; once
     /// it is spent this returns `Pending` and reschedules the task, so an
-    /// always-ready source cannot starve the other tasks on its thread.
+    /// always-ready source cannot starve the other tasks on its thread
+    /// (see "Budget" in the module docs).
     pub fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<ReadyEvent> {
         self.poll_ready_with(cx, dir, None)
     }
@@ -242,7 +278,10 @@ impl<T: AsRawFd> IoSource<T> {
             }
         };
         match ready {
-            Poll::Ready(ev) => crate::coop::poll_proceed(cx).map(|()| ev),
+            Poll::Ready(ev) => crate::coop::poll_proceed(cx).map(|coop| {
+                coop.made_progress();
+                ev
+            }),
             Poll::Pending => Poll::Pending,
         }
     }
@@ -252,18 +291,53 @@ impl<T: AsRawFd> IoSource<T> {
         self.reg().sched.clear_readiness(event)
     }
 
-    /// Waits until the source may be readable.
+    /// Waits until the source may be readable. Spends no budget (see
+    /// "Budget" in the module docs).
     pub async fn readable(&self) -> io::Result<()> {
-        let mut waiter = self.waiter(Direction::Read);
-        poll_fn(|cx| self.poll_ready_with(cx, Direction::Read, Some(&mut waiter))).await;
+        self.ready_mask(Direction::Read.mask()).await;
         Ok(())
     }
 
-    /// Waits until the source may be writable.
+    /// Waits until the source may be writable. Spends no budget.
     pub async fn writable(&self) -> io::Result<()> {
-        let mut waiter = self.waiter(Direction::Write);
-        poll_fn(|cx| self.poll_ready_with(cx, Direction::Write, Some(&mut waiter))).await;
+        self.ready_mask(Direction::Write.mask()).await;
         Ok(())
+    }
+
+    /// Waits until any readiness bit of `mask` (the registry's constants,
+    /// in either direction) is set, and returns what was observed: every
+    /// bit of `mask` set in one reading of the readiness word. Spends no
+    /// budget.
+    ///
+    /// Waits in one place per direction `mask` touches, so a wake-up for
+    /// either direction ends the wait.
+    pub(crate) async fn ready_mask(&self, mask: usize) -> ReadyEvent {
+        let sched = &self.reg().sched;
+        if let Some(ev) = sched.peek_mask(mask) {
+            return ev;
+        }
+        let read = mask & Direction::Read.wake_mask();
+        let write = mask & Direction::Write.wake_mask() & !read;
+        let mut waiters = [
+            (read != 0).then(|| Waiter::with_mask(sched, Direction::Read, read)),
+            (write != 0).then(|| Waiter::with_mask(sched, Direction::Write, write)),
+        ];
+        poll_fn(|cx| {
+            for waiter in waiters.iter_mut().flatten() {
+                if let Poll::Ready(ev) = waiter.poll_ready(cx) {
+                    // Report both directions when both are ready, from one
+                    // reading of the word.
+                    return Poll::Ready(sched.peek_mask(mask).unwrap_or(ev));
+                }
+            }
+            Poll::Pending
+        })
+        .await
+    }
+
+    /// The readiness within `mask` now, without waiting or spending budget.
+    pub(crate) fn peek_mask(&self, mask: usize) -> Option<ReadyEvent> {
+        self.reg().sched.peek_mask(mask)
     }
 
     /// Runs `op` once the source is ready in `dir`, retrying after each
@@ -302,7 +376,18 @@ impl<T: AsRawFd> IoSource<T> {
     /// Runs `op` now if the cached readiness allows it; `WouldBlock`
     /// otherwise (clearing readiness when `op` itself would block).
     pub fn try_io<R>(&self, dir: Direction, op: impl FnOnce(&T) -> io::Result<R>) -> io::Result<R> {
-        let Some(event) = self.reg().sched.peek_readiness(dir) else {
+        self.try_io_mask(dir.mask(), op)
+    }
+
+    /// [`try_io`](Self::try_io) for any readiness bit of `mask` (see
+    /// [`ready_mask`](Self::ready_mask)): a `WouldBlock` from `op` clears
+    /// what was observed within `mask`.
+    pub(crate) fn try_io_mask<R>(
+        &self,
+        mask: usize,
+        op: impl FnOnce(&T) -> io::Result<R>,
+    ) -> io::Result<R> {
+        let Some(event) = self.reg().sched.peek_mask(mask) else {
             return Err(io::ErrorKind::WouldBlock.into());
         };
         match op(self.get_ref()) {
@@ -311,6 +396,23 @@ impl<T: AsRawFd> IoSource<T> {
                 Err(e)
             }
             res => res,
+        }
+    }
+
+    /// Runs `op` until it does not return `WouldBlock`, waiting (without
+    /// spending budget, see [`ready_mask`](Self::ready_mask)) for any bit of
+    /// `mask` between attempts; each `WouldBlock` clears what it ran on.
+    pub(crate) async fn async_io_mask<R>(
+        &self,
+        mask: usize,
+        mut op: impl FnMut(&T) -> io::Result<R>,
+    ) -> io::Result<R> {
+        loop {
+            let ev = self.ready_mask(mask).await;
+            match op(self.get_ref()) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_ready(ev),
+                res => return res,
+            }
         }
     }
 

@@ -33,11 +33,21 @@
 //! # The readiness word
 //!
 //! Low bits: `READABLE`, `WRITABLE`, `READ_CLOSED`, `WRITE_CLOSED`, `ERROR`,
-//! and one *waiter* bit per direction (`READ_WAITER`, `WRITE_WAITER`).
-//! High bits: a tick that counts event deliveries. An operation that hits
-//! `WouldBlock` clears only the readiness it observed, and only if no event
-//! arrived since (same tick), so an edge delivered between the observation
-//! and the clear is never lost.
+//! `PRIORITY`, and one *waiter* bit per direction (`READ_WAITER`,
+//! `WRITE_WAITER`). High bits: a tick that counts event deliveries. An
+//! operation that hits `WouldBlock` (or a guard's `clear_ready`) clears only
+//! the readiness it observed, and only if no event arrived since (same
+//! tick), so an edge delivered between the observation and the clear is
+//! never lost: the clear and the delivery update the one word, so either
+//! the clear comes first and the delivery sets the bits again, or the
+//! delivery comes first and the clear, seeing a newer tick, does nothing.
+//!
+//! A wait is for a *mask* of readiness bits within one direction: the
+//! direction's usual mask (`Direction::mask`) for reads and writes, or the
+//! bits an `io::Interest` names (`ready(Interest::PRIORITY)`, ...). Every
+//! event that touches a direction's bits wakes all of its waiters; each
+//! one looks at its own mask and waits again if it is still not ready.
+//! Closed states are final and never cleared.
 //!
 //! A direction's waiter bit is set exactly while some waker of that
 //! direction is stored, and changes only under the waiter lock: set by the
@@ -70,6 +80,10 @@ pub(crate) const ERROR: usize = 1 << 4;
 const READ_WAITER: usize = 1 << 5;
 /// A write waker is stored.
 const WRITE_WAITER: usize = 1 << 6;
+pub(crate) const PRIORITY: usize = 1 << 7;
+/// Readiness bits a `WouldBlock` or a guard's clear may remove: all but
+/// the closed states, which are final.
+const CLEARABLE: usize = READABLE | WRITABLE | ERROR | PRIORITY;
 /// Bits kept across deliveries: readiness and waiter bits.
 const READY_MASK: usize = (1 << 16) - 1;
 const TICK_SHIFT: u32 = 16;
@@ -121,9 +135,18 @@ pub enum Direction {
 
 impl Direction {
     /// Readiness bits that let an operation in this direction proceed.
-    fn mask(self) -> usize {
+    pub(crate) fn mask(self) -> usize {
         match self {
             Direction::Read => READABLE | READ_CLOSED | ERROR,
+            Direction::Write => WRITABLE | WRITE_CLOSED | ERROR,
+        }
+    }
+
+    /// Readiness bits whose arrival wakes this direction's waiters: every
+    /// bit a waiter of this direction may wait for.
+    pub(crate) fn wake_mask(self) -> usize {
+        match self {
+            Direction::Read => READABLE | READ_CLOSED | ERROR | PRIORITY,
             Direction::Write => WRITABLE | WRITE_CLOSED | ERROR,
         }
     }
@@ -133,15 +156,6 @@ impl Direction {
         match self {
             Direction::Read => READ_WAITER,
             Direction::Write => WRITE_WAITER,
-        }
-    }
-
-    /// Bits cleared when an operation in this direction hits `WouldBlock`.
-    /// Closed states are final and never cleared.
-    fn clearable(self) -> usize {
-        match self {
-            Direction::Read => READABLE | ERROR,
-            Direction::Write => WRITABLE | ERROR,
         }
     }
 
@@ -157,12 +171,26 @@ impl Direction {
 /// `IoSource::clear_ready` if the operation would block.
 #[derive(Clone, Copy, Debug)]
 pub struct ReadyEvent {
+    /// The delivery tick of the word the readiness was read from.
     tick: usize,
+    /// The observed bits, within the mask that was waited for.
     ready: usize,
-    dir: Direction,
 }
 
 impl ReadyEvent {
+    /// The observed readiness bits (this module's constants).
+    pub(crate) fn bits(&self) -> usize {
+        self.ready
+    }
+
+    /// The same observation, narrowed to `bits`: what a clear of it forgets.
+    pub(crate) fn with_bits(self, bits: usize) -> ReadyEvent {
+        ReadyEvent {
+            tick: self.tick,
+            ready: self.ready & bits,
+        }
+    }
+
     /// The peer closed its write half: reads will return EOF.
     pub fn is_read_closed(&self) -> bool {
         self.ready & READ_CLOSED != 0
@@ -235,6 +263,9 @@ impl ScheduledIo {
         if event.error {
             bits |= ERROR;
         }
+        if event.priority {
+            bits |= PRIORITY;
+        }
         self.set_readiness(bits, wake);
     }
 
@@ -259,7 +290,7 @@ impl ScheduledIo {
         // sees our bits in its own update of the word (see the module docs).
         let mut wanted = 0;
         for dir in [Direction::Read, Direction::Write] {
-            if bits & dir.mask() != 0 {
+            if bits & dir.wake_mask() != 0 {
                 wanted |= cur & dir.waiter();
             }
         }
@@ -289,42 +320,51 @@ impl ScheduledIo {
     }
 
     #[inline]
-    fn ready_event(&self, cur: usize, dir: Direction) -> Option<ReadyEvent> {
-        let ready = cur & dir.mask();
+    fn ready_event(&self, cur: usize, mask: usize) -> Option<ReadyEvent> {
+        let ready = cur & mask;
         (ready != 0).then_some(ReadyEvent {
             tick: cur >> TICK_SHIFT,
             ready,
-            dir,
         })
     }
 
     /// The current readiness for `dir`, without registering interest.
+    #[cfg(any(test, loom))]
     pub(crate) fn peek_readiness(&self, dir: Direction) -> Option<ReadyEvent> {
-        self.ready_event(self.readiness.load(Ordering::Acquire), dir)
+        self.peek_mask(dir.mask())
+    }
+
+    /// The current readiness within `mask` (any directions), read in one
+    /// load, without registering interest.
+    pub(crate) fn peek_mask(&self, mask: usize) -> Option<ReadyEvent> {
+        self.ready_event(self.readiness.load(Ordering::Acquire), mask)
     }
 
     /// Ready if the direction is ready; otherwise stores the task's waker
     /// as the direction's `poll_*` waker (replacing another task's).
     #[inline]
     pub(crate) fn poll_readiness(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<ReadyEvent> {
-        match self.ready_event(self.readiness.load(Ordering::Acquire), dir) {
+        let mask = dir.mask();
+        match self.ready_event(self.readiness.load(Ordering::Acquire), mask) {
             Some(ev) => Poll::Ready(ev),
-            None => self.poll_readiness_slow(cx, dir, Who::Poll),
+            None => self.poll_readiness_slow(cx, dir, mask, Who::Poll),
         }
     }
 
-    /// Ready if the direction is ready; otherwise stores the task's waker
-    /// in the place of the future that holds `place`.
+    /// Ready if any bit of `mask` (within `dir`'s bits) is set; otherwise
+    /// stores the task's waker in the place of the future that holds
+    /// `place`.
     #[inline]
     fn poll_readiness_as(
         &self,
         cx: &mut Context<'_>,
         dir: Direction,
+        mask: usize,
         place: &mut Place,
     ) -> Poll<ReadyEvent> {
-        match self.ready_event(self.readiness.load(Ordering::Acquire), dir) {
+        match self.ready_event(self.readiness.load(Ordering::Acquire), mask) {
             Some(ev) => Poll::Ready(ev),
-            None => self.poll_readiness_slow(cx, dir, Who::Future(place)),
+            None => self.poll_readiness_slow(cx, dir, mask, Who::Future(place)),
         }
     }
 
@@ -334,6 +374,7 @@ impl ScheduledIo {
         &self,
         cx: &mut Context<'_>,
         dir: Direction,
+        mask: usize,
         who: Who<'_>,
     ) -> Poll<ReadyEvent> {
         let owner = &self.inline_owner[dir.index()];
@@ -350,7 +391,7 @@ impl ScheduledIo {
             };
             // Announce the waker and re-check in one update: see the module docs.
             let cur = self.readiness.fetch_or(dir.waiter(), Ordering::AcqRel);
-            match self.ready_event(cur, dir) {
+            match self.ready_event(cur, mask) {
                 Some(ev) => {
                     // Ready after all: withdraw this waker; the others stay
                     // (any event that set this readiness already took them).
@@ -390,9 +431,10 @@ impl ScheduledIo {
         drop(withdrawn);
     }
 
-    /// Forgets the readiness `event` reported, unless a newer event arrived.
+    /// Forgets the readiness `event` reported, unless a newer event arrived
+    /// (see "The readiness word" in the module docs).
     pub(crate) fn clear_readiness(&self, event: ReadyEvent) {
-        let clear = event.ready & event.dir.clearable();
+        let clear = event.ready & CLEARABLE;
         let _ = self
             .readiness
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |cur| {
@@ -421,15 +463,24 @@ impl ScheduledIo {
 pub(crate) struct Waiter<'a> {
     io: &'a ScheduledIo,
     dir: Direction,
+    /// The readiness bits this waiter waits for, within `dir.wake_mask()`.
+    mask: usize,
     place: Place,
 }
 
 impl<'a> Waiter<'a> {
     /// A waiter for `dir` of `io` that holds no place yet.
     pub(crate) fn new(io: &'a ScheduledIo, dir: Direction) -> Waiter<'a> {
+        Waiter::with_mask(io, dir, dir.mask())
+    }
+
+    /// A waiter for the bits `mask` among `dir`'s (see the module docs).
+    pub(crate) fn with_mask(io: &'a ScheduledIo, dir: Direction, mask: usize) -> Waiter<'a> {
+        debug_assert!(mask != 0 && mask & !dir.wake_mask() == 0);
         Waiter {
             io,
             dir,
+            mask,
             place: Place::default(),
         }
     }
@@ -443,7 +494,8 @@ impl<'a> Waiter<'a> {
     /// in this waiter's place.
     #[inline]
     pub(crate) fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<ReadyEvent> {
-        self.io.poll_readiness_as(cx, self.dir, &mut self.place)
+        self.io
+            .poll_readiness_as(cx, self.dir, self.mask, &mut self.place)
     }
 }
 
@@ -546,6 +598,7 @@ impl WakerRegistry {
             read_closed: false,
             write_closed: false,
             error: false,
+            priority: false,
         };
         self.deliver(std::slice::from_ref(&event).iter().copied(), &mut wake);
         wake.into_iter().for_each(Waker::wake);

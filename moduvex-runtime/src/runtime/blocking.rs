@@ -22,6 +22,7 @@ use crate::executor::context;
 use crate::executor::owned::OwnedTasks;
 use crate::executor::task::{new_task, Notified, Schedule, Task};
 use crate::executor::SchedulerHandle;
+use crate::time::clock::AutoAdvanceInhibit;
 use crate::JoinHandle;
 
 /// Default maximum number of blocking threads (tokio's figure).
@@ -60,16 +61,28 @@ pub(crate) struct BlockingPool {
 }
 
 /// The scheduler handle of blocking tasks: "queue it on the pool".
-#[derive(Clone)]
-pub(crate) struct Scheduler(Arc<Inner>);
+pub(crate) struct Scheduler {
+    pool: Arc<Inner>,
+    /// Set for a task spawned from a current-thread runtime: its clock
+    /// does not auto-advance until the task completes (tokio's rule, see
+    /// `time/clock.rs`).
+    inhibit: Option<AutoAdvanceInhibit>,
+}
 
 impl Schedule for Scheduler {
     fn schedule(&self, task: Notified<Scheduler>) {
-        self.0.push(task);
+        self.pool.push(task);
     }
 
     fn release(&self, task: &Task<Scheduler>) -> Option<Task<Scheduler>> {
-        self.0.owned.remove(task)
+        let released = self.pool.owned.remove(task);
+        // After the `JoinHandle` was woken (`release` follows completion):
+        // the park loop that sees the clock free to jump also sees the
+        // joining task queued.
+        if let Some(inhibit) = &self.inhibit {
+            inhibit.release();
+        }
+        released
     }
 }
 
@@ -239,13 +252,18 @@ impl BlockingPool {
         })
     }
 
-    /// Runs `f` on a pool thread.
-    pub(crate) fn spawn<F, R>(&self, f: F) -> JoinHandle<R>
+    /// Runs `f` on a pool thread; while it is in flight, the clock behind
+    /// `inhibit` (a current-thread runtime's) does not auto-advance.
+    pub(crate) fn spawn<F, R>(&self, f: F, inhibit: Option<AutoAdvanceInhibit>) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        let (task, notified, join) = new_task(BlockingTask(Some(f)), Scheduler(self.inner.clone()));
+        let scheduler = Scheduler {
+            pool: self.inner.clone(),
+            inhibit,
+        };
+        let (task, notified, join) = new_task(BlockingTask(Some(f)), scheduler);
         if let Some(notified) = self.inner.owned.bind(task, notified) {
             self.inner.push(notified);
         }

@@ -61,6 +61,7 @@ pub struct Builder {
     event_capacity: usize,
     hooks: ThreadHooks,
     sched: SchedConfig,
+    start_paused: bool,
 }
 
 impl Builder {
@@ -74,6 +75,7 @@ impl Builder {
             event_capacity: crate::executor::park::DEFAULT_EVENT_CAPACITY,
             hooks: ThreadHooks::default(),
             sched: SchedConfig::default(),
+            start_paused: false,
         }
     }
 
@@ -240,6 +242,32 @@ impl Builder {
         self
     }
 
+    /// Whether the runtime's clock starts paused (default: no), as if its
+    /// first task called [`time::pause`](crate::time::pause): timers then
+    /// complete as soon as nothing else can run (auto-advance), and
+    /// [`time::advance`](crate::time::advance) moves the clock. For tests.
+    ///
+    /// Only a current-thread runtime's clock can pause (as tokio's):
+    /// [`build`](Self::build) fails with `InvalidInput` for another flavor
+    /// given `start_paused(true)` (tokio's `build` panics there instead).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use moduvex_runtime::{time, Builder};
+    ///
+    /// let rt = Builder::new_current_thread().start_paused(true).build()?;
+    /// rt.block_on(async {
+    ///     let start = time::Instant::now();
+    ///     time::sleep(Duration::from_secs(3600)).await; // at once
+    ///     assert!(start.elapsed() >= Duration::from_secs(3600));
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn start_paused(&mut self, start_paused: bool) -> &mut Self {
+        self.start_paused = start_paused;
+        self
+    }
+
     /// Accepted for tokio compatibility: I/O and timers are always on.
     pub fn enable_all(&mut self) -> &mut Self {
         self
@@ -291,6 +319,13 @@ impl Builder {
                 "event_capacity(0): a reactor poll must return at least one event",
             ));
         }
+        if self.start_paused && self.flavor != Flavor::CurrentThread {
+            return Err(invalid(&format!(
+                "start_paused(true) on a {:?} runtime: only a current-thread runtime's clock \
+                 can be paused; use `Builder::new_current_thread().start_paused(true)`",
+                self.flavor
+            )));
+        }
         let workers = self
             .worker_threads
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
@@ -302,6 +337,7 @@ impl Builder {
             event_capacity: self.event_capacity,
             hooks: self.hooks.clone(),
             sched: self.sched.clone(),
+            start_paused: self.start_paused,
         })
     }
 }
@@ -315,6 +351,7 @@ impl fmt::Debug for Builder {
             .field("event_capacity", &self.event_capacity)
             .field("event_interval", &self.sched.event_interval)
             .field("global_queue_interval", &self.sched.global_queue_interval)
+            .field("start_paused", &self.start_paused)
             .finish_non_exhaustive()
     }
 }

@@ -9,6 +9,7 @@ use super::blocking::BlockingPool;
 use crate::executor::current_thread::{self, OnExit};
 use crate::executor::multi_thread::{self, Mode};
 use crate::executor::{context, current_scheduler, SchedulerHandle};
+use crate::time::clock::AutoAdvanceInhibit;
 use crate::JoinHandle;
 
 thread_local! {
@@ -181,7 +182,13 @@ impl Handle {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        self.blocking.spawn(f)
+        let inhibit = match &self.scheduler {
+            SchedulerHandle::CurrentThread(shared) => {
+                Some(AutoAdvanceInhibit::new(shared.timers().clone()))
+            }
+            SchedulerHandle::MultiThread(_) => None,
+        };
+        self.blocking.spawn(f, inhibit)
     }
 
     /// The flavor of the runtime this handle belongs to.

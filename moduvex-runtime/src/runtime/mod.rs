@@ -48,6 +48,7 @@ use crate::executor::current_thread::{self, OnExit};
 use crate::executor::multi_thread::{self, Mode};
 use crate::executor::park::Parker;
 use crate::executor::SchedulerHandle;
+use crate::time::clock::AutoAdvanceInhibit;
 use crate::JoinHandle;
 use blocking::BlockingPool;
 use builder::ThreadHooks;
@@ -74,6 +75,7 @@ pub(crate) struct Config {
     pub(crate) event_capacity: usize,
     pub(crate) hooks: ThreadHooks,
     pub(crate) sched: crate::executor::SchedConfig,
+    pub(crate) start_paused: bool,
 }
 
 /// Counts worker threads that have left their loop.
@@ -148,6 +150,10 @@ impl Runtime {
         let mode = match config.flavor {
             Flavor::CurrentThread => {
                 let shared = current_thread::Shared::with_config(config.sched);
+                if config.start_paused {
+                    // A new clock is running: pausing it cannot be refused.
+                    let _ = shared.timers().clock().pause();
+                }
                 blocking.set_runtime(SchedulerHandle::CurrentThread(shared.clone()));
                 return Ok(Runtime {
                     handle: Handle {
@@ -452,7 +458,7 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
-    handle::current_blocking_pool().spawn(f)
+    handle::current_blocking_pool().spawn(f, AutoAdvanceInhibit::for_current())
 }
 
 /// Runs the blocking closure `f` on this thread without stalling the
@@ -504,7 +510,8 @@ where
     F: FnOnce() -> R,
 {
     crate::executor::block_in_place(f, |job| {
-        // Detached: the relief ends when `f` returns (or at shutdown).
-        drop(handle::current_blocking_pool().spawn(job));
+        // Detached: the relief ends when `f` returns (or at shutdown). A
+        // multi-thread runtime's clock never pauses: nothing to inhibit.
+        drop(handle::current_blocking_pool().spawn(job, None));
     })
 }

@@ -81,6 +81,13 @@ impl Future for Wait<'_> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<BarrierWaitResult> {
         let this = self.get_mut();
+        crate::coop::budgeted(cx, |cx| this.poll_wait(cx))
+    }
+}
+
+impl Wait<'_> {
+    fn poll_wait(&mut self, cx: &mut Context<'_>) -> Poll<BarrierWaitResult> {
+        let this = self;
         // Declared before the guard, so dropped after it is released: a
         // waker's `Drop` may use this barrier.
         let _displaced;

@@ -103,6 +103,8 @@ struct State<T> {
     rx_count: usize,
     tx_count: usize,
     waiters: WaitQueue<Option<Waker>>,
+    /// Tasks in `Sender::closed`, woken when `rx_count` drops to 0.
+    closed_waiters: WaitQueue<Option<Waker>>,
 }
 
 impl<T> State<T> {
@@ -143,34 +145,75 @@ pub struct Receiver<T> {
 /// `usize::MAX >> 1`.
 #[track_caller]
 pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
-    assert!(capacity > 0, "broadcast channel requires capacity > 0");
-    assert!(
-        capacity <= usize::MAX >> 1,
-        "broadcast channel capacity exceeds usize::MAX >> 1"
-    );
-    let ring = (0..capacity)
-        .map(|_| Slot {
-            pos: u64::MAX,
-            unread: 0,
-            value: None,
-        })
-        .collect();
-    let shared = Arc::new(Mutex::new(State {
-        ring,
-        tail: 0,
-        rx_count: 1,
-        tx_count: 1,
-        waiters: WaitQueue::new(),
-    }));
-    (
-        Sender {
-            shared: Arc::clone(&shared),
-        },
-        Receiver { shared, next: 0 },
-    )
+    let tx = Sender::new(capacity);
+    let rx = tx.subscribe();
+    (tx, rx)
 }
 
 impl<T> Sender<T> {
+    /// A sender of a new channel retaining up to `capacity` values, with no
+    /// receiver yet: [`send`](Self::send) fails until one
+    /// [subscribes](Self::subscribe) (tokio's `Sender::new`).
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::broadcast;
+    /// let tx = broadcast::Sender::new(4);
+    /// assert!(tx.send(1).is_err());
+    /// let mut rx = tx.subscribe();
+    /// assert_eq!(tx.send(2).unwrap(), 1);
+    /// assert_eq!(rx.try_recv(), Ok(2));
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If `capacity` is 0 (no value could ever be retained) or exceeds
+    /// `usize::MAX >> 1`.
+    #[track_caller]
+    pub fn new(capacity: usize) -> Self {
+        assert!(capacity > 0, "broadcast channel requires capacity > 0");
+        assert!(
+            capacity <= usize::MAX >> 1,
+            "broadcast channel capacity exceeds usize::MAX >> 1"
+        );
+        let ring = (0..capacity)
+            .map(|_| Slot {
+                pos: u64::MAX,
+                unread: 0,
+                value: None,
+            })
+            .collect();
+        Sender {
+            shared: Arc::new(Mutex::new(State {
+                ring,
+                tail: 0,
+                rx_count: 0,
+                tx_count: 1,
+                waiters: WaitQueue::new(),
+                closed_waiters: WaitQueue::new(),
+            })),
+        }
+    }
+
+    /// Completes once no receiver is subscribed (at once if none is).
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::broadcast;
+    /// moduvex_runtime::block_on(async {
+    ///     let (tx, rx) = broadcast::channel::<u8>(2);
+    ///     let rx2 = tx.subscribe();
+    ///     moduvex_runtime::spawn(async move { drop((rx, rx2)) });
+    ///     tx.closed().await;
+    ///     assert_eq!(tx.receiver_count(), 0);
+    /// });
+    /// ```
+    pub async fn closed(&self) {
+        Closed {
+            shared: &self.shared,
+            key: None,
+        }
+        .await
+    }
+
     /// Sends `value` to every current receiver; returns how many there are.
     /// Never waits: the oldest value is overwritten when the ring is full.
     ///
@@ -369,9 +412,14 @@ impl<T> Receiver<T> {
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
         let mut released = Vec::new();
+        let mut wakers = WakeList::new();
         {
             let mut st = self.shared.lock();
             st.rx_count -= 1;
+            if st.rx_count == 0 {
+                st.closed_waiters
+                    .drain_linked(|w| wakers.push_opt(w.take()));
+            }
             for pos in self.next.max(st.oldest())..st.tail {
                 let slot = st.slot(pos);
                 slot.unread -= 1;
@@ -381,6 +429,7 @@ impl<T> Drop for Receiver<T> {
             }
         }
         drop(released);
+        wakers.wake_all();
     }
 }
 
@@ -402,6 +451,13 @@ impl<T: Clone> Future for Recv<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
+        crate::coop::budgeted(cx, |cx| this.poll_recv(cx))
+    }
+}
+
+impl<T: Clone> Recv<'_, T> {
+    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
+        let this = self;
         let rx = &mut *this.rx;
         // Declared before the guard, so dropped after it is released: a
         // waker's `Drop` may use this channel.
@@ -432,6 +488,52 @@ impl<T> Drop for Recv<'_, T> {
         if let Some(key) = self.key.take() {
             // The guard is a temporary of this statement: unlocked first.
             let waker = self.rx.shared.lock().waiters.remove(key);
+            drop(waker);
+        }
+    }
+}
+
+/// Future of [`Sender::closed`].
+struct Closed<'a, T> {
+    shared: &'a Shared<T>,
+    key: Option<usize>,
+}
+
+impl<T> Future for Closed<'_, T> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        // Declared before the guard, so dropped after it is released: a
+        // waker's `Drop` may use this channel.
+        let mut _displaced = None;
+        let mut st = this.shared.lock();
+        if st.rx_count == 0 {
+            if let Some(key) = this.key.take() {
+                _displaced = st.closed_waiters.remove(key);
+            }
+            return Poll::Ready(());
+        }
+        match this.key {
+            Some(key) if st.closed_waiters.is_linked(key) => {
+                _displaced = register(st.closed_waiters.get_mut(key), cx.waker());
+            }
+            // Woken, but a receiver subscribed again meanwhile: wait again.
+            Some(key) => {
+                _displaced = st.closed_waiters.remove(key);
+                this.key = Some(st.closed_waiters.push_back(Some(cx.waker().clone())));
+            }
+            None => this.key = Some(st.closed_waiters.push_back(Some(cx.waker().clone()))),
+        }
+        Poll::Pending
+    }
+}
+
+impl<T> Drop for Closed<'_, T> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            // The guard is a temporary of this statement: unlocked first.
+            let waker = self.shared.lock().closed_waiters.remove(key);
             drop(waker);
         }
     }

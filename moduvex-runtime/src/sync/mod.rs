@@ -13,6 +13,12 @@
 //! panic on a thread that drives a moduvex runtime, where parking would
 //! stall its tasks; call them from plain threads or `spawn_blocking`.
 //!
+//! Every operation that completes (a message received, a permit or a lock
+//! taken, a notification consumed) spends one unit of the task's
+//! cooperative budget (see [`task::consume_budget`](crate::task::consume_budget)),
+//! so a loop over an always-ready primitive still lets the other tasks of
+//! its thread run; outside a moduvex runtime the budget is unlimited.
+//!
 //! | type | for |
 //! |---|---|
 //! | [`mpsc`] | many senders, one receiver; bounded (`channel`) or unbounded |
@@ -44,7 +50,7 @@ pub mod watch;
 
 pub use barrier::{Barrier, BarrierWaitResult};
 pub use mutex::{MappedMutexGuard, Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
-pub use notify::{Notified, Notify};
+pub use notify::{Notified, Notify, OwnedNotified};
 pub use once_cell::{OnceCell, SetError};
 pub use rwlock::{
     OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,

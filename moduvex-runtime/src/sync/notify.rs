@@ -20,6 +20,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
+use std::sync::Arc;
+
 use super::loom_facade::{AtomicUsize, Mutex, Ordering};
 use super::wait_queue::WaitQueue;
 use super::wake_list::{register, WakeList};
@@ -94,12 +96,27 @@ enum Stage {
     Done,
 }
 
+/// The waiting state shared by [`Notified`] and [`OwnedNotified`]; each
+/// method takes the `Notify` it belongs to.
+#[derive(Debug)]
+struct Waiting {
+    calls_at_creation: usize,
+    stage: Stage,
+}
+
 /// Future of [`Notify::notified`].
 #[must_use = "futures do nothing unless polled"]
 pub struct Notified<'a> {
     notify: &'a Notify,
-    calls_at_creation: usize,
-    stage: Stage,
+    waiting: Waiting,
+}
+
+/// Future of [`Notify::notified_owned`]: a [`Notified`] that owns an
+/// `Arc<Notify>`, so it is `'static` and can move into a spawned task.
+#[must_use = "futures do nothing unless polled"]
+pub struct OwnedNotified {
+    notify: Arc<Notify>,
+    waiting: Waiting,
 }
 
 impl Notify {
@@ -133,6 +150,32 @@ impl Notify {
     pub fn notified(&self) -> Notified<'_> {
         Notified {
             notify: self,
+            waiting: self.waiting(),
+        }
+    }
+
+    /// Like [`notified`](Self::notified), but the future owns the `Arc`
+    /// and so is `'static` (tokio's `notified_owned`).
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::Notify;
+    /// use std::sync::Arc;
+    /// moduvex_runtime::block_on(async {
+    ///     let notify = Arc::new(Notify::new());
+    ///     let waiter = moduvex_runtime::spawn(Arc::clone(&notify).notified_owned());
+    ///     notify.notify_one();
+    ///     waiter.await.unwrap();
+    /// });
+    /// ```
+    pub fn notified_owned(self: Arc<Self>) -> OwnedNotified {
+        OwnedNotified {
+            waiting: self.waiting(),
+            notify: self,
+        }
+    }
+
+    fn waiting(&self) -> Waiting {
+        Waiting {
             calls_at_creation: self.waiters_calls.load(Ordering::SeqCst),
             stage: Stage::Init,
         }
@@ -189,28 +232,38 @@ impl Notified<'_> {
     /// already been notified (the next poll is then `Ready`). A notification
     /// seen here is still passed on if the future is dropped unpolled.
     pub fn enable(self: Pin<&mut Self>) -> bool {
-        self.get_mut().poll_with(None)
+        let this = self.get_mut();
+        this.waiting.poll_with(this.notify, None)
     }
+}
 
+impl OwnedNotified {
+    /// As [`Notified::enable`].
+    pub fn enable(self: Pin<&mut Self>) -> bool {
+        let this = self.get_mut();
+        this.waiting.poll_with(&this.notify, None)
+    }
+}
+
+impl Waiting {
     /// Advances the stage; `true` once notified. Only a real poll (with a
     /// waker) moves a notification to `Done`, i.e. consumes it.
-    fn poll_with(&mut self, waker: Option<&Waker>) -> bool {
+    fn poll_with(&mut self, notify: &Notify, waker: Option<&Waker>) -> bool {
         // Declared before the guard, so dropped after it is released: a
         // waker's `Drop` may use this `Notify`.
         let mut _displaced = None;
-        let mut st = self.notify.state.lock();
+        let mut st = notify.state.lock();
         if let Stage::Init = self.stage {
-            self.stage =
-                if self.notify.waiters_calls.load(Ordering::SeqCst) != self.calls_at_creation {
-                    Stage::Notified(Kind::All)
-                } else if std::mem::take(&mut st.permit) {
-                    Stage::Notified(Kind::One)
-                } else {
-                    Stage::Waiting(st.waiters.push_back(Waiter {
-                        waker: waker.cloned(),
-                        notified: None,
-                    }))
-                };
+            self.stage = if notify.waiters_calls.load(Ordering::SeqCst) != self.calls_at_creation {
+                Stage::Notified(Kind::All)
+            } else if std::mem::take(&mut st.permit) {
+                Stage::Notified(Kind::One)
+            } else {
+                Stage::Waiting(st.waiters.push_back(Waiter {
+                    waker: waker.cloned(),
+                    notified: None,
+                }))
+            };
         }
         if let Stage::Waiting(key) = self.stage {
             if st.waiters.is_linked(key) {
@@ -229,28 +282,28 @@ impl Notified<'_> {
         }
         true
     }
-}
 
-impl Future for Notified<'_> {
-    type Output = ();
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.get_mut().poll_with(Some(cx.waker())) {
-            Poll::Ready(())
-        } else {
-            Poll::Pending
-        }
+    /// One poll under the task's budget: a notification consumed spends
+    /// one unit; a spent budget leaves any notification for the next poll.
+    fn poll(&mut self, notify: &Notify, cx: &mut Context<'_>) -> Poll<()> {
+        crate::coop::budgeted(cx, |cx| {
+            if self.poll_with(notify, Some(cx.waker())) {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        })
     }
-}
 
-impl Drop for Notified<'_> {
-    fn drop(&mut self) {
+    /// The future is dropped: leave the queue, passing on a `notify_one`
+    /// (or `notify_last`) it received but did not consume.
+    fn cancel(&mut self, notify: &Notify) {
         let mut wakers = WakeList::new();
         // Declared before the guard below, so dropped after it is released.
         let _waker;
         match self.stage {
             Stage::Waiting(key) => {
-                let mut st = self.notify.state.lock();
+                let mut st = notify.state.lock();
                 let w = st.waiters.remove(key);
                 _waker = w.waker;
                 if let Some(kind @ (Kind::One | Kind::Last)) = w.notified {
@@ -258,7 +311,7 @@ impl Drop for Notified<'_> {
                 }
             }
             Stage::Notified(kind @ (Kind::One | Kind::Last)) => {
-                self.notify.state.lock().notify(kind, &mut wakers)
+                notify.state.lock().notify(kind, &mut wakers)
             }
             _ => return,
         }
@@ -266,10 +319,48 @@ impl Drop for Notified<'_> {
     }
 }
 
+impl Future for Notified<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        this.waiting.poll(this.notify, cx)
+    }
+}
+
+impl Future for OwnedNotified {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        this.waiting.poll(&this.notify, cx)
+    }
+}
+
+impl Drop for Notified<'_> {
+    fn drop(&mut self) {
+        self.waiting.cancel(self.notify);
+    }
+}
+
+impl Drop for OwnedNotified {
+    fn drop(&mut self) {
+        self.waiting.cancel(&self.notify);
+    }
+}
+
+impl fmt::Debug for OwnedNotified {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedNotified")
+            .field("stage", &self.waiting.stage)
+            .finish_non_exhaustive()
+    }
+}
+
 impl fmt::Debug for Notified<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Notified")
-            .field("stage", &self.stage)
+            .field("stage", &self.waiting.stage)
             .finish_non_exhaustive()
     }
 }

@@ -78,8 +78,15 @@ pub struct Sender<T> {
 }
 
 /// Receives the one value: a future of `Result<T, RecvError>`.
+///
+/// Once it has returned `Ready` (or [`try_recv`](Receiver::try_recv) has
+/// returned the value or [`TryRecvError::Closed`]) it is terminated:
+/// polling it again panics, as tokio's does; check
+/// [`is_terminated`](Receiver::is_terminated) first.
 pub struct Receiver<T> {
     shared: Shared<T>,
+    /// It returned its one result (tokio's receiver drops its `inner`).
+    terminated: bool,
 }
 
 /// A connected sender/receiver pair.
@@ -95,7 +102,10 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
         Sender {
             shared: Arc::clone(&shared),
         },
-        Receiver { shared },
+        Receiver {
+            shared,
+            terminated: false,
+        },
     )
 }
 
@@ -128,8 +138,13 @@ impl<T> Sender<T> {
         self.shared.lock().rx_closed
     }
 
-    /// Polls for the receiver closing or being dropped.
+    /// Polls for the receiver closing or being dropped; `Ready` spends one
+    /// unit of the task's budget, as tokio's.
     pub fn poll_closed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        crate::coop::budgeted(cx, |cx| self.poll_closed_inner(cx))
+    }
+
+    fn poll_closed_inner(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let mut st = self.shared.lock();
         if st.rx_closed {
             return Poll::Ready(());
@@ -171,12 +186,43 @@ impl<T> Receiver<T> {
     /// [`TryRecvError::Empty`] if the sender may still send,
     /// [`TryRecvError::Closed`] if it never will.
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
+        if self.terminated {
+            return Err(TryRecvError::Closed);
+        }
         let mut st = self.shared.lock();
-        match st.value.take() {
+        let out = match st.value.take() {
             Some(v) => Ok(v),
             None if st.tx_done || st.rx_closed => Err(TryRecvError::Closed),
-            None => Err(TryRecvError::Empty),
-        }
+            None => return Err(TryRecvError::Empty),
+        };
+        drop(st);
+        self.terminated = true;
+        out
+    }
+
+    /// Whether this receiver has already returned its result (by `.await`,
+    /// a poll, or [`try_recv`](Self::try_recv) giving the value or
+    /// [`TryRecvError::Closed`]); a terminated receiver must not be polled
+    /// again.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::oneshot;
+    /// moduvex_runtime::block_on(async {
+    ///     let (tx, mut rx) = oneshot::channel();
+    ///     tx.send(1).unwrap();
+    ///     assert!(!rx.is_terminated());
+    ///     assert_eq!((&mut rx).await, Ok(1));
+    ///     assert!(rx.is_terminated());
+    /// });
+    /// ```
+    pub fn is_terminated(&self) -> bool {
+        self.terminated
+    }
+
+    /// Whether no value is waiting to be received: nothing was sent yet,
+    /// the sender is gone without sending, or the receiver is terminated.
+    pub fn is_empty(&self) -> bool {
+        self.terminated || self.shared.lock().value.is_none()
     }
 
     /// Waits for the value from synchronous code, parking the thread.
@@ -218,7 +264,29 @@ impl<T> Receiver<T> {
 impl<T> Future for Receiver<T> {
     type Output = Result<T, RecvError>;
 
+    /// # Panics
+    ///
+    /// If polled again after it returned `Ready` ("called after complete",
+    /// as tokio's).
+    #[track_caller]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        if this.terminated {
+            panic!(
+                "oneshot::Receiver polled after completion (called after complete): \
+                 check Receiver::is_terminated before polling it again"
+            );
+        }
+        let out = crate::coop::budgeted(cx, |cx| this.poll_inner(cx));
+        if out.is_ready() {
+            this.terminated = true;
+        }
+        out
+    }
+}
+
+impl<T> Receiver<T> {
+    fn poll_inner(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
         let mut st = self.shared.lock();
         if let Some(v) = st.value.take() {
             return Poll::Ready(Ok(v));

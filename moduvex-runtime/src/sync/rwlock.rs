@@ -10,6 +10,7 @@ use std::cell::UnsafeCell;
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
+use std::ptr::NonNull;
 use std::sync::Arc;
 
 use super::mutex::TryLockError;
@@ -45,11 +46,41 @@ unsafe impl<T: ?Sized + Send> Send for RwLock<T> {}
 // writer may take `&mut T` on another thread (needs `T: Send`).
 unsafe impl<T: ?Sized + Send + Sync> Sync for RwLock<T> {}
 
-/// Shared access to the data of a [`RwLock`]; released on drop.
+/// Shared access to the data of a [`RwLock`] (or to a part of it, after
+/// [`RwLockWriteGuard::downgrade_map`]); released on drop.
 #[must_use = "dropping the guard releases the lock immediately"]
 pub struct RwLockReadGuard<'a, T: ?Sized> {
-    lock: &'a RwLock<T>,
+    sem: &'a RawSemaphore,
+    /// # Invariant
+    ///
+    /// Points into the data of the `RwLock` that owns `sem` (the whole
+    /// value, or a part of it a map chose), valid for `'a`; while this
+    /// guard holds its one read permit of `sem` no writer exists, so the
+    /// pointee is only ever shared.
+    data: NonNull<T>,
     _marker: PhantomData<&'a T>,
+}
+
+// SAFETY: the guard is a shared borrow of `T` (see `data`'s invariant):
+// sending it to another thread shares `&T` with that thread, which needs
+// `T: Sync`; the permit it returns on drop may be released from any thread.
+unsafe impl<T: ?Sized + Sync> Send for RwLockReadGuard<'_, T> {}
+// SAFETY: sharing the guard shares only `&T`, which needs `T: Sync`.
+unsafe impl<T: ?Sized + Sync> Sync for RwLockReadGuard<'_, T> {}
+
+impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
+    /// A guard for the whole data of `lock`; the caller holds one read
+    /// permit of `lock.sem` and hands it to the guard.
+    fn new(lock: &'a RwLock<T>) -> Self {
+        // SAFETY: `UnsafeCell::get` on a reference is never null. The
+        // invariant of `data` holds: the caller's permit keeps writers out.
+        let data = unsafe { NonNull::new_unchecked(lock.data.get()) };
+        RwLockReadGuard {
+            sem: &lock.sem,
+            data,
+            _marker: PhantomData,
+        }
+    }
 }
 
 /// Exclusive access to the data of a [`RwLock`]; released on drop.
@@ -84,12 +115,20 @@ impl<T> RwLock<T> {
     ///
     /// # Panics
     ///
-    /// If `max_readers` is 0 or exceeds `u32::MAX >> 3`.
+    /// If `max_readers` exceeds `u32::MAX >> 3` (tokio's limit and
+    /// message), or is 0: a lock no reader could ever take, whose writers
+    /// would need no permit (tokio does not check 0; see `docs/PORTING.md`).
     #[track_caller]
     pub fn with_max_readers(value: T, max_readers: u32) -> Self {
         assert!(
-            max_readers != 0 && max_readers <= MAX_READS,
-            "RwLock max_readers must be in 1..=u32::MAX >> 3"
+            max_readers <= MAX_READS,
+            "a RwLock may not be created with more than {MAX_READS} readers \
+             (RwLock::with_max_readers takes at most u32::MAX >> 3)"
+        );
+        assert!(
+            max_readers != 0,
+            "a RwLock may not be created with 0 readers \
+             (RwLock::with_max_readers needs at least 1)"
         );
         RwLock {
             max_readers,
@@ -127,10 +166,7 @@ impl<T: ?Sized> RwLock<T> {
     /// Cancel safety: dropping the future gives up its place; nothing is lost.
     pub async fn read(&self) -> RwLockReadGuard<'_, T> {
         never_closed(self.sem.acquire(1).await);
-        RwLockReadGuard {
-            lock: self,
-            _marker: PhantomData,
-        }
+        RwLockReadGuard::new(self)
     }
 
     /// Waits for exclusive access.
@@ -152,10 +188,7 @@ impl<T: ?Sized> RwLock<T> {
     /// [`TryLockError`] otherwise.
     pub fn try_read(&self) -> Result<RwLockReadGuard<'_, T>, TryLockError> {
         self.sem.try_acquire(1).map_err(|_| TryLockError(()))?;
-        Ok(RwLockReadGuard {
-            lock: self,
-            _marker: PhantomData,
-        })
+        Ok(RwLockReadGuard::new(self))
     }
 
     /// Exclusive access now, if nobody holds or waits for the lock.
@@ -296,10 +329,36 @@ fn all<T: ?Sized>(lock: &RwLock<T>) -> usize {
     lock.max_readers as usize
 }
 
-guard_impls!(['a, T: ?Sized] RwLockReadGuard<'a, T>, one);
 guard_impls!(['a, T: ?Sized] RwLockWriteGuard<'a, T>, all);
 guard_impls!([T: ?Sized] OwnedRwLockReadGuard<T>, one);
 guard_impls!([T: ?Sized] OwnedRwLockWriteGuard<T>, all);
+
+impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: by the invariant of `data`, it is valid for the guard's
+        // lifetime and only shared while the guard holds its read permit.
+        unsafe { self.data.as_ref() }
+    }
+}
+
+impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
+    fn drop(&mut self) {
+        self.sem.release(1);
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLockReadGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: ?Sized + fmt::Display> fmt::Display for RwLockReadGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&**self, f)
+    }
+}
 
 impl<T: ?Sized> DerefMut for RwLockWriteGuard<'_, T> {
     fn deref_mut(&mut self) -> &mut T {
@@ -323,10 +382,66 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
         std::mem::forget(self);
         // Keep one permit, hand the rest to the queue (readers behind us).
         lock.sem.release(lock.max_readers as usize - 1);
+        RwLockReadGuard::new(lock)
+    }
+
+    /// Downgrades to shared access to the part of the data `f` picks, as
+    /// [`downgrade`](Self::downgrade) does (no queued writer gets in
+    /// between). An associated function (`RwLockWriteGuard::downgrade_map(guard, f)`)
+    /// so as not to shadow a method of `T`.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::{RwLock, RwLockWriteGuard};
+    /// let lock = RwLock::new((1, String::from("a")));
+    /// let mut w = lock.try_write().unwrap();
+    /// w.1.push('b');
+    /// let s = RwLockWriteGuard::downgrade_map(w, |v| &v.1);
+    /// assert_eq!(&*s, "ab");
+    /// assert!(lock.try_read().is_ok() && lock.try_write().is_err());
+    /// ```
+    pub fn downgrade_map<U: ?Sized>(
+        this: Self,
+        f: impl FnOnce(&T) -> &U,
+    ) -> RwLockReadGuard<'a, U> {
+        let lock = this.lock;
+        // Mapped while still exclusive; if `f` panics, `this` is dropped
+        // normally and releases the write permits.
+        let data = NonNull::from(f(&*this));
+        std::mem::forget(this);
+        lock.sem.release(lock.max_readers as usize - 1);
+        // The invariant of `data` holds: it points into `lock`'s data (a
+        // shared borrow of it `f` returned), and the one permit kept keeps
+        // writers out for `'a`.
         RwLockReadGuard {
-            lock,
+            sem: &lock.sem,
+            data,
             _marker: PhantomData,
         }
+    }
+
+    /// Like [`downgrade_map`](Self::downgrade_map), but `f` may decline by
+    /// returning `None`: then the write guard comes back unchanged in
+    /// `Err`, still exclusive.
+    ///
+    /// # Errors
+    ///
+    /// The original guard, if `f` returned `None`.
+    pub fn try_downgrade_map<U: ?Sized>(
+        this: Self,
+        f: impl FnOnce(&T) -> Option<&U>,
+    ) -> Result<RwLockReadGuard<'a, U>, Self> {
+        let Some(data) = f(&*this).map(NonNull::from) else {
+            return Err(this);
+        };
+        let lock = this.lock;
+        std::mem::forget(this);
+        lock.sem.release(lock.max_readers as usize - 1);
+        // The invariant of `data` holds, as in `downgrade_map`.
+        Ok(RwLockReadGuard {
+            sem: &lock.sem,
+            data,
+            _marker: PhantomData,
+        })
     }
 }
 
@@ -372,6 +487,38 @@ mod tests {
             lock.try_write().unwrap().push(3);
         }
         assert_eq!(lock.into_inner(), [1, 2, 3]);
+    }
+
+    #[test]
+    fn mapped_read_guards_share_the_data_across_threads() {
+        let lock = Arc::new(RwLock::with_max_readers((0u32, vec![1u8, 2, 3]), 2));
+        let mut w = lock.try_write().unwrap();
+        w.1.push(4);
+        w.0 = 1;
+        let tail = super::RwLockWriteGuard::downgrade_map(w, |v| &v.1[1..]);
+        let l2 = Arc::clone(&lock);
+        let th = std::thread::spawn(move || {
+            let r = super::super::block::block_on(l2.read());
+            assert_eq!(r.0, 1);
+            r.1.len()
+        });
+        assert_eq!(&*tail, [2, 3, 4]);
+        assert_eq!(th.join().unwrap(), 4);
+        let w = match super::RwLockWriteGuard::try_downgrade_map(
+            {
+                drop(tail);
+                lock.try_write().unwrap()
+            },
+            |v| v.1.get(7),
+        ) {
+            Err(w) => w,
+            Ok(_) => panic!("no element 7"),
+        };
+        let first = super::RwLockWriteGuard::try_downgrade_map(w, |v| v.1.first()).unwrap();
+        assert_eq!(*first, 1);
+        drop(first);
+        lock.try_write().unwrap().1.clear();
+        assert!(lock.try_read().unwrap().1.is_empty());
     }
 
     #[test]

@@ -304,6 +304,15 @@ impl Future for Acquire<'_> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
+        // One unit of budget per acquisition that completes (`Mutex`,
+        // `RwLock` and `Semaphore` all acquire through here).
+        crate::coop::budgeted(cx, |cx| this.poll_acquire(cx))
+    }
+}
+
+impl Acquire<'_> {
+    fn poll_acquire(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), AcquireError>> {
+        let this = self;
         // Declared before the guard, so dropped after it is released.
         let mut displaced = None;
         let mut st = this.sem.state.lock();

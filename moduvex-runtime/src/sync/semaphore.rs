@@ -159,6 +159,51 @@ impl Semaphore {
         })
     }
 
+    /// [`acquire`](Self::acquire) from synchronous code, parking the
+    /// thread until a permit is handed to it (FIFO with async waiters).
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::Semaphore;
+    /// let sem = Semaphore::new(1);
+    /// let permit = sem.blocking_acquire().unwrap();
+    /// assert_eq!(sem.available_permits(), 0);
+    /// drop(permit);
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`AcquireError`] if the semaphore is closed.
+    ///
+    /// # Panics
+    ///
+    /// If called on a thread that drives a moduvex runtime (inside
+    /// `block_on`, a task or a worker thread), where blocking would stall
+    /// every task of that thread: use [`acquire`](Self::acquire)`.await`
+    /// there, or call this from `spawn_blocking` or a thread outside the
+    /// runtime.
+    #[cfg(not(loom))]
+    #[track_caller]
+    pub fn blocking_acquire(&self) -> Result<SemaphorePermit<'_>, AcquireError> {
+        super::block::block_on(self.acquire())
+    }
+
+    /// [`acquire_many`](Self::acquire_many) from synchronous code, parking
+    /// the thread.
+    ///
+    /// # Errors
+    ///
+    /// [`AcquireError`] if the semaphore is closed.
+    ///
+    /// # Panics
+    ///
+    /// As [`blocking_acquire`](Self::blocking_acquire), and if `n` exceeds
+    /// [`Semaphore::MAX_PERMITS`].
+    #[cfg(not(loom))]
+    #[track_caller]
+    pub fn blocking_acquire_many(&self, n: u32) -> Result<SemaphorePermit<'_>, AcquireError> {
+        super::block::block_on(self.acquire_many(n))
+    }
+
     /// Takes one permit if one is free and nobody is queued.
     ///
     /// # Errors
@@ -277,6 +322,28 @@ impl SemaphorePermit<'_> {
     }
 }
 
+impl<'a> SemaphorePermit<'a> {
+    /// Moves `n` of the held permits into a new permit; `None` (and this
+    /// permit unchanged) if fewer than `n` are held, as tokio's.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::Semaphore;
+    /// let sem = Semaphore::new(3);
+    /// let mut p = sem.try_acquire_many(3).unwrap();
+    /// let q = p.split(2).unwrap();
+    /// assert_eq!((p.num_permits(), q.num_permits()), (1, 2));
+    /// assert!(p.split(2).is_none());
+    /// ```
+    pub fn split(&mut self, n: usize) -> Option<SemaphorePermit<'a>> {
+        let n = u32::try_from(n).ok().filter(|&n| n <= self.permits)?;
+        self.permits -= n;
+        Some(SemaphorePermit {
+            sem: self.sem,
+            permits: n,
+        })
+    }
+}
+
 impl Drop for SemaphorePermit<'_> {
     fn drop(&mut self) {
         self.sem.raw.release(self.permits as usize);
@@ -311,6 +378,20 @@ impl OwnedSemaphorePermit {
     /// The semaphore these permits belong to.
     pub fn semaphore(&self) -> &Arc<Semaphore> {
         &self.sem
+    }
+}
+
+impl OwnedSemaphorePermit {
+    /// Moves `n` of the held permits into a new permit of the same
+    /// semaphore; `None` (and this permit unchanged) if fewer than `n` are
+    /// held, as tokio's.
+    pub fn split(&mut self, n: usize) -> Option<OwnedSemaphorePermit> {
+        let n = u32::try_from(n).ok().filter(|&n| n <= self.permits)?;
+        self.permits -= n;
+        Some(OwnedSemaphorePermit {
+            sem: Arc::clone(&self.sem),
+            permits: n,
+        })
     }
 }
 

@@ -385,6 +385,13 @@ impl<T> Future for Changed<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
+        crate::coop::budgeted(cx, |cx| this.poll_changed(cx))
+    }
+}
+
+impl<T> Changed<'_, T> {
+    fn poll_changed(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), RecvError>> {
+        let this = self;
         let shared = this.shared;
         // Declared before the guard, so dropped after it is released: a
         // waker's `Drop` may use this channel.

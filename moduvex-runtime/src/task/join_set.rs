@@ -10,7 +10,6 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::{poll_fn, Future};
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
@@ -162,10 +161,12 @@ impl<T> JoinSet<T> {
         if self.entries.is_empty() {
             return Poll::Ready(None);
         }
-        match self.poll_ready_entries(Some(cx)) {
+        // One unit of budget per result returned (the handles inside are
+        // polled without charging again).
+        crate::coop::budgeted(cx, |cx| match self.poll_ready_entries(Some(cx)) {
             Some(res) => Poll::Ready(Some(res)),
             None => Poll::Pending,
-        }
+        })
     }
 
     /// Returns a finished task's result without waiting; `None` if no
@@ -206,7 +207,7 @@ impl<T> JoinSet<T> {
             entry.waker.queued.store(false, Ordering::Release);
             let waker = Waker::from(entry.waker.clone());
             let mut entry_cx = Context::from_waker(&waker);
-            if let Poll::Ready(res) = Pin::new(&mut entry.handle).poll(&mut entry_cx) {
+            if let Poll::Ready(res) = entry.handle.poll_output(&mut entry_cx) {
                 self.entries.remove(key);
                 return Some(res);
             }

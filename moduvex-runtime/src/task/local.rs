@@ -167,6 +167,25 @@ impl<T: 'static> LocalKey<T> {
         self.with(T::clone)
     }
 
+    /// A clone of the current value, or an [`AccessError`] if no scope of
+    /// this key is active (tokio's `try_get`).
+    ///
+    /// ```
+    /// moduvex_runtime::task_local! { static ID: u32; }
+    /// assert!(ID.try_get().is_err());
+    /// assert_eq!(ID.sync_scope(3, || ID.try_get()), Ok(3));
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`AccessError`] outside every scope of the key.
+    pub fn try_get(&'static self) -> Result<T, AccessError>
+    where
+        T: Clone,
+    {
+        self.try_with(T::clone)
+    }
+
     /// The key's name, as declared.
     pub fn name(&'static self) -> &'static str {
         self.name
@@ -273,6 +292,27 @@ impl<T: 'static, F> TaskLocalFuture<T, F> {
                 Pin::new_unchecked(&mut this.future),
             )
         }
+    }
+}
+
+impl<T: 'static, F> TaskLocalFuture<T, F> {
+    /// Takes the value out of this scope: `Some` the first time, `None` once
+    /// taken. Allowed before the inner future completes, but then later
+    /// polls (and the drop) of the inner future run with the key unset.
+    ///
+    /// ```
+    /// use std::pin::pin;
+    /// moduvex_runtime::task_local! { static NAME: String; }
+    /// moduvex_runtime::block_on(async {
+    ///     let mut fut = pin!(NAME.scope(String::from("a"), async { NAME.get() }));
+    ///     assert_eq!(fut.as_mut().await, "a");
+    ///     assert_eq!(fut.as_mut().take_value().as_deref(), Some("a"));
+    ///     assert_eq!(fut.as_mut().take_value(), None);
+    /// });
+    /// ```
+    pub fn take_value(self: Pin<&mut Self>) -> Option<T> {
+        let (_, slot, _) = self.project();
+        slot.take()
     }
 }
 

@@ -12,7 +12,9 @@
 //! [`spawn`], [`spawn_local`], [`spawn_blocking`] and [`yield_now`] are
 //! re-exported here from the crate root for code written with
 //! `task::spawn` habits; [`block_in_place`] and the task [`Id`]
-//! ([`id`], [`try_id`]) live here as in tokio.
+//! ([`id`], [`try_id`]) live here as in tokio; [`consume_budget`] and
+//! [`unconstrained`] reach the cooperative budget every task poll runs
+//! under.
 
 mod cancel;
 mod join_set;
@@ -26,6 +28,7 @@ pub use join_set::JoinSet;
 pub use local::{AccessError, LocalKey, TaskLocalFuture};
 pub use local_set::{LocalEnterGuard, LocalSet, RunUntil};
 
+pub use crate::coop::{consume_budget, unconstrained, Unconstrained};
 pub use crate::executor::{id, try_id, Id};
 pub use crate::executor::{spawn, spawn_local, yield_now, AbortHandle, JoinError, JoinHandle};
 pub use crate::runtime::{block_in_place, spawn_blocking};

@@ -16,7 +16,7 @@
 use std::cell::RefCell;
 use std::sync::{Arc, OnceLock};
 use std::task::Waker;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::shard::Shard;
 use crate::reactor::Unparker;
@@ -135,7 +135,7 @@ impl Drop for HomeGuard {
 /// How long this thread's park may block for its home's timers (`None`:
 /// no timer), recording the wait (see `Shard::begin_wait`).
 pub(crate) fn begin_wait() -> Option<Duration> {
-    with_home(|shard| shard.begin_wait(Instant::now))
+    with_home(|shard| shard.begin_wait(|| shard.now()))
 }
 
 /// Fires this thread's home timers that are due into `fired` (after a
@@ -143,7 +143,7 @@ pub(crate) fn begin_wait() -> Option<Duration> {
 pub(crate) fn turn_home(waited: bool, fired: &mut Vec<Waker>) {
     with_home(|shard| {
         shard.note_drive();
-        shard.turn(waited, Instant::now, fired);
+        shard.turn(waited, || shard.now(), fired);
     });
 }
 
@@ -160,12 +160,12 @@ pub(crate) mod foster {
 
     /// How long the foster thread may block for the fallback timers.
     pub(crate) fn begin_wait() -> Option<Duration> {
-        fallback_shard().begin_wait(Instant::now)
+        fallback_shard().begin_wait(std::time::Instant::now)
     }
 
     /// Fires the fallback timers that are due into `fired`.
     pub(crate) fn turn(fired: &mut Vec<Waker>) {
-        fallback_shard().turn(true, Instant::now, fired);
+        fallback_shard().turn(true, std::time::Instant::now, fired);
     }
 }
 

@@ -8,7 +8,9 @@
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use super::Instant;
 
 use super::sleep::{sleep_until, Sleep};
 
@@ -138,6 +140,13 @@ impl Interval {
     /// Restarts the schedule: the next tick comes at once.
     pub fn reset_immediately(&mut self) {
         self.reset_at(Instant::now());
+    }
+
+    /// Restarts the schedule: the next tick comes `after` from now, and
+    /// the following ones a `period` apart from it (tokio's
+    /// `reset_after`; the missed-tick behaviour plays no part here).
+    pub fn reset_after(&mut self, after: Duration) {
+        self.reset_at(super::saturating_add(Instant::now(), after));
     }
 
     /// Restarts the schedule: the next tick comes at `deadline`.

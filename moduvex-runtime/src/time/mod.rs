@@ -29,6 +29,23 @@
 //! nobody naps). A `Sleep` polled where another shard is home moves its
 //! timer there, so a timer waits only on a shard someone turns.
 //!
+//! # The clock, and the test clock
+//!
+//! Every shard reads time from its clock (`clock.rs`), which is std's until
+//! a current-thread runtime's clock is paused ([`pause`], or
+//! `Builder::start_paused`). [`Instant::now()`](Instant::now) reads the
+//! clock of the current-thread runtime whose context the caller is in
+//! (its `block_on`, on whichever thread runs it), std's clock elsewhere.
+//! A paused clock stands still; [`advance`] moves it and fires what is due;
+//! and when the runtime's park loop finds nothing to run and no I/O ready,
+//! it jumps the clock to the shard's next timer instead of blocking
+//! (auto-advance), unless blocking work of the runtime is in flight. With
+//! no timer at all it blocks as a running one does. Multi-thread runtimes
+//! cannot pause (as tokio's), so the fast path stays one relaxed load: a
+//! shard checks whether its clock was ever paused, and `Instant::now()`
+//! whether any clock in the process was.
+//!
+//! - the clock (private): std's or paused, and the blocking-work count.
 //! - the wheel (private): the data structure, O(1) insert and cancel.
 //! - the shard (private): a wheel behind a lock, with its lock-free last
 //!   turn and earliest deadline.
@@ -44,22 +61,27 @@
 //! because a long-idle (virtual) CPU wakes up late; longer waits, such as
 //! a timer an hour away, still wake once.
 //!
-//! Deadlines are [`Instant`]s (std's). Durations too large to add, such as
+//! Deadlines are [`Instant`]s: std's in a newtype, converted freely with
+//! `From`. Durations too large to add, such as
 //! [`Duration::MAX`](std::time::Duration::MAX), saturate to about 30 years
 //! from now: they never panic and never wrap into the past.
 
 use std::time::{Duration, Instant as StdInstant};
 
+pub(crate) mod clock;
 pub(crate) mod driver;
+mod instant;
 mod interval;
+mod pause;
 pub(crate) mod shard;
 mod sleep;
 mod timeout;
 mod wheel;
 
+pub use instant::Instant;
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
+pub use pause::{advance, pause, resume};
 pub use sleep::{sleep, sleep_until, Sleep};
-pub use std::time::Instant;
 pub use timeout::{timeout, timeout_at, Elapsed, Timeout};
 
 /// About 30 years: later than any real deadline, small enough to add to any
@@ -67,7 +89,12 @@ pub use timeout::{timeout, timeout_at, Elapsed, Timeout};
 const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
 
 /// `base + d`, saturating far in the future instead of overflowing.
-pub(crate) fn saturating_add(base: StdInstant, d: Duration) -> StdInstant {
+pub(crate) fn saturating_add(base: Instant, d: Duration) -> Instant {
+    Instant::from_std(saturating_add_std(base.into_std(), d))
+}
+
+/// [`saturating_add`] on std's instants.
+pub(crate) fn saturating_add_std(base: StdInstant, d: Duration) -> StdInstant {
     base.checked_add(d)
         .or_else(|| base.checked_add(FAR_FUTURE))
         .or_else(|| base.checked_add(Duration::from_secs(86_400)))

@@ -32,6 +32,7 @@ use std::sync::{Mutex, MutexGuard, TryLockError};
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
+use super::clock::Clock;
 use super::wheel::{TimerKey, Wheel};
 use crate::reactor::Unparker;
 
@@ -55,6 +56,9 @@ pub(crate) struct Shard {
     next: AtomicU64,
     /// Reactor polls of the owning thread (written only by it).
     drives: AtomicU64,
+    /// The clock its timers are due by: std's unless a current-thread
+    /// runtime's clock was paused (see `clock.rs`).
+    clock: Clock,
 }
 
 struct Inner {
@@ -87,6 +91,33 @@ impl Shard {
             last_turn: AtomicU64::new(0),
             next: AtomicU64::new(NONE),
             drives: AtomicU64::new(0),
+            clock: Clock::new(),
+        }
+    }
+
+    /// The clock this shard's timers are due by.
+    pub(crate) fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// The time now by this shard's clock.
+    pub(crate) fn now(&self) -> Instant {
+        self.clock.now()
+    }
+
+    /// The exact earliest pending deadline (under the lock), for a paused
+    /// clock to jump to.
+    pub(crate) fn next_timer(&self) -> Option<Instant> {
+        let next = lock(&self.inner).wheel.next_deadline()?;
+        Some(self.instant_at(next))
+    }
+
+    /// Interrupts the turning thread's blocking poll, if a thread turns
+    /// this shard now (the unparker is woken after the lock is released).
+    pub(crate) fn unpark_driver(&self) {
+        let unparker = lock(&self.inner).unparker.clone();
+        if let Some(u) = unparker {
+            u.unpark();
         }
     }
 
@@ -110,7 +141,7 @@ impl Shard {
 
     /// Wheel time `nanos` as an instant (saturating far in the future).
     fn instant_at(&self, nanos: u64) -> Instant {
-        super::saturating_add(self.origin, Duration::from_nanos(nanos))
+        super::saturating_add_std(self.origin, Duration::from_nanos(nanos))
     }
 
     /// Whether `deadline` is at or before the last turn: a timer filed for

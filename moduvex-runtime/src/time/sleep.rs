@@ -18,19 +18,25 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use std::sync::Arc;
 
 use super::driver;
 use super::shard::Shard;
 use super::wheel::TimerKey;
+use super::Instant;
 
 /// Waits until `duration` has passed.
 ///
 /// Equivalent to `sleep_until(Instant::now() + duration)`, except that a
 /// duration too large to add (such as [`Duration::MAX`]) saturates to a
 /// deadline about 30 years away instead of panicking.
+///
+/// Time is the runtime's clock: with it paused ([`pause`](super::pause)),
+/// the sleep completes once the clock reaches the deadline, by
+/// [`advance`](super::advance) or as soon as the runtime has nothing else
+/// to do (auto-advance), as tokio's.
 ///
 /// # Panics
 ///
@@ -173,10 +179,13 @@ impl Sleep {
         if deadline <= now {
             // Already due: fire it now, as its wheel would at its next turn
             // (unless it has fired already).
-            if let Some(waker) = reg.shard.cancel(reg.key, old) {
+            if let Some(waker) = reg.shard.cancel(reg.key, old.into_std()) {
                 waker.wake();
             }
-        } else if let Some(key) = reg.shard.reschedule(reg.key, old, deadline) {
+        } else if let Some(key) = reg
+            .shard
+            .reschedule(reg.key, old.into_std(), deadline.into_std())
+        {
             // Moved in place, wherever it is filed (a shard whose driver
             // waits past the new deadline is unparked).
             self.filed = Some(Registration { key, ..reg });
@@ -188,7 +197,7 @@ impl Sleep {
     /// Cancels the filed timer, if any (its waker is dropped unlocked).
     fn deregister(&mut self) {
         if let Some(reg) = self.filed.take() {
-            drop(reg.shard.cancel(reg.key, self.deadline));
+            drop(reg.shard.cancel(reg.key, self.deadline.into_std()));
         }
     }
 
@@ -196,7 +205,7 @@ impl Sleep {
     /// `waker`, after cancelling any timer filed elsewhere.
     fn file(&mut self, waker: &Waker) -> Poll<()> {
         self.deregister();
-        let deadline = self.deadline;
+        let deadline = self.deadline.into_std();
         let filed = driver::with_home(|home| {
             let key = home.file(deadline, waker)?;
             Some(Registration {
@@ -222,7 +231,7 @@ impl Sleep {
     /// this thread's timer home (it must move here).
     fn poll_filed(&mut self, waker: &Waker) -> Option<Filed> {
         let reg = self.filed.as_mut()?;
-        let deadline = self.deadline;
+        let deadline = self.deadline.into_std();
         // Whoever turns its shard fires it on time, so the shard's last
         // turn, not the clock, says whether it is due.
         if reg.shard.has_passed(deadline) {
@@ -262,7 +271,15 @@ impl Future for Sleep {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        // An elapsed timer spends one unit of the task's budget.
         let this = self.get_mut();
+        crate::coop::budgeted(cx, |cx| this.poll_elapsed(cx))
+    }
+}
+
+impl Sleep {
+    fn poll_elapsed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self;
         let check_clock = if this.filed.is_some() {
             match this.poll_filed(cx.waker()) {
                 Some(Filed::Fired) => {

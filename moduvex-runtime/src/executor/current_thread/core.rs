@@ -45,6 +45,19 @@ pub(crate) struct Core {
     timers: RefCell<Option<HomeGuard>>,
 }
 
+/// Runs `f` with the timer shard (and so the clock) of the current-thread
+/// runtime whose `block_on` runs on this thread (`None`: none does).
+pub(crate) fn with_current_timers<R>(f: impl FnOnce(Option<&Arc<Shard>>) -> R) -> R {
+    match context::current() {
+        Current::CurrentThread(core) => {
+            // SAFETY: while set, the context points to the Core of the `block_on` running on this thread, which outlives this call (it is on that call's stack, below us).
+            let core = unsafe { &*core };
+            f(Some(&core.shared.timers))
+        }
+        _ => f(None),
+    }
+}
+
 impl Core {
     /// The `block_on` call of `shared` running on this thread, if any.
     pub(crate) fn current_for<'a>(shared: &Handle) -> Option<&'a Core> {
@@ -231,11 +244,47 @@ impl Core {
             // Re-check after announcing: see `wake.rs`.
             block = !self.has_work();
         }
-        park::park(&self.parker, block, || {
+        let awake = || {
             self.shared.parked.store(false, Ordering::SeqCst);
             thread.parked.store(false, Ordering::SeqCst);
-        });
+        };
+        // A paused clock (one relaxed load) may jump instead of blocking.
+        if block && self.shared.timers.clock().is_paused() && self.auto_advance() {
+            awake();
+        } else {
+            park::park(&self.parker, block, awake);
+        }
         self.ticks.set(0);
+    }
+
+    /// The clock is paused and nothing is ready to run: polls I/O once
+    /// without blocking and, if that finds nothing and no blocking task of
+    /// this runtime is in flight, jumps the clock to the next timer and
+    /// fires it. False if the thread should block after all: no timer to
+    /// jump to (it blocks as with a running clock: only I/O or a wake-up
+    /// from another thread can come), or blocking work in flight (it waits
+    /// for that, or the timer, in real time; see `time/clock.rs`).
+    fn auto_advance(&self) -> bool {
+        if park::park_counting(&self.parker, false, || {}) > 0 {
+            return true;
+        }
+        let timers = &self.shared.timers;
+        // The count first, then the queues: see the handshake in
+        // `time/clock.rs`.
+        if timers.clock().auto_advance_inhibited() {
+            return false;
+        }
+        if self.has_work() {
+            return true;
+        }
+        let Some(next) = timers.next_timer() else {
+            return false;
+        };
+        timers.clock().advance_to(next);
+        let mut fired = Vec::new();
+        timers.turn(false, || timers.now(), &mut fired);
+        park::wake_all(&mut fired);
+        true
     }
 
     /// While this call waits for the core, its future's timers are its
@@ -401,7 +450,15 @@ pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
             } else {
                 BlockOnWaker::for_this_thread()
             };
-            if Arc::strong_count(&spare.shared) == 1 {
+            // A scheduler whose clock was paused keeps its timers' wheel
+            // time ahead of std's, and one whose blocking work is still in
+            // flight would not let a paused clock jump: the next call gets
+            // a fresh one.
+            let clock = spare.shared.timers.clock();
+            if Arc::strong_count(&spare.shared) == 1
+                && !clock.was_paused()
+                && !clock.auto_advance_inhibited()
+            {
                 spare.shared.reopen();
                 (spare.shared, spare.parker, main)
             } else {

@@ -42,7 +42,7 @@ mod core;
 pub(crate) mod local;
 mod wake;
 
-pub(crate) use self::core::{block_on, block_on_in, Core, OnExit};
+pub(crate) use self::core::{block_on, block_on_in, with_current_timers, Core, OnExit};
 use local::LocalShared;
 use wake::BlockOnWaker;
 
@@ -122,6 +122,11 @@ impl Shared {
             timers: Arc::new(Shard::new()),
             config,
         })
+    }
+
+    /// The runtime's timers, and so its clock.
+    pub(crate) fn timers(&self) -> &Arc<Shard> {
+        &self.timers
     }
 
     /// Takes the core if no call holds it, pointing cross-thread wake-ups

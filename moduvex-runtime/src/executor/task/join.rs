@@ -152,7 +152,17 @@ fn abort(raw: RawTask) {
 impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
+    /// Taking the output spends one unit of the polling task's budget.
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        crate::coop::budgeted(cx, |cx| this.poll_output(cx))
+    }
+}
+
+impl<T> JoinHandle<T> {
+    /// Takes the task's output if it has finished, else registers `cx`'s
+    /// waker; charges no budget (for a caller that charges its own).
+    pub(crate) fn poll_output(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>> {
         let mut out: Poll<Result<T, JoinError>> = Poll::Pending;
         let header = self.raw.header();
         // SAFETY: we are the JoinHandle and `out` has the task's output type.

@@ -73,24 +73,108 @@ impl TcpSocket {
         self.inner.reuse_port()
     }
 
+    /// Sets `SO_KEEPALIVE`: the kernel probes an idle connection and
+    /// reports a dead peer as an error.
+    pub fn set_keepalive(&self, keepalive: bool) -> io::Result<()> {
+        self.inner.set_keepalive(keepalive)
+    }
+
+    /// Whether `SO_KEEPALIVE` is set.
+    pub fn keepalive(&self) -> io::Result<bool> {
+        self.inner.keepalive()
+    }
+
     /// Sets `TCP_NODELAY` (applies to the connected stream).
     pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
         self.inner.set_tcp_nodelay(nodelay)
     }
 
-    /// Sets the kernel send buffer size (`SO_SNDBUF`).
+    /// Whether `TCP_NODELAY` is set.
+    pub fn nodelay(&self) -> io::Result<bool> {
+        self.inner.tcp_nodelay()
+    }
+
+    /// Sets the kernel send buffer size (`SO_SNDBUF`). Linux doubles the
+    /// value (room for its bookkeeping), and [`send_buffer_size`] reports
+    /// the doubled size.
+    ///
+    /// [`send_buffer_size`]: Self::send_buffer_size
     pub fn set_send_buffer_size(&self, size: u32) -> io::Result<()> {
         self.inner.set_send_buffer_size(size as usize)
     }
 
-    /// Sets the kernel receive buffer size (`SO_RCVBUF`).
+    /// The kernel send buffer size (`SO_SNDBUF`).
+    pub fn send_buffer_size(&self) -> io::Result<u32> {
+        self.inner
+            .send_buffer_size()
+            .map(|n| n.min(u32::MAX as usize) as u32)
+    }
+
+    /// Sets the kernel receive buffer size (`SO_RCVBUF`; doubled by Linux,
+    /// as [`set_send_buffer_size`](Self::set_send_buffer_size)).
     pub fn set_recv_buffer_size(&self, size: u32) -> io::Result<()> {
         self.inner.set_recv_buffer_size(size as usize)
+    }
+
+    /// The kernel receive buffer size (`SO_RCVBUF`).
+    pub fn recv_buffer_size(&self) -> io::Result<u32> {
+        self.inner
+            .recv_buffer_size()
+            .map(|n| n.min(u32::MAX as usize) as u32)
     }
 
     /// Sets `SO_LINGER` (see [`TcpStream::set_linger`]).
     pub fn set_linger(&self, linger: Option<Duration>) -> io::Result<()> {
         self.inner.set_linger(linger)
+    }
+
+    /// Sets `SO_LINGER` to zero: closing the connection resets it (RST)
+    /// at once, discarding unsent data, instead of the FIN handshake.
+    pub fn set_zero_linger(&self) -> io::Result<()> {
+        self.inner.set_linger(Some(Duration::ZERO))
+    }
+
+    /// The `SO_LINGER` setting.
+    pub fn linger(&self) -> io::Result<Option<Duration>> {
+        self.inner.linger()
+    }
+
+    /// Sets the IPv4 type-of-service byte (`IP_TOS`) of outgoing packets.
+    pub fn set_tos(&self, tos: u32) -> io::Result<()> {
+        self.inner.set_tos_v4(tos)
+    }
+
+    /// The IPv4 type-of-service byte (`IP_TOS`).
+    pub fn tos(&self) -> io::Result<u32> {
+        self.inner.tos_v4()
+    }
+
+    /// Binds the socket to a network interface by name (`SO_BINDTODEVICE`;
+    /// `None` removes the binding). Usually needs `CAP_NET_RAW`; without
+    /// it the kernel answers `EPERM`.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    pub fn bind_device(&self, interface: Option<&[u8]>) -> io::Result<()> {
+        self.inner.bind_device(interface)
+    }
+
+    /// The interface the socket is bound to (`SO_BINDTODEVICE`), if any.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    pub fn device(&self) -> io::Result<Option<Vec<u8>>> {
+        self.inner.device()
+    }
+
+    /// Takes the pending socket error (`SO_ERROR`), if any.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.inner.take_error()
+    }
+
+    /// Turns a std stream back into a socket being configured (tokio's
+    /// `from_std_stream`), switching it to non-blocking mode.
+    pub fn from_std_stream(stream: std::net::TcpStream) -> TcpSocket {
+        let inner = Socket::from(stream);
+        // Cannot fail on a valid descriptor; a bad one fails its next use.
+        let _ = inner.set_nonblocking(true);
+        TcpSocket { inner }
     }
 
     /// Binds to a local address.

@@ -138,6 +138,12 @@ impl TcpStream {
         SockRef::from(self.io.get_ref()).set_linger(linger)
     }
 
+    /// Sets `SO_LINGER` to zero: dropping the stream resets the connection
+    /// (RST) at once, discarding unsent data, instead of the FIN handshake.
+    pub fn set_zero_linger(&self) -> io::Result<()> {
+        self.set_linger(Some(Duration::ZERO))
+    }
+
     /// Takes the pending socket error (`SO_ERROR`), if any.
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
         self.io.get_ref().take_error()

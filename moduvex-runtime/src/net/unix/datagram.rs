@@ -8,8 +8,10 @@ use std::path::Path;
 use socket2::{Domain, SockAddr, Socket, Type};
 
 use super::SocketAddr;
-use crate::net::stream_io::retry_eintr;
+use crate::io::{Interest, Ready};
+use crate::net::stream_io::{self, retry_eintr};
 use crate::reactor::{Direction, IoSource};
+use std::task::{Context, Poll};
 
 /// A Unix-domain datagram socket: bound to a path, unbound, or one of a
 /// connected pair.
@@ -106,24 +108,85 @@ impl UnixDatagram {
             .await
     }
 
-    /// Sends to the connected peer now, or `WouldBlock`.
+    /// Sends to the connected peer now, or `WouldBlock` (which clears the
+    /// write readiness: pair with [`writable`](Self::writable)).
     pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io.try_io(Direction::Write, |s| s.send(buf))
+        self.io
+            .try_io(Direction::Write, |s| retry_eintr(|| s.send(buf)))
     }
 
-    /// Receives from the connected peer now, or `WouldBlock`.
+    /// Receives from the connected peer now, or `WouldBlock` (which clears
+    /// the read readiness: pair with [`readable`](Self::readable)).
     pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.try_io(Direction::Read, |s| s.recv(buf))
+        self.io
+            .try_io(Direction::Read, |s| retry_eintr(|| s.recv(buf)))
     }
 
-    /// Waits until the socket may be readable.
+    /// Sends a datagram to the socket bound at `path` now, or `WouldBlock`.
+    pub fn try_send_to<P: AsRef<Path>>(&self, buf: &[u8], path: P) -> io::Result<usize> {
+        let path = path.as_ref();
+        self.io
+            .try_io(Direction::Write, |s| retry_eintr(|| s.send_to(buf, path)))
+    }
+
+    /// Receives a datagram and its sender's address now, or `WouldBlock`.
+    pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.io
+            .try_io(Direction::Read, |s| retry_eintr(|| s.recv_from(buf)))
+    }
+
+    /// Receives a datagram from the connected peer now into `buf`'s spare
+    /// capacity (a `bytes::BufMut`), advancing it; or `WouldBlock`.
+    pub fn try_recv_buf<B: bytes::BufMut>(&self, buf: &mut B) -> io::Result<usize> {
+        stream_io::try_recv_buf(&self.io, buf)
+    }
+
+    /// Waits until any readiness of `interest` is set and returns what was
+    /// found; pair with the `try_*` methods. Spends no cooperative budget.
+    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        stream_io::ready(&self.io, interest).await
+    }
+
+    /// Waits until the socket may be readable. Spends no budget.
     pub async fn readable(&self) -> io::Result<()> {
         self.io.readable().await
     }
 
-    /// Waits until the socket may be writable.
+    /// Waits until the socket may be writable. Spends no budget.
     pub async fn writable(&self) -> io::Result<()> {
         self.io.writable().await
+    }
+
+    /// Polls for read readiness (tokio's name for datagram sockets). Only
+    /// the task of the latest call is woken; a `Ready` spends one unit of
+    /// cooperative budget.
+    pub fn poll_recv_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        stream_io::poll_ready(&self.io, cx, Direction::Read)
+    }
+
+    /// Polls for write readiness (see [`poll_recv_ready`](Self::poll_recv_ready)).
+    pub fn poll_send_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        stream_io::poll_ready(&self.io, cx, Direction::Write)
+    }
+
+    /// Runs `f` now if the socket may be ready for `interest`, else
+    /// `WouldBlock`; a `WouldBlock` from `f` clears that readiness.
+    pub fn try_io<R>(
+        &self,
+        interest: Interest,
+        f: impl FnOnce() -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.io.try_io_mask(interest.to_mask(), |_| f())
+    }
+
+    /// Runs `f` until it does not return `WouldBlock`, waiting for
+    /// `interest` between attempts.
+    pub async fn async_io<R>(
+        &self,
+        interest: Interest,
+        mut f: impl FnMut() -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.io.async_io_mask(interest.to_mask(), |_| f()).await
     }
 
     /// The local address.
@@ -144,6 +207,15 @@ impl UnixDatagram {
     /// Takes the pending socket error (`SO_ERROR`), if any.
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
         self.io.get_ref().take_error()
+    }
+}
+
+impl TryFrom<std::os::unix::net::UnixDatagram> for UnixDatagram {
+    type Error = io::Error;
+
+    /// [`UnixDatagram::from_std`]: switches to non-blocking mode and registers.
+    fn try_from(socket: std::os::unix::net::UnixDatagram) -> io::Result<UnixDatagram> {
+        UnixDatagram::from_std(socket)
     }
 }
 

@@ -37,8 +37,20 @@ impl UnixListener {
     /// Creates the socket file at `path` and listens on it. Fails with
     /// `AddrInUse` if the file exists (remove a stale one first).
     pub fn bind<P: AsRef<Path>>(path: P) -> io::Result<UnixListener> {
+        Self::bind_sock_addr(&SockAddr::unix(path)?)
+    }
+
+    /// Listens on `addr`: a path (the file must not exist), or on Linux an
+    /// abstract name (`SocketAddr::from_abstract_name`: no file, gone when
+    /// the last socket bound to it closes). An unnamed address is
+    /// `InvalidInput`. See [`UnixStream::connect_addr`] for an example.
+    pub fn bind_addr(addr: &SocketAddr) -> io::Result<UnixListener> {
+        Self::bind_sock_addr(&super::sock_addr(addr)?)
+    }
+
+    fn bind_sock_addr(addr: &SockAddr) -> io::Result<UnixListener> {
         let socket = Socket::new(Domain::UNIX, Type::STREAM.nonblocking().cloexec(), None)?;
-        socket.bind(&SockAddr::unix(path)?)?;
+        socket.bind(addr)?;
         socket.listen(DEFAULT_BACKLOG)?;
         Ok(UnixListener {
             io: IoSource::new(socket.into())?,
@@ -115,6 +127,15 @@ impl UnixListener {
     /// Takes the pending socket error (`SO_ERROR`), if any.
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
         self.io.get_ref().take_error()
+    }
+}
+
+impl TryFrom<std::os::unix::net::UnixListener> for UnixListener {
+    type Error = io::Error;
+
+    /// [`UnixListener::from_std`]: switches to non-blocking mode and registers.
+    fn try_from(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
+        UnixListener::from_std(listener)
     }
 }
 

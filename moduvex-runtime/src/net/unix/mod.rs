@@ -15,6 +15,38 @@ pub use listener::UnixListener;
 pub use std::os::unix::net::SocketAddr;
 pub use stream::UnixStream;
 
+use std::io;
+
+use socket2::SockAddr;
+
+/// The socket2 form of a std Unix address: a path, or on Linux an
+/// abstract name (a leading NUL byte). An unnamed address names nothing to
+/// bind or connect to: `InvalidInput`.
+pub(crate) fn sock_addr(addr: &SocketAddr) -> io::Result<SockAddr> {
+    if let Some(path) = addr.as_pathname() {
+        return SockAddr::unix(path);
+    }
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        #[cfg(target_os = "android")]
+        use std::os::android::net::SocketAddrExt;
+        #[cfg(target_os = "linux")]
+        use std::os::linux::net::SocketAddrExt;
+        use std::os::unix::ffi::OsStrExt;
+
+        if let Some(name) = addr.as_abstract_name() {
+            let mut bytes = Vec::with_capacity(name.len() + 1);
+            bytes.push(0);
+            bytes.extend_from_slice(name);
+            return SockAddr::unix(std::ffi::OsStr::from_bytes(&bytes));
+        }
+    }
+    Err(io::Error::new(
+        io::ErrorKind::InvalidInput,
+        "an unnamed Unix socket address names nothing to bind or connect to",
+    ))
+}
+
 /// Borrowed read half of a [`UnixStream`] (from [`UnixStream::split`]).
 pub type ReadHalf<'a> = super::split::ReadHalf<'a, UnixStream>;
 /// Borrowed write half of a [`UnixStream`].

@@ -38,7 +38,38 @@ impl UnixStream {
     /// A listener whose backlog is full makes this fail with `WouldBlock`
     /// (the kernel does not queue non-blocking Unix connects).
     pub async fn connect<P: AsRef<Path>>(path: P) -> io::Result<UnixStream> {
-        let addr = SockAddr::unix(path)?;
+        let addr = SockAddr::unix(path);
+        Self::connect_sock_addr(addr?).await
+    }
+
+    /// Connects to the socket at `addr`: a path, or on Linux an abstract
+    /// name (`SocketAddr::from_abstract_name`). An unnamed address is
+    /// `InvalidInput`.
+    ///
+    /// ```
+    /// # #[cfg(target_os = "linux")] {
+    /// use std::os::linux::net::SocketAddrExt;
+    /// use std::os::unix::net::SocketAddr;
+    ///
+    /// use moduvex_runtime::net::{UnixListener, UnixStream};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let name = format!("moduvex-doc-{}", std::process::id());
+    ///     let addr = SocketAddr::from_abstract_name(name.as_bytes())?;
+    ///     let listener = UnixListener::bind_addr(&addr)?;
+    ///     let client = UnixStream::connect_addr(&addr).await?;
+    ///     let (_server, _) = listener.accept().await?;
+    ///     assert_eq!(client.peer_addr()?.as_abstract_name(), Some(name.as_bytes()));
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// # }
+    /// ```
+    pub async fn connect_addr(addr: &SocketAddr) -> io::Result<UnixStream> {
+        let addr = super::sock_addr(addr);
+        Self::connect_sock_addr(addr?).await
+    }
+
+    async fn connect_sock_addr(addr: SockAddr) -> io::Result<UnixStream> {
         let socket = Socket::new(Domain::UNIX, Type::STREAM.nonblocking().cloexec(), None)?;
         let io = stream_io::connect(socket, &addr).await?;
         Ok(UnixStream { io })

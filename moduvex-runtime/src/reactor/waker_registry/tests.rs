@@ -94,6 +94,47 @@ fn an_edge_between_observation_and_clear_is_kept() {
 }
 
 #[test]
+fn a_mask_wait_sees_only_its_bits_and_is_woken_by_them() {
+    let io = ScheduledIo::default();
+    let (count, waker) = counting();
+    let mut cx = Context::from_waker(&waker);
+    let mut wake = Vec::new();
+    io.set_readiness(READABLE, &mut wake);
+    let mut waiter = Waiter::with_mask(&io, Direction::Read, PRIORITY);
+    assert!(
+        waiter.poll_ready(&mut cx).is_pending(),
+        "readable is not priority"
+    );
+    // A write event does not touch the read waiters.
+    io.set_readiness(WRITABLE, &mut wake);
+    assert!(wake.is_empty());
+    io.set_readiness(PRIORITY, &mut wake);
+    assert_eq!(wake.len(), 1);
+    wake_all(&mut wake);
+    assert_eq!(count.0.load(Ordering::SeqCst), 1);
+    let Poll::Ready(ev) = waiter.poll_ready(&mut cx) else {
+        panic!("the priority bit is set");
+    };
+    assert_eq!(ev.bits(), PRIORITY, "only the bits waited for");
+    drop(waiter);
+    assert_eq!(io.waiter_count(Direction::Read), 0);
+}
+
+#[test]
+fn a_narrowed_clear_keeps_the_other_bits_and_closed_states_stay() {
+    let io = ScheduledIo::default();
+    let mut wake = Vec::new();
+    io.set_readiness(READABLE | WRITABLE | READ_CLOSED, &mut wake);
+    let all = READABLE | WRITABLE | READ_CLOSED;
+    let ev = io.peek_mask(all).unwrap();
+    assert_eq!(ev.bits(), all);
+    io.clear_readiness(ev.with_bits(READABLE | READ_CLOSED));
+    assert_eq!(io.peek_mask(all).unwrap().bits(), WRITABLE | READ_CLOSED);
+    io.clear_readiness(io.peek_mask(all).unwrap());
+    assert_eq!(io.peek_mask(all).unwrap().bits(), READ_CLOSED, "final");
+}
+
+#[test]
 fn removing_takes_every_stored_waker() {
     let io = ScheduledIo::default();
     let (count, waker) = counting();
@@ -139,6 +180,7 @@ fn a_reused_key_gets_a_new_token_and_stale_tokens_reach_nothing() {
         read_closed: true,
         write_closed: true,
         error: true,
+        priority: false,
     };
     let mut wake = Vec::new();
     reg.deliver(std::iter::once(hang_up), &mut wake);

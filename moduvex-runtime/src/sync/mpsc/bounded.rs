@@ -56,12 +56,33 @@ impl<T> Sender<T> {
     ///
     /// [`SendError`] with the value if the receiver closed or was dropped.
     pub async fn send(&self, value: T) -> Result<(), SendError<T>> {
-        let value = match self.chan.try_send(value) {
-            Ok(()) => return Ok(()),
-            Err(TrySendError::Closed(v)) => return Err(SendError(v)),
-            Err(TrySendError::Full(v)) => v,
+        // Fast path, one lock: a free slot. It spends one unit of the
+        // task's budget; a full channel refunds it and waits in `reserve`,
+        // which charges when it completes.
+        let mut value = Some(value);
+        let fast = poll_fn(|cx| {
+            let coop = std::task::ready!(crate::coop::poll_proceed(cx));
+            let Some(v) = value.take() else {
+                unreachable!("the fast path runs once");
+            };
+            Poll::Ready(match self.chan.try_send(v) {
+                Ok(()) => {
+                    coop.made_progress();
+                    Ok(Ok(()))
+                }
+                Err(TrySendError::Closed(v)) => {
+                    coop.made_progress();
+                    Ok(Err(SendError(v)))
+                }
+                Err(TrySendError::Full(v)) => Err(v),
+            })
+        })
+        .await;
+        let value = match fast {
+            Ok(done) => return done,
+            Err(v) => v,
         };
-        match self.chan.reserve().await {
+        match self.chan.reserve(1).await {
             Ok(()) => {
                 self.chan.push_reserved(value);
                 Ok(())
@@ -109,9 +130,98 @@ impl<T> Sender<T> {
     ///
     /// [`SendError`] if the receiver closed or was dropped.
     pub async fn reserve(&self) -> Result<Permit<'_, T>, SendError<()>> {
-        match self.chan.reserve().await {
+        match self.chan.reserve(1).await {
             Ok(()) => Ok(Permit { chan: &self.chan }),
             Err(()) => Err(SendError(())),
+        }
+    }
+
+    /// Waits for `n` free slots at once and holds them, as an iterator of
+    /// `n` [`Permit`]s. FIFO with the other senders: while this waits,
+    /// later senders queue behind it even if they need fewer slots.
+    /// `reserve_many(0)` completes at once with an empty iterator.
+    ///
+    /// Cancel safety: cancel-safe. Dropping the future loses nothing; slots
+    /// it had been given pass to the next sender.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`] if the receiver closed or was dropped, or if `n`
+    /// exceeds [`max_capacity`](Self::max_capacity) (such a request could
+    /// never be met), as tokio's.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::mpsc;
+    /// moduvex_runtime::block_on(async {
+    ///     let (tx, mut rx) = mpsc::channel(4);
+    ///     for (i, permit) in tx.reserve_many(3).await.unwrap().enumerate() {
+    ///         permit.send(i);
+    ///     }
+    ///     assert!(tx.reserve_many(5).await.is_err());
+    ///     assert_eq!(rx.recv().await, Some(0));
+    /// });
+    /// ```
+    pub async fn reserve_many(&self, n: usize) -> Result<PermitIterator<'_, T>, SendError<()>> {
+        if n > self.max_capacity() {
+            return Err(SendError(()));
+        }
+        match self.chan.reserve(n).await {
+            Ok(()) => Ok(PermitIterator {
+                chan: &self.chan,
+                n,
+            }),
+            Err(()) => Err(SendError(())),
+        }
+    }
+
+    /// Takes `n` free slots now, as an iterator of `n` [`Permit`]s;
+    /// `try_reserve_many(0)` gives an empty iterator.
+    ///
+    /// # Errors
+    ///
+    /// [`TrySendError::Full`] if fewer than `n` slots are free (or senders
+    /// are queued for slots), or if `n` exceeds
+    /// [`max_capacity`](Self::max_capacity), as tokio's;
+    /// [`TrySendError::Closed`] if the receiver closed or was dropped.
+    pub fn try_reserve_many(&self, n: usize) -> Result<PermitIterator<'_, T>, TrySendError<()>> {
+        if n > self.max_capacity() {
+            return Err(TrySendError::Full(()));
+        }
+        self.chan.try_reserve(n)?;
+        Ok(PermitIterator {
+            chan: &self.chan,
+            n,
+        })
+    }
+
+    /// Waits at most `timeout` for a free slot, then queues `value`.
+    /// Needs a moduvex runtime with timers (it uses
+    /// [`time::timeout`](crate::time::timeout)).
+    ///
+    /// Cancel safety: as [`send`](Self::send).
+    ///
+    /// # Errors
+    ///
+    /// [`SendTimeoutError::Timeout`] if no slot came free in time,
+    /// [`SendTimeoutError::Closed`] if the receiver closed or was dropped;
+    /// both hand the value back.
+    ///
+    /// [`SendTimeoutError::Timeout`]: super::error::SendTimeoutError::Timeout
+    /// [`SendTimeoutError::Closed`]: super::error::SendTimeoutError::Closed
+    #[cfg(not(loom))]
+    pub async fn send_timeout(
+        &self,
+        value: T,
+        timeout: std::time::Duration,
+    ) -> Result<(), super::error::SendTimeoutError<T>> {
+        use super::error::SendTimeoutError;
+        match crate::time::timeout(timeout, self.reserve()).await {
+            Ok(Ok(permit)) => {
+                permit.send(value);
+                Ok(())
+            }
+            Ok(Err(_)) => Err(SendTimeoutError::Closed(value)),
+            Err(_) => Err(SendTimeoutError::Timeout(value)),
         }
     }
 
@@ -121,7 +231,7 @@ impl<T> Sender<T> {
     ///
     /// [`TrySendError::Full`] or [`TrySendError::Closed`].
     pub fn try_reserve(&self) -> Result<Permit<'_, T>, TrySendError<()>> {
-        self.chan.try_reserve()?;
+        self.chan.try_reserve(1)?;
         Ok(Permit { chan: &self.chan })
     }
 
@@ -131,7 +241,7 @@ impl<T> Sender<T> {
     ///
     /// [`SendError`] with the sender if the receiver closed or was dropped.
     pub async fn reserve_owned(self) -> Result<OwnedPermit<T>, SendError<Self>> {
-        match self.chan.reserve().await {
+        match self.chan.reserve(1).await {
             Ok(()) => Ok(OwnedPermit { sender: Some(self) }),
             Err(()) => Err(SendError(self)),
         }
@@ -144,7 +254,7 @@ impl<T> Sender<T> {
     ///
     /// [`TrySendError::Full`] or [`TrySendError::Closed`] with the sender.
     pub fn try_reserve_owned(self) -> Result<OwnedPermit<T>, TrySendError<Self>> {
-        match self.chan.try_reserve() {
+        match self.chan.try_reserve(1) {
             Ok(()) => Ok(OwnedPermit { sender: Some(self) }),
             Err(TrySendError::Full(())) => Err(TrySendError::Full(self)),
             Err(TrySendError::Closed(())) => Err(TrySendError::Closed(self)),
@@ -173,9 +283,21 @@ impl<T> Sender<T> {
 
     /// A [`WeakSender`] for this channel, which does not keep it open.
     pub fn downgrade(&self) -> WeakSender<T> {
+        self.chan.add_weak();
         WeakSender {
             chan: Arc::clone(&self.chan),
         }
+    }
+
+    /// Number of [`Sender`] handles of this channel alive now (tokio's
+    /// `strong_count`).
+    pub fn strong_count(&self) -> usize {
+        self.chan.strong_count()
+    }
+
+    /// Number of [`WeakSender`] handles of this channel alive now.
+    pub fn weak_count(&self) -> usize {
+        self.chan.weak_count()
     }
 
     /// Whether both senders feed the same channel.
@@ -200,13 +322,31 @@ impl<T> WeakSender<T> {
             chan: Arc::clone(&self.chan),
         })
     }
+
+    /// Number of [`Sender`] handles of this channel alive now.
+    pub fn strong_count(&self) -> usize {
+        self.chan.strong_count()
+    }
+
+    /// Number of [`WeakSender`] handles of this channel alive now (this one
+    /// included).
+    pub fn weak_count(&self) -> usize {
+        self.chan.weak_count()
+    }
 }
 
 impl<T> Clone for WeakSender<T> {
     fn clone(&self) -> Self {
+        self.chan.add_weak();
         WeakSender {
             chan: Arc::clone(&self.chan),
         }
+    }
+}
+
+impl<T> Drop for WeakSender<T> {
+    fn drop(&mut self) {
+        self.chan.drop_weak();
     }
 }
 
@@ -307,9 +447,11 @@ impl<T> Receiver<T> {
         self.chan.close_rx();
     }
 
-    /// Whether the channel is closed for senders.
+    /// Whether the channel is closed: [`close`](Self::close) was called,
+    /// or every sender is gone (weak senders do not count). Queued messages
+    /// may still be waiting to be received.
     pub fn is_closed(&self) -> bool {
-        self.chan.is_closed()
+        self.chan.is_closed_rx()
     }
 
     /// Messages queued right now.
@@ -367,7 +509,49 @@ impl<T> Permit<'_, T> {
 
 impl<T> Drop for Permit<'_, T> {
     fn drop(&mut self) {
-        self.chan.release_reserved();
+        self.chan.release_reserved(1);
+    }
+}
+
+/// `n` reserved slots of a bounded channel, handed out one [`Permit`] at
+/// a time; from [`Sender::reserve_many`]. Slots not taken out of the
+/// iterator go back to the channel when it is dropped.
+pub struct PermitIterator<'a, T> {
+    chan: &'a Chan<T>,
+    n: usize,
+}
+
+impl<'a, T> Iterator for PermitIterator<'a, T> {
+    type Item = Permit<'a, T>;
+
+    fn next(&mut self) -> Option<Permit<'a, T>> {
+        if self.n == 0 {
+            return None;
+        }
+        self.n -= 1;
+        Some(Permit { chan: self.chan })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.n, Some(self.n))
+    }
+}
+
+impl<T> ExactSizeIterator for PermitIterator<'_, T> {}
+
+impl<T> std::iter::FusedIterator for PermitIterator<'_, T> {}
+
+impl<T> Drop for PermitIterator<'_, T> {
+    fn drop(&mut self) {
+        self.chan.release_reserved(std::mem::take(&mut self.n));
+    }
+}
+
+impl<T> fmt::Debug for PermitIterator<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PermitIterator")
+            .field("n", &self.n)
+            .finish_non_exhaustive()
     }
 }
 
@@ -388,7 +572,7 @@ impl<T> OwnedPermit<T> {
     /// Gives the slot back unused and returns the sender.
     pub fn release(mut self) -> Sender<T> {
         let sender = self.take_sender();
-        sender.chan.release_reserved();
+        sender.chan.release_reserved(1);
         sender
     }
 
@@ -403,7 +587,7 @@ impl<T> OwnedPermit<T> {
 impl<T> Drop for OwnedPermit<T> {
     fn drop(&mut self) {
         if let Some(sender) = self.sender.take() {
-            sender.chan.release_reserved();
+            sender.chan.release_reserved(1);
         }
     }
 }

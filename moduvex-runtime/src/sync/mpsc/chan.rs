@@ -43,6 +43,8 @@ struct State<T> {
 pub(crate) struct Chan<T> {
     state: Mutex<State<T>>,
     tx_count: AtomicUsize,
+    /// Weak sender handles (counted only to report `weak_count`).
+    weak_count: AtomicUsize,
     cap: Option<usize>,
 }
 
@@ -84,6 +86,7 @@ impl<T> Chan<T> {
                 closed_waiters: WaitQueue::new(),
             }),
             tx_count: AtomicUsize::new(1),
+            weak_count: AtomicUsize::new(0),
             cap,
         }
     }
@@ -117,6 +120,26 @@ impl<T> Chan<T> {
                 Err(actual) => n = actual,
             }
         }
+    }
+
+    /// Sender handles alive right now.
+    pub(crate) fn strong_count(&self) -> usize {
+        self.tx_count.load(Ordering::Relaxed)
+    }
+
+    /// Weak sender handles alive right now.
+    pub(crate) fn weak_count(&self) -> usize {
+        self.weak_count.load(Ordering::Relaxed)
+    }
+
+    /// Registers one more weak sender handle.
+    pub(crate) fn add_weak(&self) {
+        self.weak_count.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Unregisters a weak sender handle.
+    pub(crate) fn drop_weak(&self) {
+        self.weak_count.fetch_sub(1, Ordering::Relaxed);
     }
 
     /// Unregisters a sender; the last one closes the channel.
@@ -172,19 +195,23 @@ impl<T> Chan<T> {
         Ok(())
     }
 
-    /// Takes a free slot now, without pushing.
-    pub(crate) fn try_reserve(&self) -> Result<(), TrySendError<()>> {
+    /// Takes `n` free slots now, without pushing.
+    pub(crate) fn try_reserve(&self, n: usize) -> Result<(), TrySendError<()>> {
         let mut st = self.lock();
         if st.rx_closed {
             return Err(TrySendError::Closed(()));
         }
-        st.slots.try_acquire(1).map_err(|_| TrySendError::Full(()))
+        st.slots.try_acquire(n).map_err(|_| TrySendError::Full(()))
     }
 
-    /// Waits for a slot.
-    pub(crate) fn reserve(&self) -> Reserve<'_, T> {
+    /// Waits for `n` slots at once (FIFO with the other senders: a sender
+    /// waiting for many is not overtaken by later ones waiting for one).
+    /// `n` must not exceed the capacity.
+    pub(crate) fn reserve(&self, n: usize) -> Reserve<'_, T> {
+        debug_assert!(n <= self.max_capacity());
         Reserve {
             chan: self,
+            n,
             key: None,
         }
     }
@@ -206,16 +233,26 @@ impl<T> Chan<T> {
         wakers.wake_all();
     }
 
-    /// Gives back a slot taken earlier and never used.
-    pub(crate) fn release_reserved(&self) {
+    /// Gives back `n` slots taken earlier and never used.
+    pub(crate) fn release_reserved(&self, n: usize) {
+        if n == 0 {
+            return;
+        }
         let mut wakers = WakeList::new();
-        self.lock().release_slots(1, &mut wakers);
+        self.lock().release_slots(n, &mut wakers);
         wakers.wake_all();
     }
 
     /// Whether the receiver closed the channel or is gone.
     pub(crate) fn is_closed(&self) -> bool {
         self.lock().rx_closed
+    }
+
+    /// The receiver's view: closed by [`close_rx`](Self::close_rx), or
+    /// every sender is gone (tokio's `Receiver::is_closed`).
+    pub(crate) fn is_closed_rx(&self) -> bool {
+        let st = self.lock();
+        st.rx_closed || st.tx_closed
     }
 
     /// Free slots right now.
@@ -238,8 +275,13 @@ impl<T> Chan<T> {
 
     // ----- receiver ------------------------------------------------------
 
-    /// Pops a message, or registers the receiver's waker.
+    /// Pops a message, or registers the receiver's waker. A `Ready` (a
+    /// message or the end) spends one unit of the task's budget.
     pub(crate) fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        crate::coop::budgeted(cx, |cx| self.poll_recv_inner(cx))
+    }
+
+    fn poll_recv_inner(&self, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let mut wakers = WakeList::new();
         let mut st = self.lock();
         if let Some(v) = st.queue.pop_front() {
@@ -260,7 +302,7 @@ impl<T> Chan<T> {
     }
 
     /// Moves up to `limit` messages into `buf`; `Ready(0)` means the channel
-    /// is finished (or `limit` is 0).
+    /// is finished (or `limit` is 0). One batch spends one unit of budget.
     pub(crate) fn poll_recv_many(
         &self,
         cx: &mut Context<'_>,
@@ -270,6 +312,15 @@ impl<T> Chan<T> {
         if limit == 0 {
             return Poll::Ready(0);
         }
+        crate::coop::budgeted(cx, |cx| self.poll_recv_many_inner(cx, buf, limit))
+    }
+
+    fn poll_recv_many_inner(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut Vec<T>,
+        limit: usize,
+    ) -> Poll<usize> {
         let mut wakers = WakeList::new();
         let mut st = self.lock();
         let n = limit.min(st.queue.len());
@@ -350,9 +401,11 @@ impl<T> Chan<T> {
     }
 }
 
-/// Future of [`Chan::reserve`]: a slot, or `Err` once the receiver closed.
+/// Future of [`Chan::reserve`]: `n` slots, or `Err` once the receiver
+/// closed.
 pub(crate) struct Reserve<'a, T> {
     chan: &'a Chan<T>,
+    n: usize,
     key: Option<usize>,
 }
 
@@ -361,11 +414,18 @@ impl<T> Future for Reserve<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
+        crate::coop::budgeted(cx, |cx| this.poll_reserve(cx))
+    }
+}
+
+impl<T> Reserve<'_, T> {
+    fn poll_reserve(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), ()>> {
+        let this = self;
         // Declared before the guard, so dropped after it is released.
         let mut displaced = None;
         let mut st = this.chan.lock();
         let res = match this.key {
-            None => match st.slots.start_acquire(1, cx.waker()) {
+            None => match st.slots.start_acquire(this.n, cx.waker()) {
                 Start::Done(res) => res,
                 Start::Queued(key) => {
                     this.key = Some(key);

@@ -19,8 +19,8 @@ mod chan;
 pub mod error;
 mod unbounded;
 
-pub use bounded::{OwnedPermit, Permit, Receiver, Sender, WeakSender};
-pub use error::{SendError, TryRecvError, TrySendError};
+pub use bounded::{OwnedPermit, Permit, PermitIterator, Receiver, Sender, WeakSender};
+pub use error::{SendError, SendTimeoutError, TryRecvError, TrySendError};
 pub use unbounded::{UnboundedReceiver, UnboundedSender, WeakUnboundedSender};
 
 /// A bounded channel holding at most `buffer` queued (or reserved) messages.

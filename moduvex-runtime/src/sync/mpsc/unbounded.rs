@@ -53,9 +53,21 @@ impl<T> UnboundedSender<T> {
 
     /// A [`WeakUnboundedSender`] for this channel, which does not keep it open.
     pub fn downgrade(&self) -> WeakUnboundedSender<T> {
+        self.chan.add_weak();
         WeakUnboundedSender {
             chan: Arc::clone(&self.chan),
         }
+    }
+
+    /// Number of [`UnboundedSender`] handles of this channel alive now (tokio's
+    /// `strong_count`).
+    pub fn strong_count(&self) -> usize {
+        self.chan.strong_count()
+    }
+
+    /// Number of [`WeakUnboundedSender`] handles of this channel alive now.
+    pub fn weak_count(&self) -> usize {
+        self.chan.weak_count()
     }
 
     /// Whether both senders feed the same channel.
@@ -80,13 +92,31 @@ impl<T> WeakUnboundedSender<T> {
             chan: Arc::clone(&self.chan),
         })
     }
+
+    /// Number of [`UnboundedSender`] handles of this channel alive now.
+    pub fn strong_count(&self) -> usize {
+        self.chan.strong_count()
+    }
+
+    /// Number of [`WeakUnboundedSender`] handles of this channel alive now (this one
+    /// included).
+    pub fn weak_count(&self) -> usize {
+        self.chan.weak_count()
+    }
 }
 
 impl<T> Clone for WeakUnboundedSender<T> {
     fn clone(&self) -> Self {
+        self.chan.add_weak();
         WeakUnboundedSender {
             chan: Arc::clone(&self.chan),
         }
+    }
+}
+
+impl<T> Drop for WeakUnboundedSender<T> {
+    fn drop(&mut self) {
+        self.chan.drop_weak();
     }
 }
 
@@ -186,9 +216,11 @@ impl<T> UnboundedReceiver<T> {
         self.chan.close_rx();
     }
 
-    /// Whether the channel is closed for senders.
+    /// Whether the channel is closed: [`close`](Self::close) was called,
+    /// or every sender is gone (weak senders do not count). Queued messages
+    /// may still be waiting to be received.
     pub fn is_closed(&self) -> bool {
-        self.chan.is_closed()
+        self.chan.is_closed_rx()
     }
 
     /// Messages queued right now.
