@@ -94,26 +94,35 @@ impl fmt::Debug for RestoreOnPending {
     }
 }
 
+/// Takes one unit of budget without a context, for a fast path that
+/// completes on the spot: `Some(guard)` if the operation may proceed (as
+/// [`poll_proceed`]'s `Ready`), `None` once the budget is spent. On `None`
+/// the caller must not complete: it goes on to a path that polls with
+/// [`poll_proceed`] (or [`budgeted`]), which yields.
+#[inline]
+pub(crate) fn try_proceed() -> Option<RestoreOnPending> {
+    LEFT.try_with(|l| match l.get() {
+        None => Some(false),
+        Some(0) => None,
+        Some(n) => {
+            l.set(Some(n - 1));
+            Some(true)
+        }
+    })
+    .unwrap_or(Some(false))
+    .map(|refund| RestoreOnPending {
+        refund: Cell::new(refund),
+    })
+}
+
 /// Takes one unit of budget: `Ready(guard)` if the operation may proceed
 /// (call [`RestoreOnPending::made_progress`] once it completes, or drop the
 /// guard to refund the unit); `Pending`, with the task woken to run again
 /// later, once the budget is spent.
 #[inline]
 pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<RestoreOnPending> {
-    let taken = LEFT
-        .try_with(|l| match l.get() {
-            None => Some(false),
-            Some(0) => None,
-            Some(n) => {
-                l.set(Some(n - 1));
-                Some(true)
-            }
-        })
-        .unwrap_or(Some(false));
-    match taken {
-        Some(refund) => Poll::Ready(RestoreOnPending {
-            refund: Cell::new(refund),
-        }),
+    match try_proceed() {
+        Some(coop) => Poll::Ready(coop),
         None => {
             cx.waker().wake_by_ref();
             Poll::Pending

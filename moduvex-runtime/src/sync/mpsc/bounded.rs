@@ -56,31 +56,23 @@ impl<T> Sender<T> {
     ///
     /// [`SendError`] with the value if the receiver closed or was dropped.
     pub async fn send(&self, value: T) -> Result<(), SendError<T>> {
-        // Fast path, one lock: a free slot. It spends one unit of the
-        // task's budget; a full channel refunds it and waits in `reserve`,
-        // which charges when it completes.
-        let mut value = Some(value);
-        let fast = poll_fn(|cx| {
-            let coop = std::task::ready!(crate::coop::poll_proceed(cx));
-            let Some(v) = value.take() else {
-                unreachable!("the fast path runs once");
-            };
-            Poll::Ready(match self.chan.try_send(v) {
+        // Fast path, one lock, no poll: a free slot. It spends one unit of
+        // the task's budget; a full channel refunds it and waits in
+        // `reserve`, which charges when it completes. With the budget spent
+        // the slow path's first poll yields.
+        let value = match crate::coop::try_proceed() {
+            Some(coop) => match self.chan.try_send(value) {
                 Ok(()) => {
                     coop.made_progress();
-                    Ok(Ok(()))
+                    return Ok(());
                 }
                 Err(TrySendError::Closed(v)) => {
                     coop.made_progress();
-                    Ok(Err(SendError(v)))
+                    return Err(SendError(v));
                 }
-                Err(TrySendError::Full(v)) => Err(v),
-            })
-        })
-        .await;
-        let value = match fast {
-            Ok(done) => return done,
-            Err(v) => v,
+                Err(TrySendError::Full(v)) => v,
+            },
+            None => value,
         };
         match self.chan.reserve(1).await {
             Ok(()) => {
