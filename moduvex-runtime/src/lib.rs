@@ -15,6 +15,8 @@
 
 mod coop;
 pub mod executor;
+#[cfg(feature = "hyper")]
+pub mod hyper;
 pub mod io;
 mod join;
 pub mod net;

@@ -1,0 +1,64 @@
+//! [`ServeBody`]: a service's response body, or the empty body of the 500
+//! that [`serve`](super::serve) answers for a panicked service.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use http_body::{Body, Frame, SizeHint};
+
+/// The response body `serve` hands hyper: the service's own `B`, or none
+/// (the body of the 500 answered for a panicked service).
+#[derive(Debug)]
+pub(crate) struct ServeBody<B> {
+    /// # Invariant
+    ///
+    /// Structurally pinned: never moved or replaced once the `ServeBody`
+    /// is pinned (set only in the constructors; no `Drop` impl).
+    inner: Option<B>,
+}
+
+impl<B> ServeBody<B> {
+    pub(crate) fn new(inner: B) -> ServeBody<B> {
+        ServeBody { inner: Some(inner) }
+    }
+
+    pub(crate) fn empty() -> ServeBody<B> {
+        ServeBody { inner: None }
+    }
+
+    fn project(self: Pin<&mut Self>) -> Option<Pin<&mut B>> {
+        // SAFETY: `inner` is structurally pinned (see its # Invariant): it is
+        // never moved out of a pinned `ServeBody`.
+        unsafe {
+            self.get_unchecked_mut()
+                .inner
+                .as_mut()
+                .map(|b| Pin::new_unchecked(b))
+        }
+    }
+}
+
+impl<B: Body> Body for ServeBody<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<B::Data>, B::Error>>> {
+        match self.project() {
+            Some(body) => body.poll_frame(cx),
+            None => Poll::Ready(None),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.as_ref().is_none_or(Body::is_end_stream)
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner
+            .as_ref()
+            .map_or_else(|| SizeHint::with_exact(0), Body::size_hint)
+    }
+}

@@ -1,0 +1,187 @@
+//! [`HyperIo`]: a futures-io stream seen through hyper's I/O traits.
+//!
+//! The one idea: hyper reads into its own buffer through a
+//! [`ReadBufCursor`]; `HyperIo` hands that buffer's unfilled part straight to
+//! the inner `poll_read` (no intermediate copy), and tells hyper it is
+//! filled only by what the read returned.
+
+use std::io::{self, IoSlice, IoSliceMut};
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use ::hyper::rt::{Read, ReadBufCursor, Write};
+use futures_io::{AsyncRead, AsyncWrite};
+
+/// hyper 1.x [`Read`]/[`Write`] over any futures-io
+/// [`AsyncRead`] + [`AsyncWrite`]: our [`TcpStream`](crate::net::TcpStream),
+/// [`UnixStream`](crate::net::UnixStream), their halves,
+/// [`DuplexStream`](crate::io::DuplexStream), a TLS stream, ...
+///
+/// hyper-util's `TokioIo` for this runtime. It also implements the
+/// futures-io traits itself (passing through), so it wraps and unwraps
+/// cleanly in adapter stacks.
+///
+/// Reads go straight into hyper's buffer. Vectored writes: futures-io has
+/// no `is_write_vectored`, so `HyperIo` reports what it is told
+/// ([`with_write_vectored`](HyperIo::with_write_vectored); off by default,
+/// on in [`serve`](super::serve) and [`Connector`](super::Connector) for
+/// our sockets, whose `poll_write_vectored` is one `writev`). With it off,
+/// hyper flattens its buffers into one before writing.
+///
+/// # Examples
+///
+/// ```
+/// use moduvex_runtime::hyper::HyperIo;
+///
+/// moduvex_runtime::block_on(async {
+///     let (a, _b) = moduvex_runtime::io::duplex(1024);
+///     let io = HyperIo::new(a);
+///     // `io` is a `hyper::rt::Read + hyper::rt::Write`: hand it to
+///     // `hyper::client::conn::http1::handshake(io)` or a server builder.
+///     let _inner = io.into_inner();
+/// });
+/// ```
+#[derive(Debug)]
+pub struct HyperIo<T> {
+    inner: T,
+    write_vectored: bool,
+}
+
+impl<T> HyperIo<T> {
+    /// Wraps `inner`; vectored writes are reported off.
+    pub fn new(inner: T) -> HyperIo<T> {
+        HyperIo {
+            inner,
+            write_vectored: false,
+        }
+    }
+
+    /// Whether [`Write::is_write_vectored`] says yes: turn it on when the
+    /// inner `poll_write_vectored` writes several buffers at once (our
+    /// sockets do; the futures-io default writes only the first).
+    pub fn with_write_vectored(mut self, on: bool) -> HyperIo<T> {
+        self.write_vectored = on;
+        self
+    }
+
+    /// The inner stream.
+    pub fn inner(&self) -> &T {
+        &self.inner
+    }
+
+    /// The inner stream, mutably.
+    pub fn inner_mut(&mut self) -> &mut T {
+        &mut self.inner
+    }
+
+    /// Unwraps the inner stream.
+    pub fn into_inner(self) -> T {
+        self.inner
+    }
+
+    fn inner_pin(self: Pin<&mut Self>) -> Pin<&mut T> {
+        // SAFETY: `inner` is structurally pinned: it is never moved out of a
+        // pinned `HyperIo` (only `into_inner`, which takes `self` by value,
+        // moves it, and that needs an unpinned or `Unpin` value), and
+        // `HyperIo` has no `Drop` impl.
+        unsafe { self.map_unchecked_mut(|io| &mut io.inner) }
+    }
+}
+
+impl<T: AsyncRead> Read for HyperIo<T> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        mut buf: ReadBufCursor<'_>,
+    ) -> Poll<io::Result<()>> {
+        // A safe `AsyncRead` may read the slice it is given, so it must be
+        // initialized: `initialize_unfilled` zeroes only what hyper does not
+        // already know to be initialized.
+        let dst = buf.initialize_unfilled();
+        let len = dst.len();
+        let n = ready!(self.inner_pin().poll_read(cx, dst))?;
+        assert!(
+            n <= len,
+            "HyperIo: the inner AsyncRead::poll_read returned {n} for a {len}-byte buffer"
+        );
+        // SAFETY: the first `n` bytes of the unfilled part were initialized by
+        // `initialize_unfilled` (and filled by the read), and `n <= len`
+        // (asserted above), so `advance` covers only initialized bytes.
+        unsafe { buf.advance(n) };
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<T: AsyncWrite> Write for HyperIo<T> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.inner_pin().poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.inner_pin().poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.inner_pin().poll_close(cx)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.write_vectored
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.inner_pin().poll_write_vectored(cx, bufs)
+    }
+}
+
+impl<T: AsyncRead> AsyncRead for HyperIo<T> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.inner_pin().poll_read(cx, buf)
+    }
+
+    fn poll_read_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &mut [IoSliceMut<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.inner_pin().poll_read_vectored(cx, bufs)
+    }
+}
+
+impl<T: AsyncWrite> AsyncWrite for HyperIo<T> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.inner_pin().poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.inner_pin().poll_write_vectored(cx, bufs)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.inner_pin().poll_flush(cx)
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.inner_pin().poll_close(cx)
+    }
+}
