@@ -114,14 +114,20 @@ pub type Http1Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
 
 /// An HTTP/1 client connection over our `TcpStream`, its driver spawned.
 pub async fn http1(addr: SocketAddr) -> Http1Sender {
+    http1_with_driver(addr).await.0
+}
+
+/// [`http1`], with the connection driver's task (it ends when the
+/// connection is closed).
+pub async fn http1_with_driver(addr: SocketAddr) -> (Http1Sender, moduvex_runtime::JoinHandle<()>) {
     let stream = TcpStream::connect(addr).await.unwrap();
     let (sender, conn) = hyper::client::conn::http1::handshake(HyperIo::new(stream))
         .await
         .unwrap();
-    moduvex_runtime::spawn(async move {
+    let driver = moduvex_runtime::spawn(async move {
         let _ = conn.await;
     });
-    sender
+    (sender, driver)
 }
 
 pub type Http2Sender = hyper::client::conn::http2::SendRequest<Full<Bytes>>;
