@@ -16,13 +16,22 @@ use moduvex_runtime::io::{AsyncReadExt, AsyncWriteExt};
 use moduvex_runtime::net::{TcpListener, TcpStream};
 use moduvex_runtime::spawn;
 
-/// A server with `routes()` and a short header read timeout.
+/// A server with `routes()` and the default header read timeout.
 async fn server() -> SocketAddr {
+    server_with(moduvex_runtime::hyper::DEFAULT_HEADER_READ_TIMEOUT).await
+}
+
+/// A server with `routes()` and the given header read timeout.
+async fn server_with(header_read_timeout: Duration) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    spawn(serve(listener, routes()).header_read_timeout(Duration::from_millis(200)));
+    spawn(serve(listener, routes()).header_read_timeout(header_read_timeout));
     addr
 }
+
+/// Short enough for a test to wait out, long enough for a client that
+/// sends its request at once on a loaded machine.
+const SHORT: Duration = Duration::from_millis(500);
 
 /// One request on a fresh connection still gets its answer.
 async fn still_serves(addr: SocketAddr) {
@@ -95,7 +104,7 @@ fn too_many_headers_get_431() {
 /// timeout, while another client is served meanwhile.
 fn stalled_client_is_cut(prefix: &'static [u8]) {
     run(async {
-        let addr = server().await;
+        let addr = server_with(SHORT).await;
         let mut stalled = TcpStream::connect(addr).await.unwrap();
         stalled.write_all(prefix).await.unwrap();
         still_serves(addr).await;
@@ -126,6 +135,23 @@ fn a_client_that_sends_nothing_is_cut_too() {
 fn half_an_http2_preface_is_cut_too() {
     guard("half a preface", || {
         stalled_client_is_cut(b"PRI * HTTP/2.0\r\n")
+    });
+}
+
+#[test]
+fn an_idle_keep_alive_connection_is_closed_by_the_header_read_timeout() {
+    guard("idle keep-alive", || {
+        run(async {
+            let addr = server_with(SHORT).await;
+            let (mut sender, driver) = http1_with_driver(addr).await;
+            assert_eq!(
+                send(&mut sender, get("/n/7")).await,
+                (StatusCode::OK, "n=7".into())
+            );
+            // No next request: the server closes the connection.
+            driver.await.unwrap();
+            still_serves(addr).await;
+        })
     });
 }
 

@@ -62,3 +62,47 @@ impl<B: Body> Body for ServeBody<B> {
             .map_or_else(|| SizeHint::with_exact(0), Body::size_hint)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::pin::pin;
+
+    use super::*;
+
+    /// A body of one data frame.
+    struct One(Option<&'static [u8]>);
+
+    impl Body for One {
+        type Data = &'static [u8];
+        type Error = std::convert::Infallible;
+
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<&'static [u8]>, Self::Error>>> {
+            Poll::Ready(self.0.take().map(|d| Ok(Frame::data(d))))
+        }
+    }
+
+    #[test]
+    fn inner_frames_pass_through_and_empty_has_none() {
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let mut body = pin!(ServeBody::new(One(Some(b"hi"))));
+        match body.as_mut().poll_frame(&mut cx) {
+            Poll::Ready(Some(Ok(frame))) => assert_eq!(frame.into_data().unwrap(), b"hi"),
+            _ => panic!("no frame"),
+        }
+        assert!(matches!(
+            body.as_mut().poll_frame(&mut cx),
+            Poll::Ready(None)
+        ));
+
+        let mut empty = pin!(ServeBody::<One>::empty());
+        assert!(empty.is_end_stream());
+        assert_eq!(empty.size_hint().exact(), Some(0));
+        assert!(matches!(
+            empty.as_mut().poll_frame(&mut cx),
+            Poll::Ready(None)
+        ));
+    }
+}

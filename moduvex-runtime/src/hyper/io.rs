@@ -185,3 +185,93 @@ impl<T: AsyncWrite> AsyncWrite for HyperIo<T> {
         self.inner_pin().poll_close(cx)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::mem::MaybeUninit;
+
+    use ::hyper::rt::ReadBuf;
+
+    use super::*;
+
+    /// A reader that looks at the bytes it is given before filling them
+    /// (a safe `AsyncRead` may), and then fills `n` of them.
+    struct Peeking(usize);
+
+    impl AsyncRead for Peeking {
+        fn poll_read(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &mut [u8],
+        ) -> Poll<io::Result<usize>> {
+            // Reads every byte: uninitialized memory here would be UB (Miri).
+            let seen: usize = buf.iter().map(|&b| usize::from(b)).sum();
+            assert_eq!(seen, 0, "HyperIo hands the reader zeroed bytes");
+            let n = self.0.min(buf.len());
+            buf[..n].fill(b'x');
+            Poll::Ready(Ok(n))
+        }
+    }
+
+    fn read_into(reader: impl AsyncRead + Unpin, raw: &mut [MaybeUninit<u8>]) -> Vec<u8> {
+        let mut io = HyperIo::new(reader);
+        let mut buf = ReadBuf::uninit(raw);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        match Read::poll_read(Pin::new(&mut io), &mut cx, buf.unfilled()) {
+            Poll::Ready(Ok(())) => buf.filled().to_vec(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn reads_fill_hyper_s_uninitialized_buffer_and_advance_by_what_was_read() {
+        let mut raw = [MaybeUninit::<u8>::uninit(); 16];
+        assert_eq!(read_into(Peeking(5), &mut raw), b"xxxxx");
+        let mut raw = [MaybeUninit::<u8>::uninit(); 4];
+        assert_eq!(read_into(Peeking(100), &mut raw), b"xxxx");
+        let mut raw = [MaybeUninit::<u8>::uninit(); 4];
+        assert_eq!(read_into(Peeking(0), &mut raw), b"");
+    }
+
+    /// A reader that claims more than it was given.
+    struct Liar;
+
+    impl AsyncRead for Liar {
+        fn poll_read(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &mut [u8],
+        ) -> Poll<io::Result<usize>> {
+            Poll::Ready(Ok(buf.len() + 1))
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "returned 5 for a 4-byte buffer")]
+    fn a_reader_claiming_more_than_the_buffer_panics_instead_of_exposing_memory() {
+        let mut raw = [MaybeUninit::<u8>::uninit(); 4];
+        read_into(Liar, &mut raw);
+    }
+
+    #[test]
+    fn writes_and_futures_io_pass_through() {
+        let mut io =
+            HyperIo::new(futures_lite::io::Cursor::new(Vec::new())).with_write_vectored(true);
+        assert!(Write::is_write_vectored(&io));
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let bufs = [IoSlice::new(b"ab"), IoSlice::new(b"cd")];
+        let n = match Write::poll_write_vectored(Pin::new(&mut io), &mut cx, &bufs) {
+            Poll::Ready(Ok(n)) => n,
+            other => panic!("{other:?}"),
+        };
+        assert!(n >= 2);
+        assert!(matches!(
+            Write::poll_flush(Pin::new(&mut io), &mut cx),
+            Poll::Ready(Ok(()))
+        ));
+        assert!(!Write::is_write_vectored(&HyperIo::new(
+            futures_lite::io::sink()
+        )));
+        assert_eq!(&io.into_inner().into_inner()[..n], &b"abcd"[..n]);
+    }
+}

@@ -97,8 +97,11 @@ pub fn routes() -> Svc {
         }
         match path.as_str() {
             "/echo" => {
-                let body = req.into_body().collect().await.unwrap().to_bytes();
-                text(StatusCode::OK, body)
+                // A client gone mid-body is an error, not a panic.
+                match req.into_body().collect().await {
+                    Ok(body) => text(StatusCode::OK, body.to_bytes()),
+                    Err(e) => text(StatusCode::BAD_REQUEST, e.to_string()),
+                }
             }
             "/peer" => {
                 let ConnectInfo(peer) = *req.extensions().get::<ConnectInfo<SocketAddr>>().unwrap();
