@@ -42,11 +42,12 @@ fn requests_in_flight_are_answered_then_serve_resolves() {
             let addr = listener.local_addr().unwrap();
             let (stop, stopped) = oneshot::channel::<()>();
             let server = spawn(
-                serve(listener, slow_routes(arrived_tx, gate.clone())).with_graceful_shutdown(
-                    async move {
+                serve(listener, slow_routes(arrived_tx, gate.clone()))
+                    .with_graceful_shutdown(async move {
                         let _ = stopped.await;
-                    },
-                ),
+                    })
+                    // Only the shutdown may close the idle connection.
+                    .header_read_timeout(None),
             );
 
             // An idle keep-alive connection: shutdown must close it.

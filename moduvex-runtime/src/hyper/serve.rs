@@ -48,7 +48,9 @@ const MAX_ACCEPT_BACKOFF: Duration = Duration::from_secs(1);
 /// - a header read timeout of [`DEFAULT_HEADER_READ_TIMEOUT`] (change it
 ///   with [`Serve::header_read_timeout`]): a connection that has not sent a
 ///   whole request head in time is closed (also before the HTTP version is
-///   known, and between keep-alive requests);
+///   known, and between keep-alive requests; an HTTP/2 connection is
+///   bounded by it only until its preface has arrived, then by h2's own
+///   stream and flow-control limits);
 /// - errors from `accept` (such as `EMFILE`, out of file descriptors) never
 ///   end the loop: it pauses (1 ms, doubling up to 1 s, reset by the next
 ///   success) and accepts again, logging nothing;
