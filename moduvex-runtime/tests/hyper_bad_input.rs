@@ -219,3 +219,72 @@ fn garbage_gets_400_and_others_are_served() {
         })
     });
 }
+
+/// A listener whose first `failures` accepts fail with `error`.
+struct Failing {
+    inner: TcpListener,
+    failures: usize,
+    error: fn() -> std::io::Error,
+}
+
+impl moduvex_runtime::hyper::Listener for Failing {
+    type Io = TcpStream;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> std::io::Result<(TcpStream, SocketAddr)> {
+        if self.failures > 0 {
+            self.failures -= 1;
+            return Err((self.error)());
+        }
+        self.inner.accept().await
+    }
+
+    fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.inner.local_addr()
+    }
+}
+
+#[test]
+fn accept_errors_never_end_the_loop() {
+    guard("accept errors", || {
+        run(async {
+            let emfile = || std::io::Error::from_raw_os_error(libc::EMFILE);
+            let aborted = || std::io::Error::from_raw_os_error(libc::ECONNABORTED);
+            for (failures, error) in [(8, emfile as fn() -> _), (100, aborted)] {
+                let inner = TcpListener::bind("127.0.0.1:0").await.unwrap();
+                let addr = inner.local_addr().unwrap();
+                let server = spawn(serve(
+                    Failing {
+                        inner,
+                        failures,
+                        error,
+                    },
+                    routes(),
+                ));
+                still_serves(addr).await;
+                assert!(!server.is_finished());
+            }
+        })
+    });
+}
+
+#[test]
+fn the_shutdown_signal_is_heard_while_accept_keeps_failing() {
+    guard("shutdown during backoff", || {
+        run(async {
+            let inner = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let failing = Failing {
+                inner,
+                failures: usize::MAX,
+                error: || std::io::Error::from_raw_os_error(libc::EMFILE),
+            };
+            let (stop, stopped) = moduvex_runtime::sync::oneshot::channel::<()>();
+            let server = spawn(serve(failing, routes()).with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            }));
+            moduvex_runtime::time::sleep(Duration::from_millis(20)).await;
+            stop.send(()).unwrap();
+            server.await.unwrap().unwrap();
+        })
+    });
+}
