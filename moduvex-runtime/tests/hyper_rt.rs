@@ -143,3 +143,22 @@ fn serve_over_a_unix_listener() {
         })
     });
 }
+
+#[test]
+fn the_tcp_listener_hands_serve_nodelay_streams() {
+    guard("nodelay", || {
+        run(async {
+            use moduvex_runtime::hyper::Listener;
+            let mut listener = moduvex_runtime::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .unwrap();
+            let addr = Listener::local_addr(&listener).unwrap();
+            let client = moduvex_runtime::net::TcpStream::connect(addr)
+                .await
+                .unwrap();
+            let (io, peer) = Listener::accept(&mut listener).await.unwrap();
+            assert!(io.nodelay().unwrap());
+            assert_eq!(peer, client.local_addr().unwrap());
+        })
+    });
+}

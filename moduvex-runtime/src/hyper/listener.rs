@@ -63,15 +63,18 @@ pub trait Listener: Send + 'static {
     fn local_addr(&self) -> io::Result<Self::Addr>;
 }
 
+/// Accepted streams get `TCP_NODELAY`: a server writes whole responses,
+/// and Nagle's algorithm would hold back the tail of each.
 impl Listener for TcpListener {
     type Io = TcpStream;
     type Addr = std::net::SocketAddr;
     const WRITE_VECTORED: bool = true;
 
-    fn accept(
-        &mut self,
-    ) -> impl Future<Output = io::Result<(TcpStream, std::net::SocketAddr)>> + Send {
-        TcpListener::accept(self)
+    async fn accept(&mut self) -> io::Result<(TcpStream, std::net::SocketAddr)> {
+        let (stream, peer) = TcpListener::accept(self).await?;
+        // Best effort: a socket that refuses the option still serves.
+        let _ = stream.set_nodelay(true);
+        Ok((stream, peer))
     }
 
     fn local_addr(&self) -> io::Result<std::net::SocketAddr> {
