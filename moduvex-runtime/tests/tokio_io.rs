@@ -162,7 +162,9 @@ fn tokio_ext_traits_over_duplex_stream() {
             // A small pipe: the writer waits for the reader many times, and
             // the ring of the pipe wraps around.
             let (mut a, mut b) = duplex(7);
-            let payload: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
+            // (Miri's clock runs fast: a shorter payload there.)
+            let len = if cfg!(miri) { 300 } else { 10_000u32 };
+            let payload: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
             let expected = payload.clone();
             let writer = spawn(async move {
                 a.write_all(&payload).await.unwrap();

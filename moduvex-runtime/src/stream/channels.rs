@@ -313,3 +313,71 @@ impl<T> UnboundedReceiverStream<T> {
         (len, self.inner.is_closed().then_some(len))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::task::{Wake, Waker};
+
+    #[derive(Default)]
+    struct Count(AtomicUsize);
+
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn poll<S: Stream + Unpin>(s: &mut S, waker: &Waker) -> Poll<Option<S::Item>> {
+        Pin::new(s).poll_next(&mut Context::from_waker(waker))
+    }
+
+    #[test]
+    fn broadcast_stream_waits_wakes_and_gives_its_slot_back() {
+        let (tx, rx) = broadcast::channel(2);
+        let mut stream = BroadcastStream::new(rx);
+        let count = Arc::new(Count::default());
+        let waker = Waker::from(count.clone());
+        assert!(poll(&mut stream, &waker).is_pending());
+        // Polled again while waiting: the same slot, no second waker.
+        assert!(poll(&mut stream, &waker).is_pending());
+        tx.send(1).unwrap();
+        assert_eq!(count.0.load(Ordering::SeqCst), 1);
+        assert_eq!(poll(&mut stream, &waker), Poll::Ready(Some(Ok(1))));
+        // Waiting again, then dropped: the stored waker goes with it.
+        assert!(poll(&mut stream, &waker).is_pending());
+        drop(waker);
+        assert_eq!(Arc::strong_count(&count), 2);
+        drop(stream);
+        assert_eq!(
+            Arc::strong_count(&count),
+            1,
+            "the waiter's waker was dropped"
+        );
+    }
+
+    #[test]
+    fn watch_stream_waits_wakes_and_gives_its_slot_back() {
+        let (tx, rx) = watch::channel(0);
+        let mut stream = WatchStream::new(rx);
+        let count = Arc::new(Count::default());
+        let waker = Waker::from(count.clone());
+        assert_eq!(poll(&mut stream, &waker), Poll::Ready(Some(0)));
+        assert!(poll(&mut stream, &waker).is_pending());
+        tx.send(5).unwrap();
+        assert_eq!(count.0.load(Ordering::SeqCst), 1);
+        assert_eq!(poll(&mut stream, &waker), Poll::Ready(Some(5)));
+        assert!(poll(&mut stream, &waker).is_pending());
+        drop(waker);
+        drop(stream);
+        assert_eq!(
+            Arc::strong_count(&count),
+            1,
+            "the waiter's waker was dropped"
+        );
+        // The channel saw the stream's receiver go.
+        assert!(tx.send(6).is_err());
+    }
+}
