@@ -64,12 +64,20 @@ pub(crate) fn assert_not_in_runtime() {
 thread_local! {
     /// The runtime entered on this thread (see the module docs).
     static ENTERED: RefCell<Option<SchedulerHandle>> = const { RefCell::new(None) };
+    /// Set once this thread has had a runtime entered (never cleared): lets
+    /// `with_entered` skip the `RefCell` on threads that never enter one.
+    static ANY_ENTERED: Cell<bool> = const { Cell::new(false) };
     /// How many enter guards are alive on this thread.
     static DEPTH: Cell<usize> = const { Cell::new(0) };
 }
 
 /// Runs `f` with the runtime entered on this thread, if any.
+#[inline]
 pub(crate) fn with_entered<R>(f: impl FnOnce(Option<&SchedulerHandle>) -> R) -> R {
+    // Fast path for every spawn on a thread that never entered a runtime.
+    if !ANY_ENTERED.try_with(Cell::get).unwrap_or(true) {
+        return f(None);
+    }
     let mut f = Some(f);
     let res = ENTERED.try_with(|e| match e.try_borrow() {
         Ok(h) => (f.take().expect("called once"))(h.as_ref()),
@@ -91,6 +99,9 @@ pub(crate) fn has_entered() -> bool {
 /// caller drops what it gets back outside any borrow (dropping the last
 /// handle of a runtime drops its tasks).
 fn replace_entered(new: Option<SchedulerHandle>) -> Option<SchedulerHandle> {
+    if new.is_some() {
+        let _ = ANY_ENTERED.try_with(|a| a.set(true));
+    }
     ENTERED
         .try_with(|e| std::mem::replace(&mut *e.borrow_mut(), new))
         .ok()

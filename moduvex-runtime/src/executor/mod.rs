@@ -241,6 +241,52 @@ pub(crate) struct SchedConfig {
     pub(crate) on_unpark: Option<Hook>,
 }
 
+/// "Every `n` ticks" for an interval fixed when the runtime is built:
+/// `tick % n == 0` with one multiplication instead of a division (Lemire,
+/// Kaser and Kurz, *Faster remainder by direct computation*, 2019). The
+/// schedulers ask it on every task poll, where a 32-bit division costs more
+/// than the bookkeeping around it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Every {
+    /// `ceil(2^64 / n)`, wrapping to 0 for `n == 1`.
+    m: u64,
+}
+
+impl Every {
+    /// # Panics
+    /// If `n` is zero (the builder refuses zero intervals first).
+    pub(crate) const fn new(n: u32) -> Every {
+        assert!(n > 0, "an interval of zero ticks");
+        Every {
+            m: (u64::MAX / n as u64).wrapping_add(1),
+        }
+    }
+
+    /// Whether `tick` is a multiple of `n`.
+    #[inline]
+    pub(crate) fn divides(self, tick: u32) -> bool {
+        (tick as u64).wrapping_mul(self.m) <= self.m.wrapping_sub(1)
+    }
+}
+
+#[cfg(test)]
+mod every_tests {
+    use super::Every;
+
+    #[test]
+    fn agrees_with_the_remainder() {
+        // Plain arithmetic, nothing unsafe: a token run under Miri.
+        let (max_n, max_tick) = if cfg!(miri) { (4, 20) } else { (130, 2_000) };
+        for n in (1..=max_n).chain([255, 256, 1000, 65_537, u32::MAX - 1, u32::MAX]) {
+            let every = Every::new(n);
+            let ticks = (0..max_tick).chain([u32::MAX - 2, u32::MAX - 1, u32::MAX]);
+            for tick in ticks.chain((1..50).map(|k: u32| k.wrapping_mul(n))) {
+                assert_eq!(every.divides(tick), tick % n == 0, "tick {tick}, n {n}");
+            }
+        }
+    }
+}
+
 /// The default `event_interval` (tokio's figure).
 pub(crate) const EVENT_INTERVAL: u32 = 61;
 /// The default `global_queue_interval` (tokio's figure).

@@ -181,7 +181,7 @@ impl Core {
 
     fn next_task(&self) -> Option<Next> {
         let tick = self.ticks.get();
-        if tick % self.shared.config.global_queue_interval == 0 {
+        if self.shared.remote_every.divides(tick) {
             if let Some(t) = self.pop_remote() {
                 return Some(Next::Shared(t));
             }

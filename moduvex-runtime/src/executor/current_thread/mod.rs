@@ -34,7 +34,7 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use super::owned::OwnedTasks;
 use super::task::{new_task, thread_token, JoinHandle, Notified, Schedule, Task};
-use super::SchedConfig;
+use super::{Every, SchedConfig};
 use crate::reactor::Unparker;
 use crate::time::shard::Shard;
 
@@ -93,6 +93,8 @@ pub(crate) struct Shared {
     /// always work (so I/O is never starved by busy tasks), ticks between
     /// two looks at the remote queue before the local one, park hooks.
     config: SchedConfig,
+    /// `config.global_queue_interval`, for the per-poll check.
+    pub(super) remote_every: Every,
 }
 
 impl Shared {
@@ -120,6 +122,7 @@ impl Shared {
             closed: AtomicBool::new(false),
             local_sets: Mutex::new(Vec::new()),
             timers: Arc::new(Shard::new()),
+            remote_every: Every::new(config.global_queue_interval),
             config,
         })
     }

@@ -61,7 +61,7 @@ use crossbeam_deque::{Stealer, Worker as Deque};
 use super::context::{self, Current};
 use super::owned::OwnedTasks;
 use super::task::{new_local_task, new_task, JoinHandle, Notified, Schedule, Task};
-use super::{Hook, SchedConfig};
+use super::{Every, Hook, SchedConfig};
 use crate::reactor::Unparker;
 
 mod block_on;
@@ -165,9 +165,9 @@ pub(crate) struct Shared {
     /// Relief threads of workers inside `block_in_place` (see `relief.rs`).
     relievers: Relievers,
     /// Ticks between two non-blocking reactor polls of a busy worker.
-    event_interval: u32,
+    event_interval: Every,
     /// Ticks between two looks at remote work before local work.
-    global_queue_interval: u32,
+    global_queue_interval: Every,
     on_park: Option<Hook>,
     on_unpark: Option<Hook>,
 }
@@ -215,8 +215,8 @@ impl Shared {
             shutdown: AtomicBool::new(false),
             next_worker: AtomicUsize::new(0),
             relievers: Relievers::new(),
-            event_interval: config.event_interval,
-            global_queue_interval: config.global_queue_interval,
+            event_interval: Every::new(config.event_interval),
+            global_queue_interval: Every::new(config.global_queue_interval),
             on_park: config.on_park,
             on_unpark: config.on_unpark,
         });

@@ -247,7 +247,7 @@ fn relieve(shared: &Arc<Shared>, relief: &Relief) {
         if let Some(task) = shared.pop_inject(1, drop).or_else(|| shared.steal_one()) {
             ticks = ticks.wrapping_add(1);
             coop::with_budget(|| task.run());
-            if ticks % shared.event_interval == 0 {
+            if shared.event_interval.divides(ticks) {
                 park::park(&parker, false, || {});
                 shared.watch.stand_in_for(relief.index, &lookout);
             }

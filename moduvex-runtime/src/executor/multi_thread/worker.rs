@@ -157,7 +157,7 @@ impl Worker {
     }
 
     fn next_task(&self) -> Option<Notified<Handle>> {
-        if self.ticks.get() % self.shared.global_queue_interval == 0 {
+        if self.shared.global_queue_interval.divides(self.ticks.get()) {
             if let Some(t) = self.pop_remote() {
                 return Some(t);
             }
@@ -222,7 +222,7 @@ impl Worker {
         self.running.set(Some(task.addr()));
         coop::with_budget(|| task.run());
         self.running.set(None);
-        if self.ticks.get() % self.shared.event_interval == 0 {
+        if self.shared.event_interval.divides(self.ticks.get()) {
             park::park(&self.parker, false, || {});
         }
     }

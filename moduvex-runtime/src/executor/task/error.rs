@@ -6,8 +6,16 @@ use std::fmt;
 use super::Id;
 
 enum Repr {
-    Cancelled,
-    Panic(SyncPanic),
+    Cancelled(Id),
+    /// Boxed with its id, so a `JoinError` (and every task's
+    /// `Result<T, JoinError>` slot) stays two words: the panic path pays
+    /// one allocation, the cancelled and successful ones nothing.
+    Panic(Box<Panicked>),
+}
+
+struct Panicked {
+    id: Id,
+    payload: SyncPanic,
 }
 
 /// A panic payload that can be shared between threads.
@@ -24,33 +32,36 @@ unsafe impl Sync for SyncPanic {}
 /// The task failed to complete: it was cancelled, or it panicked.
 pub struct JoinError {
     repr: Repr,
-    id: Id,
 }
 
 impl JoinError {
     pub(crate) fn cancelled(id: Id) -> JoinError {
         JoinError {
-            repr: Repr::Cancelled,
-            id,
+            repr: Repr::Cancelled(id),
         }
     }
 
     pub(crate) fn panic(payload: Box<dyn Any + Send + 'static>, id: Id) -> JoinError {
         JoinError {
-            repr: Repr::Panic(SyncPanic(payload)),
-            id,
+            repr: Repr::Panic(Box::new(Panicked {
+                id,
+                payload: SyncPanic(payload),
+            })),
         }
     }
 
     /// The id of the task that failed (the same as its
     /// [`JoinHandle::id`](crate::JoinHandle::id)).
     pub fn id(&self) -> Id {
-        self.id
+        match &self.repr {
+            Repr::Cancelled(id) => *id,
+            Repr::Panic(p) => p.id,
+        }
     }
 
     /// The task was aborted or its runtime shut down before it finished.
     pub fn is_cancelled(&self) -> bool {
-        matches!(self.repr, Repr::Cancelled)
+        matches!(self.repr, Repr::Cancelled(_))
     }
 
     /// The task panicked.
@@ -73,18 +84,18 @@ impl JoinError {
     /// The panic payload, or the error itself if the task was cancelled.
     pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
         match self.repr {
-            Repr::Panic(p) => Ok(p.0),
-            Repr::Cancelled => Err(self),
+            Repr::Panic(p) => Ok(p.payload.0),
+            Repr::Cancelled(_) => Err(self),
         }
     }
 
     fn panic_message(&self) -> Option<&str> {
         match &self.repr {
-            Repr::Panic(SyncPanic(p)) => p
+            Repr::Panic(p) => (p.payload.0)
                 .downcast_ref::<&'static str>()
                 .copied()
-                .or_else(|| p.downcast_ref::<String>().map(String::as_str)),
-            Repr::Cancelled => None,
+                .or_else(|| p.payload.0.downcast_ref::<String>().map(String::as_str)),
+            Repr::Cancelled(_) => None,
         }
     }
 }
@@ -92,11 +103,11 @@ impl JoinError {
 impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (&self.repr, self.panic_message()) {
-            (Repr::Cancelled, _) => write!(f, "task {} was cancelled", self.id),
+            (Repr::Cancelled(_), _) => write!(f, "task {} was cancelled", self.id()),
             (Repr::Panic(_), Some(msg)) => {
-                write!(f, "task {} panicked with message {msg:?}", self.id)
+                write!(f, "task {} panicked with message {msg:?}", self.id())
             }
-            (Repr::Panic(_), None) => write!(f, "task {} panicked", self.id),
+            (Repr::Panic(_), None) => write!(f, "task {} panicked", self.id()),
         }
     }
 }
@@ -104,11 +115,11 @@ impl fmt::Display for JoinError {
 impl fmt::Debug for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (&self.repr, self.panic_message()) {
-            (Repr::Cancelled, _) => write!(f, "JoinError::Cancelled({:?})", self.id),
+            (Repr::Cancelled(_), _) => write!(f, "JoinError::Cancelled({:?})", self.id()),
             (Repr::Panic(_), Some(msg)) => {
-                write!(f, "JoinError::Panic({:?}, {msg:?}, ..)", self.id)
+                write!(f, "JoinError::Panic({:?}, {msg:?}, ..)", self.id())
             }
-            (Repr::Panic(_), None) => write!(f, "JoinError::Panic({:?}, ..)", self.id),
+            (Repr::Panic(_), None) => write!(f, "JoinError::Panic({:?}, ..)", self.id()),
         }
     }
 }

@@ -10,7 +10,13 @@
 use std::cell::Cell;
 use std::fmt;
 use std::num::NonZeroU64;
+use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::raw::{id_of, Header};
+
+/// Ids a thread takes from the process-wide counter at once.
+const ID_BLOCK: u64 = 1024;
 
 /// An opaque id that is unique among all tasks of the process, alive or
 /// finished (tokio's `task::Id`).
@@ -27,10 +33,29 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub struct Id(NonZeroU64);
 
 impl Id {
-    /// The next unused id.
+    /// The next unused id. Each thread takes a block of [`ID_BLOCK`] ids
+    /// from the process-wide counter at a time, so spawning on several
+    /// threads does not bounce one cache line between them; ids stay
+    /// unique (blocks never overlap), only not ordered across threads.
     pub(crate) fn next() -> Id {
-        static NEXT: AtomicU64 = AtomicU64::new(1);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        static NEXT_BLOCK: AtomicU64 = AtomicU64::new(1);
+        thread_local! {
+            /// The next id of this thread's block, and the end of the block.
+            static BLOCK: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+        }
+        let take_block = || NEXT_BLOCK.fetch_add(ID_BLOCK, Ordering::Relaxed);
+        let n = BLOCK
+            .try_with(|b| {
+                let (mut next, mut end) = b.get();
+                if next == end {
+                    next = take_block();
+                    end = next + ID_BLOCK;
+                }
+                b.set((next + 1, end));
+                next
+            })
+            // Thread teardown: a block of one.
+            .unwrap_or_else(|_| take_block());
         Id(NonZeroU64::new(n).expect("moduvex-runtime: task ids exhausted"))
     }
 }
@@ -42,18 +67,28 @@ impl fmt::Display for Id {
 }
 
 thread_local! {
-    /// The task whose future this thread is polling or dropping.
-    static CURRENT: Cell<Option<Id>> = const { Cell::new(None) };
+    /// The task whose future this thread is polling or dropping. Its id is
+    /// read only when asked for ([`try_id`]), so a poll touches nothing of
+    /// the task beyond what it already uses.
+    ///
+    /// # Invariant
+    /// A header stored here is live: only [`IdGuard::enter`] stores one,
+    /// whose caller keeps that task alive until the guard drops, and the
+    /// guard puts the previous value back when it drops.
+    static CURRENT: Cell<Option<NonNull<Header>>> = const { Cell::new(None) };
 }
 
-/// Makes `id` the current task id until dropped, then restores the
+/// Makes `task` the current task until dropped, then restores the
 /// previous one (a task may run another task's future inside its own, as
 /// a runtime dropped from a task does).
-pub(crate) struct IdGuard(Option<Id>);
+pub(crate) struct IdGuard(Option<NonNull<Header>>);
 
 impl IdGuard {
-    pub(crate) fn enter(id: Id) -> IdGuard {
-        IdGuard(CURRENT.try_with(|c| c.replace(Some(id))).ok().flatten())
+    /// # Safety
+    /// `task` is a live task header, and the caller keeps the task alive
+    /// (holds a reference to it) until the guard drops.
+    pub(crate) unsafe fn enter(task: NonNull<Header>) -> IdGuard {
+        IdGuard(CURRENT.try_with(|c| c.replace(Some(task))).ok().flatten())
     }
 }
 
@@ -85,7 +120,10 @@ pub fn id() -> Id {
 
 /// The id of the task running this code, or `None` outside a task.
 pub fn try_id() -> Option<Id> {
-    CURRENT.try_with(Cell::get).ok().flatten()
+    let task = CURRENT.try_with(Cell::get).ok().flatten()?;
+    // SAFETY: a header in `CURRENT` is live while it is there (the
+    // invariant on `CURRENT`).
+    Some(unsafe { id_of(task) })
 }
 
 #[cfg(test)]
@@ -103,18 +141,25 @@ mod tests {
     }
 
     #[test]
-    fn the_guard_sets_and_restores_the_current_id() {
+    fn the_current_id_is_the_polled_task_s() {
         assert_eq!(try_id(), None);
-        let (a, b) = (Id::next(), Id::next());
-        {
-            let _outer = IdGuard::enter(a);
-            assert_eq!(try_id(), Some(a));
-            {
-                let _inner = IdGuard::enter(b);
-                assert_eq!(id(), b);
-            }
-            assert_eq!(try_id(), Some(a));
-        }
+        let (outer, inner, after) = crate::block_on(async {
+            let task = crate::spawn(async {
+                let outer = id();
+                let inner = crate::spawn(async { id() }).await.unwrap();
+                (outer, inner, try_id())
+            });
+            let expected = task.id();
+            let got = task.await.unwrap();
+            assert_eq!(got.0, expected);
+            got
+        });
+        assert_ne!(outer, inner);
+        assert_eq!(
+            after,
+            Some(outer),
+            "the task's own id once the inner one is joined"
+        );
         assert_eq!(try_id(), None);
     }
 }

@@ -85,9 +85,10 @@ pub(crate) struct Header {
 struct Cell<F: Future, S> {
     header: Header,
     scheduler: S,
-    /// Written at allocation, never changed.
-    id: Id,
     stage: Stage<F>,
+    /// Written at allocation, never changed. Last, so the fields every
+    /// poll and join touches (header, scheduler, stage) stay together.
+    id: Id,
 }
 
 /// Size of a task without its future and output: header, scheduler and id.
@@ -167,6 +168,15 @@ unsafe fn stage<'a, F: Future, S>(ptr: NonNull<Header>) -> &'a Stage<F> {
     unsafe { &*addr_of!((*cell).stage) }
 }
 
+/// The id of the task at `ptr`, through its vtable.
+///
+/// # Safety
+/// `ptr` is a live task header.
+pub(crate) unsafe fn id_of(ptr: NonNull<Header>) -> Id {
+    // SAFETY: a live header (caller's contract); `id` needs only that.
+    unsafe { (header(ptr).vtable.id)(ptr) }
+}
+
 /// # Safety
 /// `ptr` points to a live `Cell<F, S>`.
 unsafe fn id<F: Future, S>(ptr: NonNull<Header>) -> Id {
@@ -202,9 +212,10 @@ unsafe fn poll<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
     let mut cx = Context::from_waker(&waker);
     // SAFETY: the runner's reference keeps the cell alive.
     let stage = unsafe { stage::<F, S>(ptr) };
+    // SAFETY: the runner's reference keeps the task alive until the guard drops (below, before `complete`).
+    let id_guard = unsafe { IdGuard::enter(ptr) };
     // SAFETY: the runner's reference keeps the cell alive.
-    let task_id = unsafe { id::<F, S>(ptr) };
-    let id_guard = IdGuard::enter(task_id);
+    let task_id = || unsafe { id::<F, S>(ptr) };
     // SAFETY: we hold RUNNING (exclusive access) and the future is alive: a task is only polled before it completes.
     let res = catch_unwind(AssertUnwindSafe(|| unsafe { stage.poll(&mut cx) }));
     let output = match res {
@@ -229,7 +240,7 @@ unsafe fn poll<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
             return;
         }
         Ok(Poll::Ready(out)) => Ok(out),
-        Err(panic) => Err(JoinError::panic(panic, task_id)),
+        Err(panic) => Err(JoinError::panic(panic, task_id())),
     };
     // Drop the future (in place) before publishing its output; a panicking
     // destructor turns the result into a panic error.
@@ -242,7 +253,7 @@ unsafe fn poll<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
         Err(panic) => match output {
             Ok(out) => {
                 drop_output_safely(out);
-                Err(JoinError::panic(panic, task_id))
+                Err(JoinError::panic(panic, task_id()))
             }
             Err(first) => {
                 drop_panic_payload(panic);
@@ -285,7 +296,8 @@ unsafe fn cancel_and_complete<F: Future + 'static, S: Schedule>(ptr: NonNull<Hea
     // SAFETY: the caller's reference keeps the cell alive.
     let task_id = unsafe { id::<F, S>(ptr) };
     // The future's destructor sees its own task's id, as its polls did.
-    let id_guard = IdGuard::enter(task_id);
+    // SAFETY: the caller's reference keeps the task alive until the guard drops (before `complete`).
+    let id_guard = unsafe { IdGuard::enter(ptr) };
     // SAFETY: RUNNING gives exclusive access to the stage.
     let dropped = unsafe { stage.drop_in_place() };
     drop(id_guard);
