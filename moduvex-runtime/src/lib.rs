@@ -26,6 +26,7 @@ pub mod reactor;
 pub mod runtime;
 mod select;
 pub mod signal;
+pub mod stream;
 pub mod sync;
 pub mod task;
 pub mod time;

@@ -125,3 +125,35 @@ fn a_panicking_blocking_closure_still_lets_the_clock_jump() {
         })
     });
 }
+
+#[test]
+fn spawn_blocking_under_an_enter_guard_holds_the_clock_too() {
+    // Spawned from outside `block_on`, with the runtime entered: the
+    // closure runs on that runtime's pool, so it holds that clock.
+    guarded("spawn_blocking under Runtime::enter", || {
+        let rt = Builder::new_current_thread()
+            .start_paused(true)
+            .build()
+            .unwrap();
+        let woke = Arc::new(AtomicBool::new(false));
+        let seen = woke.clone();
+        let blocking = {
+            let _entered = rt.enter();
+            spawn_blocking(move || {
+                std::thread::sleep(Duration::from_millis(50));
+                seen.load(Ordering::SeqCst)
+            })
+        };
+        rt.block_on(async move {
+            let sleeper = spawn(async move {
+                sleep(HOUR).await;
+                woke.store(true, Ordering::SeqCst);
+            });
+            assert!(
+                !blocking.await.unwrap(),
+                "the clock jumped an hour while a blocking closure was in flight"
+            );
+            sleeper.await.unwrap();
+        });
+    });
+}

@@ -100,7 +100,40 @@ impl Pipe {
     }
 
     fn poll_read(&self, cx: &mut Context<'_>, out: &mut [u8]) -> Poll<io::Result<usize>> {
-        if out.is_empty() {
+        self.poll_read_with(cx, out.len(), |queue, n| {
+            for (dst, src) in out.iter_mut().zip(queue.drain(..n)) {
+                *dst = src;
+            }
+        })
+    }
+
+    /// Reads into the unfilled part of tokio's `ReadBuf`: the bytes are
+    /// copied in, the spare room is never zeroed.
+    #[cfg(feature = "tokio-io")]
+    fn poll_read_buf(
+        &self,
+        cx: &mut Context<'_>,
+        out: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        self.poll_read_with(cx, out.remaining(), |queue, n| {
+            let (front, back) = queue.as_slices();
+            let from_front = n.min(front.len());
+            out.put_slice(&front[..from_front]);
+            out.put_slice(&back[..n - from_front]);
+            queue.drain(..n);
+        })
+        .map_ok(|_| ())
+    }
+
+    /// Moves up to `want` queued bytes out through `take(queue, n)`, which
+    /// must remove exactly the first `n`.
+    fn poll_read_with(
+        &self,
+        cx: &mut Context<'_>,
+        want: usize,
+        take: impl FnOnce(&mut VecDeque<u8>, usize),
+    ) -> Poll<io::Result<usize>> {
+        if want == 0 {
             return Poll::Ready(Ok(0));
         }
         let (n, writer) = {
@@ -116,10 +149,8 @@ impl Pipe {
                 Poll::Ready(coop) => coop.made_progress(),
                 Poll::Pending => return Poll::Pending,
             }
-            let n = out.len().min(st.buf.len());
-            for (dst, src) in out.iter_mut().zip(st.buf.drain(..n)) {
-                *dst = src;
-            }
+            let n = want.min(st.buf.len());
+            take(&mut st.buf, n);
             (n, st.writer.take())
         };
         if let Some(w) = writer {
@@ -221,6 +252,40 @@ impl AsyncWrite for DuplexStream {
     }
 
     fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.outgoing.close_write();
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// tokio's `AsyncRead` (feature `tokio-io`), as the futures-io one.
+#[cfg(feature = "tokio-io")]
+impl tokio::io::AsyncRead for DuplexStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        self.incoming.poll_read_buf(cx, buf)
+    }
+}
+
+/// tokio's `AsyncWrite` (feature `tokio-io`); `poll_shutdown` is
+/// `poll_close`: the peer reads end-of-file after the data.
+#[cfg(feature = "tokio-io")]
+impl tokio::io::AsyncWrite for DuplexStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.outgoing.poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.outgoing.close_write();
         Poll::Ready(Ok(()))
     }

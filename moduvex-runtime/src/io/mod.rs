@@ -25,6 +25,13 @@
 //! [`UnixStream`](crate::net::UnixStream), a shared reference to either,
 //! and their split halves) implements `AsyncRead` and `AsyncWrite`.
 //!
+//! With feature `tokio-io` they, and [`DuplexStream`], also implement
+//! tokio's `AsyncRead`/`AsyncWrite`, so crates written against tokio's
+//! traits (tokio-util's codecs, tokio-rustls, tokio-tungstenite) take them
+//! as they are; `Compat` adapts any other type either way. Import one
+//! family's extension traits per scope (ours or tokio's): with both, a
+//! call such as `read_to_end` on a moduvex socket is ambiguous.
+//!
 //! ```
 //! use moduvex_runtime::io::{self, AsyncReadExt, AsyncWriteExt};
 //! use moduvex_runtime::net::UnixStream;
@@ -46,6 +53,8 @@
 
 mod buf;
 mod buf_stream;
+#[cfg(feature = "tokio-io")]
+pub mod compat;
 mod copy;
 mod duplex;
 mod ext;
@@ -57,6 +66,8 @@ pub mod unix;
 
 pub use buf::{ReadBufFuture, WriteAllBufFuture, WriteBufFuture};
 pub use buf_stream::BufStream;
+#[cfg(feature = "tokio-io")]
+pub use compat::Compat;
 pub use copy::{
     copy, copy_bidirectional, copy_bidirectional_with_sizes, copy_buf, CopyBufFuture, CopyFuture,
 };

@@ -41,6 +41,12 @@ pub(crate) mod sealed {
             bufs: &[IoSlice<'_>],
         ) -> Poll<io::Result<usize>>;
         fn shutdown_write(&self) -> io::Result<()>;
+        #[cfg(feature = "tokio-io")]
+        fn poll_read_buf_shared(
+            &self,
+            cx: &mut Context<'_>,
+            buf: &mut tokio::io::ReadBuf<'_>,
+        ) -> Poll<io::Result<()>>;
     }
 }
 
@@ -223,3 +229,61 @@ impl_read!(ReadHalf<'a, S>);
 impl_read!(OwnedReadHalf<S>);
 impl_write!(WriteHalf<'a, S>);
 impl_write!(OwnedWriteHalf<S>);
+
+/// tokio's `AsyncRead` for a read half (feature `tokio-io`).
+macro_rules! impl_tokio_read {
+    ($name:ident < $($lt:lifetime,)? S >) => {
+        #[cfg(feature = "tokio-io")]
+        impl<$($lt,)? S: SplitStream> tokio::io::AsyncRead for $name<$($lt,)? S> {
+            fn poll_read(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &mut tokio::io::ReadBuf<'_>,
+            ) -> Poll<io::Result<()>> {
+                AsRef::<S>::as_ref(&*self).poll_read_buf_shared(cx, buf)
+            }
+        }
+    };
+}
+
+/// tokio's `AsyncWrite` for a write half (feature `tokio-io`).
+macro_rules! impl_tokio_write {
+    ($name:ident < $($lt:lifetime,)? S >) => {
+        #[cfg(feature = "tokio-io")]
+        impl<$($lt,)? S: SplitStream> tokio::io::AsyncWrite for $name<$($lt,)? S> {
+            fn poll_write(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &[u8],
+            ) -> Poll<io::Result<usize>> {
+                AsRef::<S>::as_ref(&*self).poll_write_shared(cx, buf)
+            }
+
+            fn poll_write_vectored(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                bufs: &[IoSlice<'_>],
+            ) -> Poll<io::Result<usize>> {
+                AsRef::<S>::as_ref(&*self).poll_write_vectored_shared(cx, bufs)
+            }
+
+            fn is_write_vectored(&self) -> bool {
+                true
+            }
+
+            fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+                Poll::Ready(Ok(()))
+            }
+
+            /// Shuts the stream's write direction down, as `poll_close`.
+            fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+                Poll::Ready(AsRef::<S>::as_ref(&*self).shutdown_write())
+            }
+        }
+    };
+}
+
+impl_tokio_read!(ReadHalf<'a, S>);
+impl_tokio_read!(OwnedReadHalf<S>);
+impl_tokio_write!(WriteHalf<'a, S>);
+impl_tokio_write!(OwnedWriteHalf<S>);

@@ -68,6 +68,33 @@ where
     poll_transfer(src, cx, Direction::Read, want, |mut io| io.read(buf))
 }
 
+/// Reads into the unfilled part of tokio's `ReadBuf`, straight from the
+/// kernel: the uninitialised spare room is neither read nor zeroed first.
+/// A full `buf` reads nothing and returns at once.
+#[cfg(feature = "tokio-io")]
+pub(crate) fn poll_read_buf<T: AsRawFd + AsFd>(
+    src: &IoSource<T>,
+    cx: &mut Context<'_>,
+    buf: &mut tokio::io::ReadBuf<'_>,
+) -> Poll<io::Result<()>> {
+    // SAFETY: `recv` writes only initialised bytes into the slice and
+    // never reads it, so no initialised byte is de-initialised
+    // (`unfilled_mut`'s contract).
+    let unfilled = unsafe { buf.unfilled_mut() };
+    let want = unfilled.len();
+    if want == 0 {
+        return Poll::Ready(Ok(()));
+    }
+    let n = ready!(poll_transfer(src, cx, Direction::Read, want, |io| {
+        SockRef::from(io).recv(&mut *unfilled)
+    }))?;
+    // SAFETY: the kernel initialised the first `n` bytes of the unfilled
+    // part, and `n` is at most its length.
+    unsafe { buf.assume_init(n) };
+    buf.advance(n);
+    Poll::Ready(Ok(()))
+}
+
 /// Reads into several buffers (`readv`).
 pub(crate) fn poll_read_vectored<T>(
     src: &IoSource<T>,
@@ -469,10 +496,21 @@ macro_rules! stream_common {
             fn shutdown_write(&self) -> std::io::Result<()> {
                 self.io.get_ref().shutdown(std::net::Shutdown::Write)
             }
+
+            #[cfg(feature = "tokio-io")]
+            fn poll_read_buf_shared(
+                &self,
+                cx: &mut std::task::Context<'_>,
+                buf: &mut tokio::io::ReadBuf<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                $crate::net::stream_io::poll_read_buf(&self.io, cx, buf)
+            }
         }
 
         $crate::net::stream_io::async_rw!($ty);
         $crate::net::stream_io::async_rw!(&$ty);
+        $crate::net::stream_io::tokio_rw!($ty);
+        $crate::net::stream_io::tokio_rw!(&$ty);
 
         impl std::os::fd::AsRawFd for $ty {
             fn as_raw_fd(&self) -> std::os::fd::RawFd {
@@ -552,6 +590,65 @@ macro_rules! async_rw {
     };
 }
 pub(crate) use async_rw;
+
+/// tokio's `AsyncRead` + `AsyncWrite` for a stream type or a reference to
+/// one (feature `tokio-io`), beside its futures-io traits.
+macro_rules! tokio_rw {
+    ($ty:ty) => {
+        #[cfg(feature = "tokio-io")]
+        impl tokio::io::AsyncRead for $ty {
+            /// Receives into `buf`'s unfilled part without zeroing it first.
+            fn poll_read(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &mut tokio::io::ReadBuf<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                $crate::net::stream_io::poll_read_buf(&self.io, cx, buf)
+            }
+        }
+
+        #[cfg(feature = "tokio-io")]
+        impl tokio::io::AsyncWrite for $ty {
+            fn poll_write(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &[u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                $crate::net::stream_io::poll_write(&self.io, cx, buf)
+            }
+
+            fn poll_write_vectored(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                bufs: &[std::io::IoSlice<'_>],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                $crate::net::stream_io::poll_write_vectored(&self.io, cx, bufs)
+            }
+
+            fn is_write_vectored(&self) -> bool {
+                true
+            }
+
+            fn poll_flush(
+                self: std::pin::Pin<&mut Self>,
+                _cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                // Sockets have no user-space buffer to flush.
+                std::task::Poll::Ready(Ok(()))
+            }
+
+            /// futures-io's `poll_close`: shuts the write direction down,
+            /// the peer reads end-of-file.
+            fn poll_shutdown(
+                self: std::pin::Pin<&mut Self>,
+                _cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                std::task::Poll::Ready(self.io.get_ref().shutdown(std::net::Shutdown::Write))
+            }
+        }
+    };
+}
+pub(crate) use tokio_rw;
 
 /// The readiness methods of a read half (tokio's): the stream's, in the
 /// read direction.

@@ -236,14 +236,38 @@ impl Signal {
     }
 
     /// Polls for a delivery since the last one this stream reported,
-    /// registering `cx`'s waker if there is none yet.
+    /// registering `cx`'s waker if there is none yet. A delivery spends one
+    /// unit of the task's cooperative budget (as tokio's).
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<()>> {
-        self.listener.poll(cx).map(Some)
+        crate::coop::budgeted(cx, |cx| self.listener.poll(cx).map(Some))
     }
 
     /// The signal this stream listens for.
     pub fn kind(&self) -> SignalKind {
         self.kind
+    }
+}
+
+/// Each delivery is an item (`()`); the stream never ends (tokio-stream's
+/// `SignalStream`, without the wrapper).
+///
+/// ```
+/// use futures_lite::StreamExt;
+/// use moduvex_runtime::signal::unix::{signal, SignalKind};
+///
+/// moduvex_runtime::block_on(async {
+///     let mut usr2 = signal(SignalKind::user_defined2())?;
+///     // SAFETY: raising a signal the example has a handler for.
+///     unsafe { libc::raise(libc::SIGUSR2) };
+///     assert_eq!(usr2.next().await, Some(()));
+///     Ok::<(), std::io::Error>(())
+/// }).unwrap();
+/// ```
+impl futures_core::Stream for Signal {
+    type Item = ();
+
+    fn poll_next(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<()>> {
+        self.get_mut().poll_recv(cx)
     }
 }
 

@@ -451,45 +451,68 @@ impl<T: Clone> Future for Recv<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        crate::coop::budgeted(cx, |cx| this.poll_recv(cx))
+        this.rx.poll_recv_keyed(&mut this.key, cx)
     }
 }
 
-impl<T: Clone> Recv<'_, T> {
-    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
-        let this = self;
-        let rx = &mut *this.rx;
+impl<T: Clone> Receiver<T> {
+    /// One poll of a receive whose waiter slot is kept in `*key` by the
+    /// caller (the `recv` future, or a stream that outlives many
+    /// receives), under the task's budget: a value or the end spends one
+    /// unit. The caller gives the slot back with
+    /// [`drop_waiter`](Self::drop_waiter) when it stops waiting.
+    pub(crate) fn poll_recv_keyed(
+        &mut self,
+        key: &mut Option<usize>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<T, RecvError>> {
+        crate::coop::budgeted(cx, |cx| self.poll_recv_unbudgeted(key, cx))
+    }
+
+    fn poll_recv_unbudgeted(
+        &mut self,
+        key: &mut Option<usize>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<T, RecvError>> {
         // Declared before the guard, so dropped after it is released: a
         // waker's `Drop` may use this channel.
         let mut _displaced = None;
-        let mut st = rx.shared.lock();
-        if let Some(out) = recv_locked(&mut st, &mut rx.next) {
-            if let Some(key) = this.key.take() {
+        let mut st = self.shared.lock();
+        if let Some(out) = recv_locked(&mut st, &mut self.next) {
+            if let Some(key) = key.take() {
                 _displaced = st.waiters.remove(key);
             }
             return Poll::Ready(out);
         }
-        match this.key {
-            Some(key) if st.waiters.is_linked(key) => {
-                _displaced = register(st.waiters.get_mut(key), cx.waker());
+        match *key {
+            Some(k) if st.waiters.is_linked(k) => {
+                _displaced = register(st.waiters.get_mut(k), cx.waker());
             }
-            Some(key) => {
-                _displaced = st.waiters.remove(key);
-                this.key = Some(st.waiters.push_back(Some(cx.waker().clone())));
+            Some(k) => {
+                _displaced = st.waiters.remove(k);
+                *key = Some(st.waiters.push_back(Some(cx.waker().clone())));
             }
-            None => this.key = Some(st.waiters.push_back(Some(cx.waker().clone()))),
+            None => *key = Some(st.waiters.push_back(Some(cx.waker().clone()))),
         }
         Poll::Pending
     }
 }
 
-impl<T> Drop for Recv<'_, T> {
-    fn drop(&mut self) {
-        if let Some(key) = self.key.take() {
+impl<T> Receiver<T> {
+    /// Gives back the waiter slot a receive kept in `*key`, if any; the
+    /// waker in it is dropped after the lock is released.
+    pub(crate) fn drop_waiter(&self, key: &mut Option<usize>) {
+        if let Some(key) = key.take() {
             // The guard is a temporary of this statement: unlocked first.
-            let waker = self.rx.shared.lock().waiters.remove(key);
+            let waker = self.shared.lock().waiters.remove(key);
             drop(waker);
         }
+    }
+}
+
+impl<T> Drop for Recv<'_, T> {
+    fn drop(&mut self) {
+        self.rx.drop_waiter(&mut self.key);
     }
 }
 

@@ -385,55 +385,90 @@ impl<T> Future for Changed<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        crate::coop::budgeted(cx, |cx| this.poll_changed(cx))
+        poll_changed_keyed(this.shared, this.seen, &mut this.key, cx)
     }
 }
 
-impl<T> Changed<'_, T> {
-    fn poll_changed(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), RecvError>> {
-        let this = self;
-        let shared = this.shared;
-        // Declared before the guard, so dropped after it is released: a
-        // waker's `Drop` may use this channel.
-        let mut _displaced = None;
-        let mut w = shared.waiters.lock();
-        // Read under the waiter lock: a sender bumps the version before it
-        // takes this lock to wake us, so we either see it or get woken.
-        let version = shared.version.load(Ordering::Acquire);
-        let out = if version != *this.seen {
-            *this.seen = version;
-            Ok(())
-        } else if w.tx_closed {
-            Err(RecvError(()))
-        } else {
-            match this.key {
-                Some(key) if w.rx.is_linked(key) => {
-                    _displaced = register(w.rx.get_mut(key), cx.waker());
-                }
-                Some(key) => {
-                    // Woken, but the change was already consumed by a
-                    // `borrow_and_update`: wait again.
-                    _displaced = w.rx.remove(key);
-                    this.key = Some(w.rx.push_back(Some(cx.waker().clone())));
-                }
-                None => this.key = Some(w.rx.push_back(Some(cx.waker().clone()))),
+impl<T> Receiver<T> {
+    /// One poll of [`changed`](Self::changed) whose waiter slot is kept in
+    /// `*key` by the caller (a stream that outlives many waits), under the
+    /// task's budget. The caller gives the slot back with
+    /// [`drop_waiter`](Self::drop_waiter) when it stops waiting.
+    pub(crate) fn poll_changed_keyed(
+        &mut self,
+        key: &mut Option<usize>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), RecvError>> {
+        poll_changed_keyed(&self.shared, &mut self.seen, key, cx)
+    }
+
+    /// Gives back the waiter slot a wait kept in `*key`, if any.
+    pub(crate) fn drop_waiter(&self, key: &mut Option<usize>) {
+        drop_rx_waiter(&self.shared, key);
+    }
+}
+
+/// One poll of a `changed` wait, under the task's budget: a change or the
+/// end spends one unit.
+fn poll_changed_keyed<T>(
+    shared: &Shared<T>,
+    seen: &mut usize,
+    key: &mut Option<usize>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<(), RecvError>> {
+    crate::coop::budgeted(cx, |cx| poll_changed(shared, seen, key, cx))
+}
+
+fn poll_changed<T>(
+    shared: &Shared<T>,
+    seen: &mut usize,
+    key: &mut Option<usize>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<(), RecvError>> {
+    // Declared before the guard, so dropped after it is released: a
+    // waker's `Drop` may use this channel.
+    let mut _displaced = None;
+    let mut w = shared.waiters.lock();
+    // Read under the waiter lock: a sender bumps the version before it
+    // takes this lock to wake us, so we either see it or get woken.
+    let version = shared.version.load(Ordering::Acquire);
+    let out = if version != *seen {
+        *seen = version;
+        Ok(())
+    } else if w.tx_closed {
+        Err(RecvError(()))
+    } else {
+        match *key {
+            Some(k) if w.rx.is_linked(k) => {
+                _displaced = register(w.rx.get_mut(k), cx.waker());
             }
-            return Poll::Pending;
-        };
-        if let Some(key) = this.key.take() {
-            _displaced = w.rx.remove(key);
+            Some(k) => {
+                // Woken, but the change was already consumed by a
+                // `borrow_and_update`: wait again.
+                _displaced = w.rx.remove(k);
+                *key = Some(w.rx.push_back(Some(cx.waker().clone())));
+            }
+            None => *key = Some(w.rx.push_back(Some(cx.waker().clone()))),
         }
-        Poll::Ready(out)
+        return Poll::Pending;
+    };
+    if let Some(k) = key.take() {
+        _displaced = w.rx.remove(k);
+    }
+    Poll::Ready(out)
+}
+
+fn drop_rx_waiter<T>(shared: &Shared<T>, key: &mut Option<usize>) {
+    if let Some(k) = key.take() {
+        // The guard is a temporary of this statement: unlocked first.
+        let waker = shared.waiters.lock().rx.remove(k);
+        drop(waker);
     }
 }
 
 impl<T> Drop for Changed<'_, T> {
     fn drop(&mut self) {
-        if let Some(key) = self.key.take() {
-            // The guard is a temporary of this statement: unlocked first.
-            let waker = self.shared.waiters.lock().rx.remove(key);
-            drop(waker);
-        }
+        drop_rx_waiter(self.shared, &mut self.key);
     }
 }
 

@@ -409,6 +409,44 @@ where
     }
 }
 
+/// Each finished task's result is an item, in completion order, as
+/// [`join_next`](JoinSet::join_next) returns it; the stream ends (`None`)
+/// when the set is empty. Tasks spawned into the set after that make it
+/// yield again. (tokio-stream has no `JoinSet` stream.)
+///
+/// ```
+/// use futures_lite::StreamExt;
+/// use moduvex_runtime::task::JoinSet;
+///
+/// moduvex_runtime::block_on(async {
+///     let mut set = JoinSet::new();
+///     for i in 1..=3u32 {
+///         set.spawn(async move { i });
+///     }
+///     let mut sum = 0;
+///     while let Some(res) = set.next().await {
+///         sum += res.expect("task failed");
+///     }
+///     assert_eq!(sum, 6);
+///     assert!(set.is_empty());
+/// });
+/// ```
+impl<T> futures_core::Stream for JoinSet<T> {
+    type Item = Result<T, JoinError>;
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<T, JoinError>>> {
+        self.get_mut().poll_join_next(cx)
+    }
+
+    /// Exactly the tasks in the set now, unless more are spawned.
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.len(), Some(self.len()))
+    }
+}
+
 impl<T> Drop for JoinSet<T> {
     fn drop(&mut self) {
         self.abort_all();

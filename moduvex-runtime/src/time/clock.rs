@@ -225,13 +225,24 @@ impl AutoAdvanceInhibit {
     }
 
     /// For a blocking task spawned here: inhibits the clock of the
-    /// current-thread runtime this thread runs, if any (tokio inhibits only
-    /// for current-thread runtimes: the others cannot pause).
+    /// current-thread runtime this thread has entered (`Runtime::enter`)
+    /// or runs, if any — the runtime whose blocking pool takes the task
+    /// (tokio inhibits only for current-thread runtimes: the others cannot
+    /// pause).
     pub(crate) fn for_current() -> Option<AutoAdvanceInhibit> {
-        with_runtime(|rt| match rt {
-            Rt::CurrentThread(shard) => Some(AutoAdvanceInhibit::new(shard.clone())),
+        let entered = context::with_entered(|h| match h {
+            Some(crate::executor::SchedulerHandle::CurrentThread(shared)) => {
+                Some(shared.timers().clone())
+            }
             _ => None,
-        })
+        });
+        let shard = entered.or_else(|| {
+            with_runtime(|rt| match rt {
+                Rt::CurrentThread(shard) => Some(shard.clone()),
+                _ => None,
+            })
+        })?;
+        Some(AutoAdvanceInhibit::new(shard))
     }
 
     /// The task is done: the clock may jump again (once; later calls do

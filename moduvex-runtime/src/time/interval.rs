@@ -170,6 +170,33 @@ impl Interval {
     }
 }
 
+/// Each tick is an item, the instant it was scheduled for, as
+/// [`tick`](Interval::tick) returns it; the stream never ends (tokio-stream's
+/// `IntervalStream`, without the wrapper: see
+/// [`stream::IntervalStream`](crate::stream::IntervalStream) for that name).
+///
+/// ```
+/// use std::time::Duration;
+/// use futures_lite::StreamExt;
+/// use moduvex_runtime::time::interval;
+///
+/// moduvex_runtime::block_on(async {
+///     let ticks: Vec<_> = interval(Duration::from_millis(1)).take(3).collect().await;
+///     assert_eq!(ticks[2] - ticks[0], Duration::from_millis(2));
+/// });
+/// ```
+impl futures_core::Stream for Interval {
+    type Item = Instant;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Instant>> {
+        self.get_mut().poll_tick(cx).map(Some)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (usize::MAX, None)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

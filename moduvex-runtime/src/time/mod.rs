@@ -13,7 +13,7 @@
 //!
 //! | shard | home of | turned by | when that thread cannot |
 //! |---|---|---|---|
-//! | one per worker of a multi-thread runtime | that worker's thread | the worker, in its park loop and every `EVENT_INTERVAL` tasks | a parked sibling naps (blocks at most 1 ms, or to the shard's published earliest deadline) and turns it with `try_lock` while the owner is busy; its sockets likewise (see `executor/multi_thread/watch.rs`) |
+//! | one per worker of a multi-thread runtime | that worker's thread | the worker, in its park loop and every `Builder::event_interval` tasks | a parked sibling naps (blocks at most 1 ms, or to the shard's published earliest deadline) and turns it with `try_lock` while the owner is busy; its sockets likewise (see `executor/multi_thread/watch.rs`) |
 //! | one per current-thread runtime (`current_thread::Shared`) | whichever thread runs that runtime's `block_on` | that thread's park loop | nobody drives the runtime between two `block_on` calls: its timers wait for the next one, on any thread (as tokio's) |
 //! | one per multi-thread `Runtime::block_on` call | the calling thread | that call's park loop | the call has returned: what is left is woken then, and each `Sleep` refiles where it is polled next |
 //! | the fallback shard, process-wide | every thread running no scheduler (a foreign executor, the blocking pool) | the foster thread (`reactor/foster.rs`) | — |

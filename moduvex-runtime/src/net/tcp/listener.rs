@@ -207,6 +207,39 @@ impl TcpListener {
         }
     }
 
+    /// A stream of the connections this listener accepts: each item is
+    /// what [`accept`](Self::accept) returns, without the peer address (as
+    /// tokio-stream's `TcpListenerStream` yields). It never ends; an accept
+    /// error is an item, and the next poll accepts again.
+    ///
+    /// The stream holds its own place among the listener's waiters, as an
+    /// `accept()` future does, so several `Incoming` streams (and `accept`
+    /// calls) on one listener all wake for a new connection. To own the
+    /// listener instead, see
+    /// [`stream::TcpListenerStream`](crate::stream::TcpListenerStream).
+    ///
+    /// ```
+    /// use futures_lite::StreamExt;
+    /// use moduvex_runtime::net::{TcpListener, TcpStream};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let addr = listener.local_addr()?;
+    ///     let client = moduvex_runtime::spawn(TcpStream::connect(addr));
+    ///     let mut incoming = listener.incoming();
+    ///     let stream = incoming.next().await.expect("never ends")?;
+    ///     assert_eq!(stream.local_addr()?, addr);
+    ///     client.await.unwrap()?;
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
+    pub fn incoming(&self) -> Incoming<'_> {
+        Incoming {
+            listener: self,
+            waiter: self.io.waiter(Direction::Read),
+        }
+    }
+
     /// The local address the listener is bound to.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.io.get_ref().local_addr()
@@ -225,6 +258,41 @@ impl TcpListener {
     /// Takes the pending socket error (`SO_ERROR`), if any.
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
         self.io.get_ref().take_error()
+    }
+}
+
+/// The connections a [`TcpListener`] accepts, from
+/// [`TcpListener::incoming`]: a `Stream` of `io::Result<TcpStream>` that
+/// never ends.
+pub struct Incoming<'a> {
+    listener: &'a TcpListener,
+    /// This stream's own place among the listener's read waiters.
+    waiter: Waiter<'a>,
+}
+
+impl futures_core::Stream for Incoming<'_> {
+    type Item = io::Result<TcpStream>;
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<io::Result<TcpStream>>> {
+        let this = self.get_mut();
+        this.listener
+            .poll_accept_with(cx, Some(&mut this.waiter))
+            .map(|res| Some(res.map(|(stream, _)| stream)))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (usize::MAX, None)
+    }
+}
+
+impl std::fmt::Debug for Incoming<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Incoming")
+            .field("listener", self.listener)
+            .finish_non_exhaustive()
     }
 }
 

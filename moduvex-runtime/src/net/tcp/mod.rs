@@ -10,8 +10,8 @@ mod listener;
 mod socket;
 mod stream;
 
-pub use listener::TcpListener;
 pub(crate) use listener::DEFAULT_BACKLOG;
+pub use listener::{Incoming, TcpListener};
 pub use socket::TcpSocket;
 pub use stream::TcpStream;
 

@@ -119,6 +119,37 @@ impl UnixListener {
         }
     }
 
+    /// A stream of the connections this listener accepts: each item is
+    /// what [`accept`](Self::accept) returns, without the peer address (as
+    /// tokio-stream's `UnixListenerStream` yields). It never ends; an
+    /// accept error is an item, and the next poll accepts again. Like
+    /// [`TcpListener::incoming`](crate::net::TcpListener::incoming), it
+    /// holds its own waiter place; to own the listener, see
+    /// [`stream::UnixListenerStream`](crate::stream::UnixListenerStream).
+    ///
+    /// ```
+    /// use futures_lite::StreamExt;
+    /// use moduvex_runtime::net::{UnixListener, UnixStream};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let dir = std::env::temp_dir().join(format!("mdx-incoming-{}", std::process::id()));
+    ///     let _ = std::fs::remove_file(&dir);
+    ///     let listener = UnixListener::bind(&dir)?;
+    ///     let client = UnixStream::connect(&dir).await?;
+    ///     let server = listener.incoming().next().await.expect("never ends")?;
+    ///     assert_eq!(server.peer_addr()?.as_pathname(), None);
+    ///     drop(client);
+    ///     std::fs::remove_file(&dir)?;
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
+    pub fn incoming(&self) -> Incoming<'_> {
+        Incoming {
+            listener: self,
+            waiter: self.io.waiter(Direction::Read),
+        }
+    }
+
     /// The address the listener is bound to.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.io.get_ref().local_addr()
@@ -154,5 +185,40 @@ impl AsFd for UnixListener {
 impl std::fmt::Debug for UnixListener {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.io.get_ref().fmt(f)
+    }
+}
+
+/// The connections a [`UnixListener`] accepts, from
+/// [`UnixListener::incoming`]: a `Stream` of `io::Result<UnixStream>` that
+/// never ends.
+pub struct Incoming<'a> {
+    listener: &'a UnixListener,
+    /// This stream's own place among the listener's read waiters.
+    waiter: Waiter<'a>,
+}
+
+impl futures_core::Stream for Incoming<'_> {
+    type Item = io::Result<UnixStream>;
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<io::Result<UnixStream>>> {
+        let this = self.get_mut();
+        this.listener
+            .poll_accept_with(cx, Some(&mut this.waiter))
+            .map(|res| Some(res.map(|(stream, _)| stream)))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (usize::MAX, None)
+    }
+}
+
+impl std::fmt::Debug for Incoming<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Incoming")
+            .field("listener", self.listener)
+            .finish_non_exhaustive()
     }
 }

@@ -10,7 +10,7 @@ mod listener;
 mod stream;
 
 pub use datagram::UnixDatagram;
-pub use listener::UnixListener;
+pub use listener::{Incoming, UnixListener};
 /// A Unix socket address (a path, abstract name, or unnamed).
 pub use std::os::unix::net::SocketAddr;
 pub use stream::UnixStream;
