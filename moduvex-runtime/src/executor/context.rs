@@ -101,6 +101,10 @@ pub(crate) fn has_entered() -> bool {
 fn replace_entered(new: Option<SchedulerHandle>) -> Option<SchedulerHandle> {
     if new.is_some() {
         let _ = ANY_ENTERED.try_with(|a| a.set(true));
+    } else if !ANY_ENTERED.try_with(Cell::get).unwrap_or(true) {
+        // Nothing was ever entered here: the slot is `None` already (every
+        // `block_on` hides and restores it; most threads never enter).
+        return None;
     }
     ENTERED
         .try_with(|e| std::mem::replace(&mut *e.borrow_mut(), new))
