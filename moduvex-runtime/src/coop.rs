@@ -215,8 +215,7 @@ impl<F: Future> Future for Unconstrained<F> {
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        // SAFETY: `inner` is structurally pinned (see its invariant): it is
-        // only ever reached through this pinned projection.
+        // SAFETY: `inner` is structurally pinned (see its invariant): it is only ever reached through this pinned projection.
         let inner = unsafe { self.map_unchecked_mut(|s| &mut s.inner) };
         with_left(None, || inner.poll(cx))
     }

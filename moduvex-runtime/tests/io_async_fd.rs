@@ -275,9 +275,9 @@ fn priority_readiness_for_out_of_band_data() {
         server.set_nonblocking(true)?;
         let fd = AsyncFd::with_interest(server, Interest::PRIORITY)?;
         assert!(poll_once(fd.ready(Interest::PRIORITY)).await.is_pending());
-        // SAFETY: a one-byte buffer that lives across the call.
-        let sent =
-            unsafe { libc::send(client.as_raw_fd(), b"!".as_ptr().cast(), 1, libc::MSG_OOB) };
+        let (raw, byte) = (client.as_raw_fd(), b"!".as_ptr().cast());
+        // SAFETY: a one-byte static buffer, valid across the call; `raw` is open.
+        let sent = unsafe { libc::send(raw, byte, 1, libc::MSG_OOB) };
         assert_eq!(sent, 1, "send(MSG_OOB): {}", io::Error::last_os_error());
         let guard = fd.ready(Interest::PRIORITY).await?;
         assert!(guard.ready().is_priority(), "{:?}", guard.ready());

@@ -94,8 +94,7 @@ fn interval_stream_wrapper_forwards_to_the_interval() {
 
 /// Raises `signum` in this process.
 fn raise(signum: i32) {
-    // SAFETY: raise(3) only sends the signal to this process, which has a
-    // handler installed for it (the test listens first).
+    // SAFETY: raise(3) only sends the signal to this process, which has a handler installed for it (the test listens first).
     let rc = unsafe { libc::raise(signum) };
     assert_eq!(rc, 0, "raise({signum}) failed");
 }

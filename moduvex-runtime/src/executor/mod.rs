@@ -194,8 +194,7 @@ pub(crate) fn block_in_place<R>(
             f()
         }
         Current::Worker(worker) => {
-            // SAFETY: the context points to this thread's live worker (the
-            // one running the calling task, below us on this stack).
+            // SAFETY: the context points to this thread's live worker (the one running the calling task, below us on this stack).
             let worker = unsafe { &*worker };
             let shared = worker.shared.clone();
             let _relief = (shared.mode() == multi_thread::Mode::WorkStealing).then(|| {

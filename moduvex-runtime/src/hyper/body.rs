@@ -27,8 +27,7 @@ impl<B> ServeBody<B> {
     }
 
     fn project(self: Pin<&mut Self>) -> Option<Pin<&mut B>> {
-        // SAFETY: `inner` is structurally pinned (see its # Invariant): it is
-        // never moved out of a pinned `ServeBody`.
+        // SAFETY: `inner` is structurally pinned (see its # Invariant): it is never moved out of a pinned `ServeBody`.
         unsafe {
             self.get_unchecked_mut()
                 .inner

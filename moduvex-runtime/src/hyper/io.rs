@@ -80,10 +80,7 @@ impl<T> HyperIo<T> {
     }
 
     fn inner_pin(self: Pin<&mut Self>) -> Pin<&mut T> {
-        // SAFETY: `inner` is structurally pinned: it is never moved out of a
-        // pinned `HyperIo` (only `into_inner`, which takes `self` by value,
-        // moves it, and that needs an unpinned or `Unpin` value), and
-        // `HyperIo` has no `Drop` impl.
+        // SAFETY: `inner` is structurally pinned: it is never moved out of a pinned `HyperIo` (only `into_inner`, which takes `self` by value, moves it, and that needs an unpinned or `Unpin` value), and `HyperIo` has no `Drop` impl.
         unsafe { self.map_unchecked_mut(|io| &mut io.inner) }
     }
 }
@@ -104,9 +101,7 @@ impl<T: AsyncRead> Read for HyperIo<T> {
             n <= len,
             "HyperIo: the inner AsyncRead::poll_read returned {n} for a {len}-byte buffer"
         );
-        // SAFETY: the first `n` bytes of the unfilled part were initialized by
-        // `initialize_unfilled` (and filled by the read), and `n <= len`
-        // (asserted above), so `advance` covers only initialized bytes.
+        // SAFETY: the first `n` bytes of the unfilled part were initialized by `initialize_unfilled` (and filled by the read), and `n <= len` (asserted above), so `advance` covers only initialized bytes.
         unsafe { buf.advance(n) };
         Poll::Ready(Ok(()))
     }

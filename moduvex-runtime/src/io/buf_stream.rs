@@ -108,8 +108,7 @@ impl<RW: AsyncRead + AsyncWrite> BufStream<RW> {
 
     /// The pinned stream and the (unpinned) buffers.
     fn project(self: Pin<&mut Self>) -> (Pin<&mut RW>, &mut Buffers) {
-        // SAFETY: only `stream` is handed out, pinned, and it is never
-        // moved (the invariant on the field); `bufs` is plain data.
+        // SAFETY: only `stream` is handed out, pinned, and it is never moved (the invariant on the field); `bufs` is plain data.
         let this = unsafe { self.get_unchecked_mut() };
         // SAFETY: as above: `stream` is structurally pinned.
         let stream = unsafe { Pin::new_unchecked(&mut this.stream) };

@@ -77,10 +77,7 @@ impl<T> Compat<T> {
     }
 
     fn project(self: Pin<&mut Self>) -> (Pin<&mut T>, &mut Option<SeekFrom>) {
-        // SAFETY: `inner` is structurally pinned (its invariant): it is
-        // reached only through this pinned projection and never moved;
-        // `seek_pos` is not pinned, and handing out `&mut` to it moves
-        // nothing that is.
+        // SAFETY: `inner` is structurally pinned (its invariant): it is reached only through this pinned projection and never moved; `seek_pos` is not pinned, and handing out `&mut` to it moves nothing that is.
         let this = unsafe { self.get_unchecked_mut() };
         // SAFETY: as above: `inner` lives inside a pinned `Compat`.
         let inner = unsafe { Pin::new_unchecked(&mut this.inner) };

@@ -77,9 +77,7 @@ pub(crate) fn poll_read_buf<T: AsRawFd + AsFd>(
     cx: &mut Context<'_>,
     buf: &mut tokio::io::ReadBuf<'_>,
 ) -> Poll<io::Result<()>> {
-    // SAFETY: `recv` writes only initialised bytes into the slice and
-    // never reads it, so no initialised byte is de-initialised
-    // (`unfilled_mut`'s contract).
+    // SAFETY: `recv` writes only initialised bytes into the slice and never reads it, so no initialised byte is de-initialised (`unfilled_mut`'s contract).
     let unfilled = unsafe { buf.unfilled_mut() };
     let want = unfilled.len();
     if want == 0 {
@@ -88,8 +86,7 @@ pub(crate) fn poll_read_buf<T: AsRawFd + AsFd>(
     let n = ready!(poll_transfer(src, cx, Direction::Read, want, |io| {
         SockRef::from(io).recv(&mut *unfilled)
     }))?;
-    // SAFETY: the kernel initialised the first `n` bytes of the unfilled
-    // part, and `n` is at most its length.
+    // SAFETY: the kernel initialised the first `n` bytes of the unfilled part, and `n` is at most its length.
     unsafe { buf.assume_init(n) };
     buf.advance(n);
     Poll::Ready(Ok(()))
@@ -210,12 +207,10 @@ where
     B: bytes::BufMut + ?Sized,
 {
     let dst = buf.chunk_mut();
-    // SAFETY: `recv` only ever writes initialised bytes into the slice
-    // (`as_uninit_slice_mut`'s contract: no uninitialised byte is written).
+    // SAFETY: `recv` only ever writes initialised bytes into the slice (`as_uninit_slice_mut`'s contract: no uninitialised byte is written).
     let spare = unsafe { dst.as_uninit_slice_mut() };
     let n = retry_eintr(|| SockRef::from(io).recv(&mut *spare))?;
-    // SAFETY: the kernel initialised the first `n` bytes of the chunk,
-    // and `n` is at most its length.
+    // SAFETY: the kernel initialised the first `n` bytes of the chunk, and `n` is at most its length.
     unsafe { buf.advance_mut(n) };
     Ok(n)
 }

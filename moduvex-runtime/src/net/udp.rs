@@ -185,12 +185,10 @@ impl UdpSocket {
     ) -> io::Result<(usize, SocketAddr)> {
         self.io.try_io(Direction::Read, |s| {
             let dst = buf.chunk_mut();
-            // SAFETY: `recv_from` only ever writes initialised bytes into
-            // the slice (`as_uninit_slice_mut`'s contract).
+            // SAFETY: `recv_from` only ever writes initialised bytes into the slice (`as_uninit_slice_mut`'s contract).
             let spare = unsafe { dst.as_uninit_slice_mut() };
             let (n, from) = retry_eintr(|| SockRef::from(s).recv_from(&mut *spare))?;
-            // SAFETY: the kernel initialised the first `n` bytes of the
-            // chunk, and `n` is at most its length.
+            // SAFETY: the kernel initialised the first `n` bytes of the chunk, and `n` is at most its length.
             unsafe { buf.advance_mut(n) };
             Ok((n, ip_addr(&from)?))
         })

@@ -72,8 +72,7 @@ impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
     /// A guard for the whole data of `lock`; the caller holds one read
     /// permit of `lock.sem` and hands it to the guard.
     fn new(lock: &'a RwLock<T>) -> Self {
-        // SAFETY: `UnsafeCell::get` on a reference is never null. The
-        // invariant of `data` holds: the caller's permit keeps writers out.
+        // SAFETY: `UnsafeCell::get` on a reference is never null. The invariant of `data` holds: the caller's permit keeps writers out.
         let data = unsafe { NonNull::new_unchecked(lock.data.get()) };
         RwLockReadGuard {
             sem: &lock.sem,
@@ -336,8 +335,7 @@ guard_impls!([T: ?Sized] OwnedRwLockWriteGuard<T>, all);
 impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
     type Target = T;
     fn deref(&self) -> &T {
-        // SAFETY: by the invariant of `data`, it is valid for the guard's
-        // lifetime and only shared while the guard holds its read permit.
+        // SAFETY: by the invariant of `data`, it is valid for the guard's lifetime and only shared while the guard holds its read permit.
         unsafe { self.data.as_ref() }
     }
 }

@@ -121,8 +121,7 @@ pub fn id() -> Id {
 /// The id of the task running this code, or `None` outside a task.
 pub fn try_id() -> Option<Id> {
     let task = CURRENT.try_with(Cell::get).ok().flatten()?;
-    // SAFETY: a header in `CURRENT` is live while it is there (the
-    // invariant on `CURRENT`).
+    // SAFETY: a header in `CURRENT` is live while it is there (the invariant on `CURRENT`).
     Some(unsafe { id_of(task) })
 }
 

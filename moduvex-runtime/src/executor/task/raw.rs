@@ -357,8 +357,7 @@ unsafe fn complete<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
 /// The caller hands over one counted reference as a `Notified`, and holds
 /// another reference of its own until this returns (see the module docs).
 unsafe fn schedule<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
-    // SAFETY: the caller's own reference keeps the cell alive throughout,
-    // even after `schedule` has published the Notified.
+    // SAFETY: the caller's own reference keeps the cell alive throughout, even after `schedule` has published the Notified.
     let scheduler = unsafe { scheduler::<F, S>(ptr) };
     // SAFETY: the reference is counted (caller's contract).
     let task = unsafe { Notified::from_raw(ptr) };
@@ -368,8 +367,7 @@ unsafe fn schedule<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
 /// # Safety
 /// No references remain; `ptr` came from `allocate::<F, S>`.
 unsafe fn dealloc<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
-    // SAFETY: `ptr` is the pointer `Box::into_raw` returned in `allocate`
-    // (handles never rebuild it), and no one else can reach the cell.
+    // SAFETY: `ptr` is the pointer `Box::into_raw` returned in `allocate` (handles never rebuild it), and no one else can reach the cell.
     drop(unsafe { Box::from_raw(ptr.cast::<Cell<F, S>>().as_ptr()) });
 }
 

@@ -99,8 +99,7 @@ unsafe fn drop_waker(data: *const ()) {
 /// The caller holds a counted reference to the task at `ptr` and does not
 /// use it afterwards.
 unsafe fn release(ptr: NonNull<Header>, vtable: &'static super::raw::Vtable) {
-    // SAFETY: the caller's reference keeps the task alive until the count
-    // drops; no reference into it is held past this call.
+    // SAFETY: the caller's reference keeps the task alive until the count drops; no reference into it is held past this call.
     if unsafe { header(ptr) }.state.ref_dec() {
         // SAFETY: that was the last reference; `ptr` is the allocation's own pointer.
         unsafe { (vtable.dealloc)(ptr) };

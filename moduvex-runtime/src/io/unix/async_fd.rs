@@ -241,8 +241,7 @@ impl<T: AsRawFd> AsRawFd for AsyncFd<T> {
 
 impl<T: AsRawFd> AsFd for AsyncFd<T> {
     fn as_fd(&self) -> BorrowedFd<'_> {
-        // SAFETY: the descriptor is open for as long as `self.io` owns `T`,
-        // which outlives the borrow of `self`.
+        // SAFETY: the descriptor is open for as long as `self.io` owns `T`, which outlives the borrow of `self`.
         unsafe { BorrowedFd::borrow_raw(self.as_raw_fd()) }
     }
 }
