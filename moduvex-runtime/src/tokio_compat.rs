@@ -157,11 +157,14 @@ impl Drop for ExitMark {
 
 impl Background {
     /// Builds a tokio current-thread runtime and starts the thread named
-    /// `name` that drives it with `ours` entered.
-    pub(crate) fn start(
+    /// `name` that drives it with `ours` entered. With `publish`, `ours`
+    /// (its blocking pool) knows the tokio runtime before that thread
+    /// starts, so the thread's own `ours.enter()` enters it as well.
+    fn start(
         name: String,
         stack_size: Option<usize>,
         ours: crate::Handle,
+        publish: bool,
     ) -> io::Result<Background> {
         // tokio's own threads are its blocking pool's.
         let rt = tokio::runtime::Builder::new_current_thread()
@@ -169,6 +172,9 @@ impl Background {
             .thread_name(format!("{name}-blocking"))
             .build()?;
         let handle = rt.handle().clone();
+        if publish {
+            ours.blocking.set_tokio(handle.clone());
+        }
         let (stop, stopped) = oneshot::channel::<Stop>();
         let exited = Arc::new(Exited::default());
         let mark = ExitMark(exited.clone());
@@ -200,17 +206,16 @@ impl Background {
     /// from now on.
     pub(crate) fn for_runtime(ours: &crate::Handle, hooks: &ThreadHooks) -> io::Result<Background> {
         let name = format!("{}-tokio", (hooks.name)());
-        let background = Background::start(name, hooks.stack_size, ours.clone())?;
-        ours.blocking.set_tokio(background.handle.clone());
-        Ok(background)
+        Background::start(name, hooks.stack_size, ours.clone(), true)
     }
 
     /// The tokio runtime behind the free `block_on`'s call: started now,
-    /// stopped when dropped.
+    /// stopped when dropped. Not published: `ours` has the process-wide
+    /// blocking pool, which outlives the call.
     #[track_caller]
     pub(crate) fn for_block_on(ours: crate::Handle) -> Background {
         let name = format!("{}-tokio", crate::runtime::DEFAULT_THREAD_NAME);
-        match Background::start(name, None, ours) {
+        match Background::start(name, None, ours, false) {
             Ok(background) => background,
             Err(e) => panic!(
                 "moduvex-runtime (feature tokio-compat): cannot start the tokio runtime of \
