@@ -30,6 +30,8 @@ pub mod stream;
 pub mod sync;
 pub mod task;
 pub mod time;
+#[cfg(feature = "tokio-compat")]
+pub mod tokio_compat;
 
 pub use executor::{block_on, spawn, spawn_local, yield_now, JoinError, JoinHandle};
 pub use runtime::{spawn_blocking, Builder, Flavor, Handle, Runtime};

@@ -1,33 +1,37 @@
-//! Running an example from `examples/` in a test.
-//!
-//! The pattern: an example file puts its work in a function that its
-//! `main` calls — a server exposes
-//! `serve(listener, shutdown) -> io::Result<()>`, which serves until the
-//! `shutdown` future completes — and a test includes the file as a module
-//! and calls that function itself, on a port-0 listener with a signal of
-//! its own:
+//! How the examples are run by tests: each `examples/NAME.rs` keeps its
+//! work in a `pub` function (its `main` only reads the command line, binds
+//! and calls it), and `tests/example_NAME.rs` compiles the example file
+//! into the test with
 //!
 //! ```ignore
-//! #[allow(dead_code)] // the example's `main` is not called here
-//! #[path = "../examples/axum.rs"]
-//! mod axum_example;
-//!
-//! mod examples_common;
-//! use examples_common::*;
-//!
-//! #[test]
-//! fn it_answers() {
-//!     guard("axum example", || run(async {
-//!         let server = Server::start(|listener, stop| axum_example::serve(listener, stop)).await;
-//!         // ... requests to server.addr ...
-//!         server.stop().await; // the signal, then serve's return: Ok
-//!     }));
-//! }
+//! #[path = "../examples/NAME.rs"]
+//! #[allow(dead_code)] // the example's `main`
+//! mod example;
 //! ```
 //!
-//! The `hyper_common` helpers (the hang `guard`, the runtime `run`, hyper
-//! clients) come along. A client example exposes the function its `main` runs against an
-//! address, and the test calls it against a server started as above.
+//! then calls that function under [`guard`]. No `cargo run` inside a test
+//! (slow, and a second build of the crate), no binary path needed.
+//!
+//! - A self-contained example exposes `run(..)` and the test checks what
+//!   it returns.
+//! - A server exposes `serve(listener, shutdown) -> io::Result<()>`,
+//!   serving until the `shutdown` future completes; the test starts it
+//!   with [`Server::start`] on a `127.0.0.1:0` listener, talks to
+//!   [`Server::addr`], and ends with [`Server::stop`]:
+//!
+//! ```ignore
+//! guard("axum example", || run(async {
+//!     let server = Server::start(|listener, stop| example::serve(listener, stop)).await;
+//!     // ... requests to server.addr ...
+//!     server.stop().await; // the signal, then serve's return: Ok
+//! }));
+//! ```
+//!
+//! - A client exposes the function its `main` runs against an address,
+//!   and the test calls it against a server started as above.
+//!
+//! The `hyper_common` helpers (the hang [`guard`], a two-worker [`run`],
+//! hyper clients over our sockets) come along.
 #![allow(dead_code)]
 
 #[path = "../hyper_common/mod.rs"]
