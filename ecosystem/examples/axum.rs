@@ -1,10 +1,12 @@
-//! An axum JSON API with shared state, served by moduvex-runtime.
+//! An axum JSON API with shared state and a WebSocket echo route, served
+//! by moduvex-runtime.
 //!
 //! ```text
 //! cargo run --manifest-path ecosystem/Cargo.toml --example axum
 //! curl -H 'content-type: application/json' -d '{"title":"buy milk"}' http://127.0.0.1:3000/todos
 //! curl http://127.0.0.1:3000/todos
 //! curl http://127.0.0.1:3000/todos/1
+//! websocat ws://127.0.0.1:3000/ws
 //! ```
 //!
 //! A to-do list kept in memory and shared by every request:
@@ -13,10 +15,14 @@
 //!   `{"title": "buy milk"}` and answers it with `201 Created`; malformed
 //!   JSON gets `400`, JSON of the wrong shape `422`, a body that is not
 //!   `application/json` `415` (axum's `Json` rejections);
-//! - `GET /todos/{id}` answers one, or `404`.
+//! - `GET /todos/{id}` answers one, or `404`;
+//! - `GET /ws` upgrades to a WebSocket that echoes every text and binary
+//!   message.
 //!
 //! The server is [`moduvex_runtime::hyper::serve`], which takes the axum
-//! `Router` as it is. Ctrl-C shuts it down gracefully: it stops accepting,
+//! `Router` as it is. axum's `WebSocketUpgrade` runs the socket in a task
+//! it starts with `tokio::spawn`: the runtime's `tokio-compat` feature
+//! makes that work inside a moduvex runtime. Ctrl-C shuts it down gracefully: it stops accepting,
 //! lets requests in flight finish, and returns.
 
 use std::collections::BTreeMap;
@@ -24,8 +30,10 @@ use std::future::Future;
 use std::io;
 use std::sync::{Arc, Mutex};
 
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use moduvex_runtime::hyper::Listener;
@@ -59,6 +67,7 @@ pub fn app() -> Router {
     Router::new()
         .route("/todos", get(list).post(create))
         .route("/todos/{id}", get(fetch))
+        .route("/ws", get(websocket))
         .with_state(Todos::default())
 }
 
@@ -81,6 +90,23 @@ async fn create(State(todos): State<Todos>, Json(new): Json<NewTodo>) -> (Status
 async fn fetch(State(todos): State<Todos>, Path(id): Path<u64>) -> Result<Json<Todo>, StatusCode> {
     let todos = todos.0.lock().unwrap();
     todos.get(&id).cloned().map(Json).ok_or(StatusCode::NOT_FOUND)
+}
+
+async fn websocket(upgrade: WebSocketUpgrade) -> Response {
+    upgrade.on_upgrade(echo)
+}
+
+/// Sends every text and binary message back, until the client closes.
+async fn echo(mut socket: WebSocket) {
+    while let Some(Ok(message)) = socket.recv().await {
+        // Pings are answered by axum; so is a close, after which the next
+        // `recv` ends the loop.
+        if let Message::Text(_) | Message::Binary(_) = message {
+            if socket.send(message).await.is_err() {
+                return;
+            }
+        }
+    }
 }
 
 /// Serves [`app`] on `listener` (a `TcpListener`, or any other

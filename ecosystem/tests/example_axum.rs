@@ -1,12 +1,16 @@
 //! The `axum` example: its routes, JSON in and out, state shared by every
-//! request and connection, and the 404, 400, 422 and 415 answers.
+//! request and connection, the 404, 400, 422 and 415 answers, and the
+//! WebSocket echo route.
 
 #[allow(dead_code)] // the example's `main` is not called here
 #[path = "../examples/axum.rs"]
 mod axum_example;
 mod examples_common;
 
+use async_tungstenite::tungstenite::{self, Message};
 use axum_example::Todo;
+use futures_lite::StreamExt;
+use moduvex_runtime::net::TcpStream;
 use examples_common::*;
 use http::{Request, StatusCode};
 use http_body_util::Full;
@@ -94,6 +98,61 @@ fn json_api_routes_state_and_rejections() {
             assert_eq!(json::<Vec<Todo>>(&body).len(), 2);
 
             // Idle keep-alive connections do not hold the shutdown up.
+            server.stop().await;
+        })
+    });
+}
+
+#[test]
+fn websocket_route_echoes_text_and_binary() {
+    guard("axum example, WebSocket", || {
+        run(async {
+            let server = Server::start(|listener, stop| axum_example::serve(listener, stop)).await;
+            let addr = server.addr;
+            // Two sessions side by side, each with its own messages.
+            let sessions: Vec<_> = (0..2u8)
+                .map(|session| {
+                    moduvex_runtime::spawn(async move {
+                        let stream = TcpStream::connect(addr).await.unwrap();
+                        let (mut ws, response) =
+                            async_tungstenite::client_async(format!("ws://{addr}/ws"), stream)
+                                .await
+                                .unwrap();
+                        assert_eq!(response.status(), StatusCode::SWITCHING_PROTOCOLS);
+                        for i in 0..20u8 {
+                            let text = Message::text(format!("session {session}, message {i}"));
+                            // Larger than one read, with every byte value.
+                            let binary: Vec<u8> = (0..70_000u32)
+                                .map(|n| (n as u8) ^ i ^ session)
+                                .collect();
+                            let binary = Message::binary(binary);
+                            for message in [text, binary] {
+                                ws.send(message.clone()).await.unwrap();
+                                let echoed = ws.next().await.expect("an echo").unwrap();
+                                assert_eq!(echoed, message);
+                            }
+                        }
+                        ws.close(None).await.unwrap();
+                        // The server answers the close, then the stream ends.
+                        loop {
+                            match ws.next().await {
+                                Some(Ok(Message::Close(_))) => continue,
+                                None | Some(Err(tungstenite::Error::ConnectionClosed)) => break,
+                                other => panic!("after close: {other:?}"),
+                            }
+                        }
+                    })
+                })
+                .collect();
+            for session in sessions {
+                session.await.unwrap();
+            }
+
+            // A plain GET of the route is not an upgrade: rejected.
+            let mut client = http1(addr).await;
+            let (status, _) = send(&mut client, get("/ws")).await;
+            assert!(status.is_client_error(), "{status}");
+
             server.stop().await;
         })
     });
