@@ -88,8 +88,8 @@ async fn create(State(todos): State<Todos>, Json(new): Json<NewTodo>) -> (Status
 }
 
 async fn fetch(State(todos): State<Todos>, Path(id): Path<u64>) -> Result<Json<Todo>, StatusCode> {
-    let todos = todos.0.lock().unwrap();
-    todos.get(&id).cloned().map(Json).ok_or(StatusCode::NOT_FOUND)
+    let todo = todos.0.lock().unwrap().get(&id).cloned();
+    todo.map(Json).ok_or(StatusCode::NOT_FOUND)
 }
 
 async fn websocket(upgrade: WebSocketUpgrade) -> Response {

@@ -9,12 +9,12 @@ mod examples_common;
 
 use async_tungstenite::tungstenite::{self, Message};
 use axum_example::Todo;
-use futures_lite::StreamExt;
-use moduvex_runtime::net::TcpStream;
 use examples_common::*;
+use futures_lite::StreamExt;
 use http::{Request, StatusCode};
 use http_body_util::Full;
 use hyper::body::Bytes;
+use moduvex_runtime::net::TcpStream;
 
 fn post_todo(content_type: &str, body: &'static str) -> Request<Full<Bytes>> {
     Request::post("/todos")
@@ -33,7 +33,7 @@ fn json<T: serde::de::DeserializeOwned>(body: &Bytes) -> T {
 fn json_api_routes_state_and_rejections() {
     guard("axum example", || {
         run(async {
-            let server = Server::start(|listener, stop| axum_example::serve(listener, stop)).await;
+            let server = Server::start(axum_example::serve).await;
             let mut client = http1(server.addr).await;
 
             let (status, body) = send(&mut client, get("/todos")).await;
@@ -107,7 +107,7 @@ fn json_api_routes_state_and_rejections() {
 fn websocket_route_echoes_text_and_binary() {
     guard("axum example, WebSocket", || {
         run(async {
-            let server = Server::start(|listener, stop| axum_example::serve(listener, stop)).await;
+            let server = Server::start(axum_example::serve).await;
             let addr = server.addr;
             // Two sessions side by side, each with its own messages.
             let sessions: Vec<_> = (0..2u8)
@@ -122,9 +122,8 @@ fn websocket_route_echoes_text_and_binary() {
                         for i in 0..20u8 {
                             let text = Message::text(format!("session {session}, message {i}"));
                             // Larger than one read, with every byte value.
-                            let binary: Vec<u8> = (0..70_000u32)
-                                .map(|n| (n as u8) ^ i ^ session)
-                                .collect();
+                            let binary: Vec<u8> =
+                                (0..70_000u32).map(|n| (n as u8) ^ i ^ session).collect();
                             let binary = Message::binary(binary);
                             for message in [text, binary] {
                                 ws.send(message.clone()).await.unwrap();

@@ -4,10 +4,10 @@
 #[allow(dead_code)] // the example's `main` is not called here
 #[path = "../examples/axum.rs"]
 mod axum_example;
+mod examples_common;
 #[allow(dead_code)]
 #[path = "../examples/hyper_client.rs"]
 mod hyper_client;
-mod examples_common;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -2,10 +2,10 @@
 //! TLS record and one socket buffer, comes back byte for byte; connections
 //! run side by side.
 
+mod examples_common;
 #[allow(dead_code)] // the example's `main` is not called here
 #[path = "../examples/tls.rs"]
 mod tls;
-mod examples_common;
 
 use examples_common::*;
 

@@ -1,10 +1,10 @@
 //! The `websocket` example: three chat clients each get every message,
 //! the others' and their own, in one order; one leaves and the others go on.
 
+mod examples_common;
 #[allow(dead_code)] // the example's `main` is not called here
 #[path = "../examples/websocket.rs"]
 mod websocket;
-mod examples_common;
 
 use std::net::SocketAddr;
 

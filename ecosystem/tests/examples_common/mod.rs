@@ -21,7 +21,7 @@
 //!
 //! ```ignore
 //! guard("axum example", || run(async {
-//!     let server = Server::start(|listener, stop| example::serve(listener, stop)).await;
+//!     let server = Server::start(example::serve).await;
 //!     // ... requests to server.addr ...
 //!     server.stop().await; // the signal, then serve's return: Ok
 //! }));
