@@ -156,3 +156,150 @@ fn free_block_on_has_its_own_tokio_runtime() {
         }
     });
 }
+
+#[test]
+fn tokio_tasks_of_a_current_thread_runtime_outlive_one_block_on() {
+    guard(
+        "tokio_tasks_of_a_current_thread_runtime_outlive_one_block_on",
+        || {
+            let rt = Builder::new_current_thread().build().unwrap();
+            let (tx, rx) = moduvex_runtime::sync::oneshot::channel();
+            let (go, wait) = moduvex_runtime::sync::oneshot::channel::<()>();
+            // Started in one `block_on`, finished while the next one runs:
+            // the tokio runtime belongs to the `Runtime`, not to the call.
+            rt.block_on(async move {
+                tokio::spawn(async move {
+                    wait.await.unwrap();
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                    tx.send(9).unwrap();
+                });
+            });
+            let got = rt.block_on(async move {
+                go.send(()).unwrap();
+                rx.await.unwrap()
+            });
+            assert_eq!(got, 9);
+        },
+    );
+}
+
+#[test]
+fn tokio_tcp_stream_in_a_moduvex_task() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    guard("tokio_tcp_stream_in_a_moduvex_task", || {
+        for rt in runtimes() {
+            let flavor = rt.handle().flavor();
+            rt.block_on(async {
+                // A tokio client against our listener...
+                let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+                let addr = listener.local_addr().unwrap();
+                let server = moduvex_runtime::spawn(async move {
+                    let (s, _) = listener.accept().await.unwrap();
+                    let (mut r, mut w) = s.into_split();
+                    moduvex_runtime::io::copy(&mut r, &mut w).await.unwrap()
+                });
+                let client = moduvex_runtime::spawn(async move {
+                    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+                    let mut buf = vec![0u8; 1000];
+                    for round in 0..50u32 {
+                        let msg: Vec<u8> = (0..1000u32).map(|i| (i ^ round) as u8).collect();
+                        s.write_all(&msg).await.unwrap();
+                        s.read_exact(&mut buf).await.unwrap();
+                        assert_eq!(buf, msg);
+                    }
+                    s.shutdown().await.unwrap();
+                });
+                client.await.unwrap();
+                assert_eq!(server.await.unwrap(), 50_000, "{flavor:?}");
+
+                // ... and our client against a tokio listener.
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                let addr = listener.local_addr().unwrap();
+                let server = moduvex_runtime::spawn(async move {
+                    let (mut s, _) = listener.accept().await.unwrap();
+                    let mut got = Vec::new();
+                    s.read_to_end(&mut got).await.unwrap();
+                    s.write_all(&got).await.unwrap();
+                    got.len()
+                });
+                let mut s = TcpStream::connect(addr).await.unwrap();
+                let msg = b"through tokio's reactor and back".repeat(100);
+                moduvex_runtime::io::AsyncWriteExt::write_all(&mut s, &msg)
+                    .await
+                    .unwrap();
+                s.shutdown(std::net::Shutdown::Write).unwrap();
+                let mut back = Vec::new();
+                moduvex_runtime::io::AsyncReadExt::read_to_end(&mut s, &mut back)
+                    .await
+                    .unwrap();
+                assert_eq!(back, msg);
+                assert_eq!(server.await.unwrap(), msg.len());
+            });
+        }
+    });
+}
+
+#[moduvex_runtime::main(flavor = "current_thread")]
+async fn main_current_thread() -> u32 {
+    tokio::spawn(async { 1 }).await.unwrap()
+}
+
+#[moduvex_runtime::main(worker_threads = 2)]
+async fn main_work_stealing() -> u32 {
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    moduvex_runtime::spawn(async { tokio::spawn(async { 2 }).await.unwrap() })
+        .await
+        .unwrap()
+}
+
+#[test]
+fn the_main_macro_path() {
+    guard("the_main_macro_path", || {
+        assert_eq!(main_current_thread(), 1);
+        assert_eq!(main_work_stealing(), 2);
+    });
+}
+
+/// Aborts the process with a message unless dropped within 120 s: the
+/// hang guard of the macro-made tests, which run on the test's own thread.
+struct Watchdog(Option<std::sync::mpsc::Sender<()>>);
+
+impl Watchdog {
+    fn new(what: &'static str) -> Watchdog {
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        std::thread::spawn(move || {
+            if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                rx.recv_timeout(Duration::from_secs(120))
+            {
+                eprintln!("{what}: did not finish within 120 s (hang)");
+                std::process::abort();
+            }
+        });
+        Watchdog(Some(tx))
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        if let Some(tx) = self.0.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+#[moduvex_runtime::test]
+async fn the_test_macro_path() {
+    let _watchdog = Watchdog::new("the_test_macro_path");
+    let task = tokio::spawn(async {
+        moduvex_runtime::time::sleep(Duration::from_millis(1)).await;
+        3
+    });
+    assert_eq!(task.await.unwrap(), 3);
+}
+
+#[moduvex_runtime::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_test_macro_path_multi_thread() {
+    let _watchdog = Watchdog::new("the_test_macro_path_multi_thread");
+    let task = moduvex_runtime::spawn(async { tokio::spawn(async { 4 }).await.unwrap() });
+    assert_eq!(task.await.unwrap(), 4);
+}
