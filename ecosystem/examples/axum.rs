@@ -22,8 +22,10 @@
 //! The server is [`moduvex_runtime::hyper::serve`], which takes the axum
 //! `Router` as it is. axum's `WebSocketUpgrade` runs the socket in a task
 //! it starts with `tokio::spawn`: the runtime's `tokio-compat` feature
-//! makes that work inside a moduvex runtime. Ctrl-C shuts it down gracefully: it stops accepting,
-//! lets requests in flight finish, and returns.
+//! makes that work inside a moduvex runtime. Ctrl-C shuts the server down
+//! gracefully: it stops accepting, lets requests in flight finish, and
+//! returns (an upgraded WebSocket is no longer a request: it is not waited
+//! for).
 
 use std::collections::BTreeMap;
 use std::future::Future;
