@@ -74,8 +74,18 @@ impl Report {
 /// Whether this build has the feature.
 pub const COMPAT: bool = cfg!(feature = "tokio-compat");
 
-fn thread_count() -> usize {
-    std::fs::read_dir("/proc/self/task").map_or(0, |d| d.count())
+/// The name (prefix) of the measured runtimes' threads.
+const NAME: &str = "cost";
+
+/// Threads of this process whose name starts with [`NAME`].
+fn our_threads() -> usize {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0;
+    };
+    tasks
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+        .filter(|name| name.starts_with(NAME))
+        .count()
 }
 
 /// Resident memory of the process, in KiB.
@@ -91,13 +101,12 @@ fn rss_kib() -> u64 {
     pages * page / 1024
 }
 
-/// Waits (bounded) for the thread count to reach `want`: a thread names
-/// and counts itself once it runs, and leaves the list shortly after its
-/// join.
-fn threads_settle(want: impl Fn(usize) -> bool) -> usize {
+/// Waits (at most 5 s) until [`our_threads`] satisfies `want`: a thread
+/// names itself once it runs, and leaves the list shortly after its join.
+fn our_threads_when(want: impl Fn(usize) -> bool) -> usize {
     let start = Instant::now();
     loop {
-        let n = thread_count();
+        let n = our_threads();
         if want(n) || start.elapsed() > Duration::from_secs(5) {
             return n;
         }
@@ -105,13 +114,27 @@ fn threads_settle(want: impl Fn(usize) -> bool) -> usize {
     }
 }
 
+/// The threads a runtime from `make` has once built, nothing spawned;
+/// `expected` is how many to wait for.
+fn threads_of(make: fn() -> Runtime, expected: usize) -> usize {
+    our_threads_when(|n| n == 0);
+    let rt = make();
+    let n = our_threads_when(|n| n >= expected);
+    drop(rt);
+    n
+}
+
 fn current_thread() -> Runtime {
-    Builder::new_current_thread().build().unwrap()
+    Builder::new_current_thread()
+        .thread_name(NAME)
+        .build()
+        .unwrap()
 }
 
 fn two_workers() -> Runtime {
     Builder::new_multi_thread()
         .worker_threads(2)
+        .thread_name(NAME)
         .build()
         .unwrap()
 }
@@ -291,17 +314,9 @@ pub fn run(rounds: Rounds) -> Report {
     report.add("feature tokio-compat", feature);
 
     // Threads of a built runtime, nothing spawned.
-    drop(current_thread());
-    let base = threads_settle(|_| true);
-    let rt = current_thread();
-    let with = threads_settle(|n| n >= base + usize::from(COMPAT));
-    report.threads_current_thread = with - base;
-    drop(rt);
-    let base = threads_settle(|n| n <= base);
-    let rt = two_workers();
-    let with = threads_settle(|n| n >= base + 2 + usize::from(COMPAT));
-    report.threads_two_workers = with - base;
-    drop(rt);
+    let compat = usize::from(COMPAT);
+    report.threads_current_thread = threads_of(current_thread, compat);
+    report.threads_two_workers = threads_of(two_workers, 2 + compat);
     report.add(
         "threads, current-thread runtime",
         report.threads_current_thread.to_string(),

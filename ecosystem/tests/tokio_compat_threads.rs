@@ -24,14 +24,16 @@ fn threads() -> Vec<String> {
     names
 }
 
-/// Waits (at most 30 s, a hang bound) until the process has `want`
-/// threads again: a thread that has returned may still be unwinding its
-/// thread-locals for a moment before the kernel drops it from the list.
-fn settle_to(want: &[String]) -> Vec<String> {
+/// Waits (at most 30 s, a hang bound) until the process has no more
+/// threads than `want` and none named `ours*`: a thread that has returned
+/// may still be unwinding its thread-locals for a moment before the kernel
+/// drops it from the list.
+fn settle_to(want: &[String], ours: &str) -> Vec<String> {
     let start = Instant::now();
     loop {
         let now = threads();
-        if now.len() <= want.len() || start.elapsed() > Duration::from_secs(30) {
+        let settled = now.len() <= want.len() && !now.iter().any(|t| t.starts_with(ours));
+        if settled || start.elapsed() > Duration::from_secs(30) {
             return now;
         }
         std::thread::sleep(Duration::from_millis(5));
@@ -70,8 +72,9 @@ fn no_thread_is_left_after_a_runtime_is_dropped() {
         exercise(&warm_up);
         drop(warm_up);
         moduvex_runtime::block_on(async { tokio::spawn(async {}).await.unwrap() });
+        // (A thread of the warm-up may still be leaving: it is counted
+        // here, and may be gone below.)
         let before = threads();
-        let before = settle_to(&before);
 
         for flavor in [
             Flavor::CurrentThread,
@@ -98,14 +101,20 @@ fn no_thread_is_left_after_a_runtime_is_dropped() {
             );
             exercise(&rt);
             drop(rt);
-            let after = settle_to(&before);
-            assert_eq!(after, before, "{flavor:?}: threads left after the drop");
+            let after = settle_to(&before, "compat-count");
+            assert!(
+                after.len() <= before.len() && !after.iter().any(|t| t.starts_with("compat-count")),
+                "{flavor:?}: threads left after the drop: {after:?}, before: {before:?}"
+            );
         }
         // The free `block_on`'s tokio runtime ends with the call.
         moduvex_runtime::block_on(async {
             tokio::task::spawn_blocking(|| ()).await.unwrap();
         });
-        let after = settle_to(&before);
-        assert_eq!(after, before, "threads left after the free block_on");
+        let after = settle_to(&before, "compat-count");
+        assert!(
+            after.len() <= before.len(),
+            "threads left after the free block_on: {after:?}, before: {before:?}"
+        );
     });
 }

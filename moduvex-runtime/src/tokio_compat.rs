@@ -78,7 +78,7 @@
 //!
 //! | what | without the feature | with it |
 //! |---|---|---|
-//! | threads of a built current-thread / 2-worker runtime | 0 / 2 | 1 / 3: the tokio thread (tokio's blocking threads come on demand; reqwest resolves host names on one) |
+//! | threads of a built current-thread / 2-worker runtime | 0 / 2 | 1 / 3: the tokio thread (tokio's blocking threads, named like it plus `-blocking`, come on demand; reqwest resolves host names on one) |
 //! | resident memory per live runtime, current-thread / 2 workers | 4 / 50 KiB | 27 / 57 KiB (plus the tokio thread's untouched 2 MiB stack reservation) |
 //! | `Runtime` build + drop, current-thread / 2 workers | 35–38 / 140–185 µs | 120–145 / 250–310 µs |
 //! | free `block_on(async {})` | 0.1 µs | 60–85 µs: a tokio runtime and its thread started and joined per call (use a `Runtime` for repeated calls) |
@@ -163,8 +163,10 @@ impl Background {
         stack_size: Option<usize>,
         ours: crate::Handle,
     ) -> io::Result<Background> {
+        // tokio's own threads are its blocking pool's.
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
+            .thread_name(format!("{name}-blocking"))
             .build()?;
         let handle = rt.handle().clone();
         let (stop, stopped) = oneshot::channel::<Stop>();
