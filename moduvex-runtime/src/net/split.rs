@@ -210,20 +210,20 @@ fn reunite<S: SplitStream>(
 impl<S: SplitStream> OwnedReadHalf<S> {
     /// Puts the stream back together. Fails, returning both halves, if
     /// they came from different streams.
-///
-/// ```
-/// use moduvex_runtime::net::UnixStream;
-///
-/// moduvex_runtime::block_on(async {
-///     let (a, b) = UnixStream::pair()?;
-///     let (rd, wr) = a.into_split();
-///     let a = rd.reunite(wr).expect("halves of one stream");
-///     a.try_write(b"x")?;
-///     b.readable().await?;
-///     assert_eq!(b.try_read(&mut [0; 2])?, 1);
-///     Ok::<_, std::io::Error>(())
-/// }).unwrap();
-/// ```
+    ///
+    /// ```
+    /// use moduvex_runtime::net::UnixStream;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let (a, b) = UnixStream::pair()?;
+    ///     let (rd, wr) = a.into_split();
+    ///     let a = rd.reunite(wr).expect("halves of one stream");
+    ///     a.try_write(b"x")?;
+    ///     b.readable().await?;
+    ///     assert_eq!(b.try_read(&mut [0; 2])?, 1);
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub fn reunite(self, write: OwnedWriteHalf<S>) -> Result<S, ReuniteError<S>> {
         reunite(self, write)
     }
@@ -232,40 +232,40 @@ impl<S: SplitStream> OwnedReadHalf<S> {
 impl<S: SplitStream> OwnedWriteHalf<S> {
     /// Puts the stream back together. Fails, returning both halves, if
     /// they came from different streams.
-///
-/// ```
-/// use moduvex_runtime::net::UnixStream;
-///
-/// moduvex_runtime::block_on(async {
-///     let (a, b) = UnixStream::pair()?;
-///     let (rd, wr) = a.into_split();
-///     let a = wr.reunite(rd).expect("halves of one stream");
-///     // Reuniting does not shut anything down: the stream still writes.
-///     a.try_write(b"x")?;
-///     b.readable().await?;
-///     assert_eq!(b.try_read(&mut [0; 2])?, 1);
-///     Ok::<_, std::io::Error>(())
-/// }).unwrap();
-/// ```
+    ///
+    /// ```
+    /// use moduvex_runtime::net::UnixStream;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let (a, b) = UnixStream::pair()?;
+    ///     let (rd, wr) = a.into_split();
+    ///     let a = wr.reunite(rd).expect("halves of one stream");
+    ///     // Reuniting does not shut anything down: the stream still writes.
+    ///     a.try_write(b"x")?;
+    ///     b.readable().await?;
+    ///     assert_eq!(b.try_read(&mut [0; 2])?, 1);
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub fn reunite(self, read: OwnedReadHalf<S>) -> Result<S, ReuniteError<S>> {
         reunite(read, self)
     }
 
     /// Drops the half without shutting the write direction down.
-///
-/// ```
-/// use moduvex_runtime::net::UnixStream;
-///
-/// moduvex_runtime::block_on(async {
-///     let (a, b) = UnixStream::pair()?;
-///     let (rd, wr) = a.into_split();
-///     wr.forget();
-///     // The write direction is still open: `b` sees no end-of-file.
-///     assert!(b.try_read(&mut [0; 1]).is_err());
-///     # drop(rd);
-///     Ok::<_, std::io::Error>(())
-/// }).unwrap();
-/// ```
+    ///
+    /// ```
+    /// use moduvex_runtime::net::UnixStream;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let (a, b) = UnixStream::pair()?;
+    ///     let (rd, wr) = a.into_split();
+    ///     wr.forget();
+    ///     // The write direction is still open: `b` sees no end-of-file.
+    ///     assert!(b.try_read(&mut [0; 1]).is_err());
+    ///     # drop(rd);
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub fn forget(mut self) {
         self.shutdown_on_drop = false;
     }

@@ -54,9 +54,9 @@ pub(crate) use foster::start as start_foster;
 pub mod waker_registry;
 
 pub use source::IoSource;
-pub use waker_registry::{Direction, ReadyEvent};
 #[doc(hidden)]
 pub use waker_registry::WakerRegistry;
+pub use waker_registry::{Direction, ReadyEvent};
 pub(crate) use waker_registry::{ScheduledIo, Waiter};
 
 /// Token of the reactor's own eventfd, used to interrupt a blocked poll.
@@ -184,23 +184,23 @@ impl Reactor {
     }
 
     /// Changes the interest of a raw registration.
-///
-/// ```
-/// use moduvex_runtime::platform::sys::{create_pipe, events_with_capacity, Interest};
-/// use moduvex_runtime::reactor::Reactor;
-///
-/// let reactor = Reactor::new()?;
-/// let (r, w) = create_pipe()?;
-/// let mut events = events_with_capacity(8);
-/// reactor.register(r, 1, Interest::WRITABLE)?;
-/// reactor.reregister(r, 2, Interest::READABLE)?;
-/// unsafe { libc::write(w, b"x".as_ptr().cast(), 1) };
-/// reactor.poll(&mut events, Some(1000))?;
-/// assert!(events.iter().any(|ev| ev.token == 2 && ev.readable));
-/// reactor.deregister(r)?;
-/// # unsafe { libc::close(r); libc::close(w) };
-/// # Ok::<_, std::io::Error>(())
-/// ```
+    ///
+    /// ```
+    /// use moduvex_runtime::platform::sys::{create_pipe, events_with_capacity, Interest};
+    /// use moduvex_runtime::reactor::Reactor;
+    ///
+    /// let reactor = Reactor::new()?;
+    /// let (r, w) = create_pipe()?;
+    /// let mut events = events_with_capacity(8);
+    /// reactor.register(r, 1, Interest::WRITABLE)?;
+    /// reactor.reregister(r, 2, Interest::READABLE)?;
+    /// unsafe { libc::write(w, b"x".as_ptr().cast(), 1) };
+    /// reactor.poll(&mut events, Some(1000))?;
+    /// assert!(events.iter().any(|ev| ev.token == 2 && ev.readable));
+    /// reactor.deregister(r)?;
+    /// # unsafe { libc::close(r); libc::close(w) };
+    /// # Ok::<_, std::io::Error>(())
+    /// ```
     #[inline]
     pub fn reregister(
         &self,
@@ -285,18 +285,18 @@ impl Reactor {
     }
 
     /// Like [`poll`](Reactor::poll), with a nanosecond-precision timeout.
-///
-/// ```
-/// use std::time::Duration;
-/// use moduvex_runtime::platform::sys::events_with_capacity;
-/// use moduvex_runtime::reactor::Reactor;
-///
-/// let reactor = Reactor::new()?;
-/// let mut events = events_with_capacity(8);
-/// let n = reactor.poll_timeout(&mut events, Some(Duration::from_micros(200)))?;
-/// assert_eq!(n, 0);
-/// # Ok::<_, std::io::Error>(())
-/// ```
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use moduvex_runtime::platform::sys::events_with_capacity;
+    /// use moduvex_runtime::reactor::Reactor;
+    ///
+    /// let reactor = Reactor::new()?;
+    /// let mut events = events_with_capacity(8);
+    /// let n = reactor.poll_timeout(&mut events, Some(Duration::from_micros(200)))?;
+    /// assert_eq!(n, 0);
+    /// # Ok::<_, std::io::Error>(())
+    /// ```
     pub fn poll_timeout(
         &self,
         events: &mut Events,
@@ -403,17 +403,17 @@ pub struct Unparker {
 
 impl Unparker {
     /// Makes the reactor's current or next poll return promptly.
-///
-/// ```
-/// use moduvex_runtime::platform::sys::events_with_capacity;
-/// use moduvex_runtime::reactor::Reactor;
-///
-/// let reactor = Reactor::new()?;
-/// let unparker = reactor.unparker();
-/// std::thread::spawn(move || unparker.unpark()).join().unwrap();
-/// reactor.poll(&mut events_with_capacity(4), None)?;
-/// # Ok::<_, std::io::Error>(())
-/// ```
+    ///
+    /// ```
+    /// use moduvex_runtime::platform::sys::events_with_capacity;
+    /// use moduvex_runtime::reactor::Reactor;
+    ///
+    /// let reactor = Reactor::new()?;
+    /// let unparker = reactor.unparker();
+    /// std::thread::spawn(move || unparker.unpark()).join().unwrap();
+    /// reactor.poll(&mut events_with_capacity(4), None)?;
+    /// # Ok::<_, std::io::Error>(())
+    /// ```
     pub fn unpark(&self) {
         self.inner.unpark.notify();
     }

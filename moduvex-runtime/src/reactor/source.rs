@@ -519,24 +519,24 @@ impl<T: AsRawFd> IoSource<T> {
     /// Runs `op` once the source is ready in `dir`, retrying after each
     /// `WouldBlock` (which clears the readiness it observed). Waits as the
     /// direction's `poll_*` waker (see [`poll_ready`](Self::poll_ready)).
-///
-/// ```
-/// use std::io::{Read, Write};
-/// use std::os::unix::net::UnixStream;
-/// use moduvex_runtime::reactor::{Direction, IoSource};
-///
-/// moduvex_runtime::block_on(async {
-///     let (a, b) = UnixStream::pair()?;
-///     a.set_nonblocking(true)?;
-///     b.set_nonblocking(true)?;
-///     let a = IoSource::new(a)?;
-///     (&b).write_all(b"hey")?;
-///     let mut buf = [0; 8];
-///     let n = std::future::poll_fn(|cx| a.poll_io(cx, Direction::Read, |s| (&*s).read(&mut buf))).await?;
-///     assert_eq!(&buf[..n], b"hey");
-///     Ok::<_, std::io::Error>(())
-/// }).unwrap();
-/// ```
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// use std::os::unix::net::UnixStream;
+    /// use moduvex_runtime::reactor::{Direction, IoSource};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let (a, b) = UnixStream::pair()?;
+    ///     a.set_nonblocking(true)?;
+    ///     b.set_nonblocking(true)?;
+    ///     let a = IoSource::new(a)?;
+    ///     (&b).write_all(b"hey")?;
+    ///     let mut buf = [0; 8];
+    ///     let n = std::future::poll_fn(|cx| a.poll_io(cx, Direction::Read, |s| (&*s).read(&mut buf))).await?;
+    ///     assert_eq!(&buf[..n], b"hey");
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub fn poll_io<R>(
         &self,
         cx: &mut Context<'_>,
