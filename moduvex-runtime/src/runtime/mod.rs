@@ -412,11 +412,11 @@ impl Runtime {
     /// use moduvex_runtime::Runtime;
     ///
     /// let rt = Runtime::builder().worker_threads(1).build()?;
-    /// let handle = rt.handle().clone();
+    /// let (release, blocked) = std::sync::mpsc::channel::<()>();
+    /// rt.spawn_blocking(move || blocked.recv().ok());
+    /// // Returns at once, although the blocking closure has not finished.
     /// rt.shutdown_background();
-    /// // Spawning onto a stopped runtime yields a task that never runs.
-    /// let task = handle.spawn(async { 1 });
-    /// # drop(task);
+    /// drop(release); // it finishes in the background
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn shutdown_background(mut self) {
