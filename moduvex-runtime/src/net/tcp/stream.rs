@@ -56,7 +56,7 @@ impl TcpStream {
     ///     let addr = listener.local_addr()?;
     ///     // Any `ToSocketAddrs`: a `SocketAddr`, a `"host:port"` string, ...
     ///     let a = TcpStream::connect(addr).await?;
-    ///     let b = TcpStream::connect(format!("localhost:{}", addr.port())).await?;
+    ///     let b = TcpStream::connect(format!("127.0.0.1:{}", addr.port())).await?;
     ///     assert_eq!(a.peer_addr()?, addr);
     ///     assert_eq!(b.peer_addr()?.port(), addr.port());
     ///     Ok::<_, std::io::Error>(())
