@@ -14,6 +14,20 @@
 //! The ext traits' `compat()` is one name in two traits: import the one of
 //! the family the value speaks (a type that speaks both, like our sockets,
 //! makes the call ambiguous with both imported).
+//!
+//! ```
+//! use moduvex_runtime::io::compat::TokioAsyncReadCompatExt;
+//! use moduvex_runtime::io::AsyncReadExt;
+//!
+//! moduvex_runtime::block_on(async {
+//!     // A tokio reader, read through futures-io's traits.
+//!     let mut r = tokio::io::repeat(7).compat();
+//!     let mut buf = [0; 3];
+//!     r.read_exact(&mut buf).await?;
+//!     assert_eq!(buf, [7, 7, 7]);
+//!     Ok::<_, std::io::Error>(())
+//! }).unwrap();
+//! ```
 
 use std::io::{self, IoSlice, SeekFrom};
 use std::pin::Pin;

@@ -8,6 +8,23 @@
 //!
 //! `net::tcp` and `net::unix` name these types for their own streams
 //! (`tcp::OwnedReadHalf` is `OwnedReadHalf<TcpStream>`).
+//!
+//! ```
+//! use moduvex_runtime::io::{AsyncReadExt, AsyncWriteExt};
+//! use moduvex_runtime::net::UnixStream;
+//!
+//! moduvex_runtime::block_on(async {
+//!     let (a, mut b) = UnixStream::pair()?;
+//!     let (mut rd, mut wr) = a.into_split();
+//!     let writer = moduvex_runtime::spawn(async move { wr.write_all(b"x").await });
+//!     writer.await.unwrap()?;
+//!     b.write_all(b"y").await?;
+//!     let mut buf = [0; 1];
+//!     rd.read_exact(&mut buf).await?;
+//!     assert_eq!(&buf, b"y");
+//!     Ok::<_, std::io::Error>(())
+//! }).unwrap();
+//! ```
 
 use std::fmt;
 use std::io::{self, IoSlice, IoSliceMut};

@@ -4,6 +4,16 @@
 //! Every descriptor created here is non-blocking and close-on-exec from the
 //! syscall that creates it, so no window exists where a concurrent `fork` +
 //! `exec` could inherit it.
+//!
+//! ```
+//! use moduvex_runtime::platform::sys::{create_pipe, events_with_capacity, Interest};
+//!
+//! let (r, w) = create_pipe()?; // non-blocking, close-on-exec
+//! let events = events_with_capacity(32);
+//! assert!(events.is_empty() && Interest::BOTH.is_readable());
+//! # unsafe { libc::close(r); libc::close(w) };
+//! # Ok::<_, std::io::Error>(())
+//! ```
 
 use std::fmt;
 use std::io;

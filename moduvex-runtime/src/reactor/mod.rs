@@ -23,6 +23,22 @@
 //! — polled by one shared background thread (see `reactor/foster.rs`) — from the
 //! moment its thread stops driving it (or registers a source without
 //! driving it) until that thread drives it again or its last source goes.
+//!
+//! ```
+//! use std::io::{Read, Write};
+//! use moduvex_runtime::reactor::IoSource;
+//!
+//! moduvex_runtime::block_on(async {
+//!     let (a, mut b) = std::os::unix::net::UnixStream::pair()?;
+//!     a.set_nonblocking(true)?;
+//!     let src = IoSource::new(a)?; // registered with this thread's reactor
+//!     b.write_all(b"event")?;
+//!     let mut buf = [0; 5];
+//!     src.read_with(|s| (&*s).read(&mut buf)).await?;
+//!     assert_eq!(&buf, b"event");
+//!     Ok::<_, std::io::Error>(())
+//! }).unwrap();
+//! ```
 
 use std::cell::{Cell, OnceCell};
 use std::io;

@@ -29,6 +29,15 @@
 //! descriptors the runtime opened. A runtime dropped by one of its own
 //! tasks cannot join the thread it runs on: it shuts down in the
 //! background instead, as [`Runtime::shutdown_background`] does.
+//!
+//! ```
+//! use moduvex_runtime::{Flavor, Runtime};
+//!
+//! let rt = Runtime::builder().flavor(Flavor::WorkStealing).worker_threads(2).build()?;
+//! let task = rt.spawn(async { "on a worker" });
+//! assert_eq!(rt.block_on(task).unwrap(), "on a worker");
+//! # Ok::<(), std::io::Error>(())
+//! ```
 
 use std::fmt;
 use std::future::Future;

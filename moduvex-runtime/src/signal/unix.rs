@@ -1,5 +1,17 @@
 //! Unix signals by kind: [`signal`] returns a [`Signal`] stream that
 //! completes once for each dispatch of that signal.
+//!
+//! ```
+//! use moduvex_runtime::signal::unix::{signal, SignalKind};
+//!
+//! moduvex_runtime::block_on(async {
+//!     let mut usr2 = signal(SignalKind::user_defined2())?;
+//!     // SAFETY: raising a signal this process now has a handler for.
+//!     unsafe { libc::raise(libc::SIGUSR2) };
+//!     usr2.recv().await;
+//!     Ok::<_, std::io::Error>(())
+//! }).unwrap();
+//! ```
 
 use std::fmt;
 use std::future::poll_fn;

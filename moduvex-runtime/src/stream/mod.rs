@@ -40,6 +40,13 @@ pub use wrappers::{IntervalStream, SignalStream, TcpListenerStream, UnixListener
 
 /// The errors of this module's streams (tokio-stream's
 /// `wrappers::errors`).
+///
+/// ```
+/// use moduvex_runtime::stream::errors::BroadcastStreamRecvError;
+///
+/// let lag = BroadcastStreamRecvError::Lagged(3);
+/// assert_eq!(lag.to_string(), "channel lagged by 3");
+/// ```
 pub mod errors {
     use std::fmt;
 

@@ -9,6 +9,18 @@
 //! oldest value still retained. Each slot counts the receivers that have yet
 //! to read it, so the last reader moves the value out instead of cloning it
 //! and memory is released as soon as everyone has read.
+//!
+//! ```
+//! use moduvex_runtime::sync::broadcast;
+//!
+//! moduvex_runtime::block_on(async {
+//!     let (tx, mut a) = broadcast::channel(8);
+//!     let mut b = tx.subscribe();
+//!     tx.send("everyone").unwrap();
+//!     assert_eq!(a.recv().await.unwrap(), "everyone");
+//!     assert_eq!(b.recv().await.unwrap(), "everyone");
+//! });
+//! ```
 
 use std::fmt;
 use std::future::Future;
@@ -20,6 +32,15 @@ use super::wait_queue::WaitQueue;
 use super::wake_list::{register, WakeList};
 
 /// Errors of the `broadcast` channel.
+///
+/// ```
+/// use moduvex_runtime::sync::broadcast::{self, error::TryRecvError};
+///
+/// let (tx, mut rx) = broadcast::channel::<u8>(1);
+/// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+/// drop(tx);
+/// assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+/// ```
 pub mod error {
     use std::fmt;
 

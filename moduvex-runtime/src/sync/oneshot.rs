@@ -21,6 +21,14 @@ use super::loom_facade::{Arc, Mutex};
 use super::wake_list::register;
 
 /// Errors of the `oneshot` channel.
+///
+/// ```
+/// use moduvex_runtime::sync::oneshot::{self, error::TryRecvError};
+///
+/// let (tx, mut rx) = oneshot::channel::<u8>();
+/// drop(tx);
+/// assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+/// ```
 pub mod error {
     use std::fmt;
 

@@ -6,6 +6,18 @@
 //! two differ. Intermediate values may be skipped, never the latest one. The
 //! value sits behind a blocking `RwLock` held only for the length of a
 //! borrow, so keep [`Ref`]s short and never hold one across an `.await`.
+//!
+//! ```
+//! use moduvex_runtime::sync::watch;
+//!
+//! moduvex_runtime::block_on(async {
+//!     let (tx, mut rx) = watch::channel("v1");
+//!     tx.send("v2").unwrap();
+//!     tx.send("v3").unwrap();
+//!     rx.changed().await.unwrap();
+//!     assert_eq!(*rx.borrow_and_update(), "v3", "only the latest is kept");
+//! });
+//! ```
 
 use std::fmt;
 use std::future::Future;
@@ -18,6 +30,15 @@ use super::wait_queue::WaitQueue;
 use super::wake_list::{register, WakeList};
 
 /// Errors of the `watch` channel.
+///
+/// ```
+/// use moduvex_runtime::sync::watch;
+///
+/// let (tx, rx) = watch::channel(0);
+/// drop(rx);
+/// let err: watch::error::SendError<i32> = tx.send(1).unwrap_err();
+/// assert_eq!(err.0, 1);
+/// ```
 pub mod error {
     use std::fmt;
 

@@ -1,5 +1,14 @@
 //! Errors of the `mpsc` channels. Each error that stems from a failed send
 //! hands the value back.
+//!
+//! ```
+//! use moduvex_runtime::sync::mpsc::{self, error::TrySendError};
+//!
+//! let (tx, rx) = mpsc::channel(1);
+//! drop(rx);
+//! // The failed send hands the value back.
+//! assert_eq!(tx.try_send("mine"), Err(TrySendError::Closed("mine")));
+//! ```
 
 use std::fmt;
 
