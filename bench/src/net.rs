@@ -36,6 +36,8 @@
 
 #[path = "../../moduvex-runtime/examples/common/http.rs"]
 mod http;
+#[cfg(feature = "hyper")]
+mod hyper;
 mod load;
 mod servers;
 
@@ -84,6 +86,8 @@ pub fn workloads(round: Duration) -> Vec<Box<dyn FnOnce() -> Workload>> {
             all.push(Box::new(move || hello_wrk(flavor)));
         }
     }
+    #[cfg(feature = "hyper")]
+    all.extend(hyper::workloads());
     all
 }
 

@@ -4,8 +4,15 @@
 //! [`ReadBufCursor`]; `HyperIo` hands that buffer's unfilled part straight to
 //! the inner `poll_read` (no intermediate copy), and tells hyper it is
 //! filled only by what the read returned.
+//!
+//! A safe `AsyncRead` needs initialized bytes, and hyper hands over a fresh,
+//! uninitialized window of its buffer (8 KiB and more) on every read. Zeroing
+//! all of it to read a 100-byte request would cost more than the read, so
+//! `HyperIo` offers a window sized by what recent reads returned: it doubles
+//! while reads fill it, and halves while they use under a quarter of it.
 
 use std::io::{self, IoSlice, IoSliceMut};
+use std::mem::MaybeUninit;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
@@ -45,6 +52,27 @@ use futures_io::{AsyncRead, AsyncWrite};
 pub struct HyperIo<T> {
     inner: T,
     write_vectored: bool,
+    /// How many bytes of hyper's buffer the next read offers (see the
+    /// module docs): between `MIN_READ_WINDOW` and `MAX_READ_WINDOW`.
+    read_window: usize,
+}
+
+/// The smallest read window: a typical request head fits.
+const MIN_READ_WINDOW: usize = 1024;
+/// The window a new `HyperIo` starts with.
+const START_READ_WINDOW: usize = 2048;
+/// The largest read window (hyper's buffer may offer less).
+const MAX_READ_WINDOW: usize = 1 << 20;
+
+/// The read window after a read of `n` bytes into a `window`-byte slice.
+fn next_read_window(window: usize, n: usize) -> usize {
+    if n >= window {
+        (window * 2).min(MAX_READ_WINDOW)
+    } else if n < window / 4 {
+        (window / 2).max(MIN_READ_WINDOW)
+    } else {
+        window
+    }
 }
 
 impl<T> HyperIo<T> {
@@ -66,6 +94,7 @@ impl<T> HyperIo<T> {
         HyperIo {
             inner,
             write_vectored: false,
+            read_window: START_READ_WINDOW,
         }
     }
 
@@ -157,17 +186,28 @@ impl<T: AsyncRead> Read for HyperIo<T> {
         cx: &mut Context<'_>,
         mut buf: ReadBufCursor<'_>,
     ) -> Poll<io::Result<()>> {
+        // SAFETY: only `inner` is pinned (structurally, see `inner_pin`); `read_window` is a plain integer, never pinned, and nothing is moved out.
+        let this = unsafe { self.get_unchecked_mut() };
+        let window = this.read_window.min(buf.remaining());
         // A safe `AsyncRead` may read the slice it is given, so it must be
-        // initialized: `initialize_unfilled` zeroes only what hyper does not
-        // already know to be initialized.
-        let dst = buf.initialize_unfilled();
-        let len = dst.len();
-        let n = ready!(self.inner_pin().poll_read(cx, dst))?;
+        // initialized: zero the window's first `window` bytes (hyper's
+        // cursor knows of no initialized bytes in a fresh window).
+        // SAFETY: `as_mut` must not be used to de-initialize bytes hyper knows to be initialized; the slice is only written with initialized bytes (zeros, then what the read returns).
+        let dst = unsafe { &mut buf.as_mut()[..window] };
+        dst.fill(MaybeUninit::new(0));
+        // SAFETY: every element of `dst` was just initialized by `fill`, and `MaybeUninit<u8>` has the layout of `u8`.
+        let dst = unsafe { &mut *(dst as *mut [MaybeUninit<u8>] as *mut [u8]) };
+        // SAFETY: `inner` is structurally pinned (see `inner_pin`): `this` came from a pinned `HyperIo` and `inner` is not moved.
+        let inner = unsafe { Pin::new_unchecked(&mut this.inner) };
+        let n = ready!(inner.poll_read(cx, dst))?;
         assert!(
-            n <= len,
-            "HyperIo: the inner AsyncRead::poll_read returned {n} for a {len}-byte buffer"
+            n <= window,
+            "HyperIo: the inner AsyncRead::poll_read returned {n} for a {window}-byte buffer"
         );
-        // SAFETY: the first `n` bytes of the unfilled part were initialized by `initialize_unfilled` (and filled by the read), and `n <= len` (asserted above), so `advance` covers only initialized bytes.
+        if window > 0 {
+            this.read_window = next_read_window(this.read_window, n);
+        }
+        // SAFETY: the first `n` bytes of the unfilled part were initialized by `fill` (and filled by the read), and `n <= window` (asserted above), so `advance` covers only initialized bytes.
         unsafe { buf.advance(n) };
         Poll::Ready(Ok(()))
     }
@@ -312,6 +352,47 @@ mod tests {
     fn a_reader_claiming_more_than_the_buffer_panics_instead_of_exposing_memory() {
         let mut raw = [MaybeUninit::<u8>::uninit(); 4];
         read_into(Liar, &mut raw);
+    }
+
+    #[test]
+    fn a_read_offers_a_window_that_grows_while_reads_fill_it_and_shrinks_while_they_do_not() {
+        let mut raw = vec![MaybeUninit::<u8>::uninit(); 64 * 1024];
+        // A fresh HyperIo offers the starting window, not all 64 KiB.
+        assert_eq!(
+            read_into(Peeking(usize::MAX), &mut raw).len(),
+            START_READ_WINDOW
+        );
+
+        let mut io = HyperIo::new(Peeking(usize::MAX));
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let mut read = |io: &mut HyperIo<Peeking>| {
+            let mut buf = ReadBuf::uninit(&mut raw);
+            match Read::poll_read(Pin::new(io), &mut cx, buf.unfilled()) {
+                Poll::Ready(Ok(())) => buf.filled().len(),
+                other => panic!("{other:?}"),
+            }
+        };
+        // Full reads double the window up to what hyper's buffer offers.
+        let sizes: Vec<usize> = (0..7).map(|_| read(&mut io)).collect();
+        assert_eq!(sizes, [2048, 4096, 8192, 16384, 32768, 65536, 65536]);
+        // Small reads halve it, down to the minimum.
+        io.inner_mut().0 = 10;
+        for _ in 0..12 {
+            assert_eq!(read(&mut io), 10);
+        }
+        assert_eq!(io.read_window, MIN_READ_WINDOW);
+    }
+
+    #[test]
+    fn the_window_rule() {
+        assert_eq!(next_read_window(2048, 2048), 4096);
+        assert_eq!(next_read_window(2048, 600), 2048);
+        assert_eq!(next_read_window(2048, 100), 1024);
+        assert_eq!(next_read_window(MIN_READ_WINDOW, 0), MIN_READ_WINDOW);
+        assert_eq!(
+            next_read_window(MAX_READ_WINDOW, MAX_READ_WINDOW),
+            MAX_READ_WINDOW
+        );
     }
 
     #[test]

@@ -1,6 +1,5 @@
 //! The `Connector` under hyper-util's pooled `Client`, against our own
 //! `serve`: HTTP/1 with connection reuse, HTTP/2 only, and connect errors.
-#![cfg(feature = "hyper")]
 
 mod hyper_common;
 

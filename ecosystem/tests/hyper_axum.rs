@@ -1,7 +1,6 @@
 //! An axum `Router` served as it is by `moduvex_runtime::hyper::serve`:
 //! routes, path parameters, JSON in and out, shared state, 404, 400 and
 //! 415 rejections, and the peer address through `Extension`.
-#![cfg(feature = "hyper")]
 
 mod hyper_common;
 

@@ -1,7 +1,6 @@
 //! The runtime hooks alone: `HyperTimer` on a paused clock (reset in place,
 //! never early), `HyperExecutor` spawning `Send` futures on the current
 //! runtime and refusing outside one, and `serve` over a `UnixListener`.
-#![cfg(feature = "hyper")]
 
 mod hyper_common;
 

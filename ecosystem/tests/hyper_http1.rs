@@ -1,6 +1,5 @@
 //! `hyper::serve` over HTTP/1 and HTTP/2: many keep-alive requests, many
 //! connections, 64 concurrent HTTP/2 streams, every body checked.
-#![cfg(feature = "hyper")]
 
 mod hyper_common;
 

@@ -1,7 +1,6 @@
 //! `serve(..).with_graceful_shutdown(..)`: requests in flight are all
 //! answered, idle keep-alive connections are closed, then `serve` resolves;
 //! `with_shutdown_timeout` bounds the wait.
-#![cfg(feature = "hyper")]
 
 mod hyper_common;
 

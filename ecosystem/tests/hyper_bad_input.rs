@@ -2,7 +2,6 @@
 //! clients (half a head, nothing at all, half an HTTP/2 preface), a client
 //! resetting mid-request and a panicking handler; the server keeps serving
 //! everyone else.
-#![cfg(feature = "hyper")]
 
 mod hyper_common;
 

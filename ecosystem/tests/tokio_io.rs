@@ -6,7 +6,6 @@
 //! Only tokio's extension traits are imported here (with ours too, calls
 //! such as `read_to_end` on a moduvex socket would be ambiguous). Every
 //! scenario runs under a hang guard (20 s).
-#![cfg(all(feature = "tokio-io", not(loom)))]
 
 use std::future::poll_fn;
 use std::pin::Pin;
