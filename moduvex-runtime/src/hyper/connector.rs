@@ -19,6 +19,13 @@ use super::HyperIo;
 use crate::net::TcpStream;
 
 /// The connect timeout a [`Connector`] starts with.
+///
+/// ```
+/// use std::time::Duration;
+/// use moduvex_runtime::hyper::DEFAULT_CONNECT_TIMEOUT;
+///
+/// assert_eq!(DEFAULT_CONNECT_TIMEOUT, Duration::from_secs(10));
+/// ```
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A [`tower_service::Service<http::Uri>`] connecting over TCP, for

@@ -25,6 +25,13 @@ use super::{HyperExecutor, HyperIo, HyperTimer, Listener};
 use crate::sync::watch;
 
 /// The header read timeout [`serve`] starts with.
+///
+/// ```
+/// use std::time::Duration;
+/// use moduvex_runtime::hyper::DEFAULT_HEADER_READ_TIMEOUT;
+///
+/// assert_eq!(DEFAULT_HEADER_READ_TIMEOUT, Duration::from_secs(30));
+/// ```
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The longest pause between accept attempts after an accept error.

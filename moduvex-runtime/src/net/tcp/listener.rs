@@ -367,6 +367,28 @@ impl TcpListener {
 /// The connections a [`TcpListener`] accepts, from
 /// [`TcpListener::incoming`]: a `Stream` of `io::Result<TcpStream>` that
 /// never ends.
+///
+/// ```
+/// use futures_lite::StreamExt;
+/// use moduvex_runtime::net::{TcpListener, TcpStream};
+///
+/// moduvex_runtime::block_on(async {
+///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+///     let addr = listener.local_addr()?;
+///     moduvex_runtime::spawn(async move {
+///         for _ in 0..2 {
+///             TcpStream::connect(addr).await?;
+///         }
+///         Ok::<_, std::io::Error>(())
+///     });
+///     let mut incoming = listener.incoming();
+///     for _ in 0..2 {
+///         let stream = incoming.next().await.unwrap()?;
+///         assert!(stream.peer_addr()?.ip().is_loopback());
+///     }
+///     Ok::<_, std::io::Error>(())
+/// }).unwrap();
+/// ```
 pub struct Incoming<'a> {
     listener: &'a TcpListener,
     /// This stream's own place among the listener's read waiters.

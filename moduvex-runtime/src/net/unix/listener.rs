@@ -321,6 +321,23 @@ impl std::fmt::Debug for UnixListener {
 /// The connections a [`UnixListener`] accepts, from
 /// [`UnixListener::incoming`]: a `Stream` of `io::Result<UnixStream>` that
 /// never ends.
+///
+/// ```
+/// use std::os::linux::net::SocketAddrExt;
+/// use std::os::unix::net::SocketAddr;
+/// use futures_lite::StreamExt;
+/// use moduvex_runtime::net::{UnixListener, UnixStream};
+///
+/// moduvex_runtime::block_on(async {
+///     let name = format!("moduvex-doc-incoming-{}", std::process::id());
+///     let addr = SocketAddr::from_abstract_name(&name)?;
+///     let listener = UnixListener::bind_addr(&addr)?;
+///     let _client = UnixStream::connect_addr(&addr).await?;
+///     let stream = listener.incoming().next().await.unwrap()?;
+///     assert!(stream.peer_addr()?.is_unnamed());
+///     Ok::<_, std::io::Error>(())
+/// }).unwrap();
+/// ```
 pub struct Incoming<'a> {
     listener: &'a UnixListener,
     /// This stream's own place among the listener's read waiters.
