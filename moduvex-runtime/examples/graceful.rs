@@ -5,9 +5,10 @@
 //! ```
 //!
 //! Every line a client sends is echoed back. On the first SIGTERM or
-//! SIGINT the server stops accepting (the listening socket is closed),
-//! lets each open connection finish the request it is receiving or
-//! answering, closes idle connections, and waits up to `--grace` seconds
+//! SIGINT the server stops accepting (the listening socket is closed, once
+//! the connections already queued in it are taken), lets each open
+//! connection finish the request it is receiving, answering or has sent
+//! (data already in the socket counts), closes idle connections, and waits up to `--grace` seconds
 //! for that; connections still busy then are dropped. A second signal
 //! drops them at once. The process then exits 0.
 //!
@@ -17,6 +18,7 @@
 use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
+use std::os::fd::AsFd;
 use std::task::Poll;
 use std::time::Duration;
 
@@ -126,6 +128,18 @@ pub async fn serve(config: Config) -> io::Result<()> {
     };
 
     shutdown.cancel();
+    // Stop accepting, but first take the connections the kernel has already
+    // queued (closing the listener would reset them, requests and all).
+    // Their requests are answered: only idle connections end at shutdown.
+    let listener = listener.into_std()?;
+    while let Ok((stream, peer)) = listener.accept() {
+        println!("{peer}: connected");
+        connections.spawn(serve_connection(
+            TcpStream::from_std(stream)?,
+            peer,
+            shutdown.clone(),
+        ));
+    }
     drop(listener);
     println!(
         "shutting down on {first}: {} connection(s) open, {:?} to finish",
@@ -179,12 +193,23 @@ async fn serve_connection(
     let mut writer = &stream;
     loop {
         // Between requests a shutdown ends the connection; once a request
-        // has begun to arrive it is finished first.
-        let Some(ready) = shutdown.run_until_cancelled(reader.fill_buf()).await else {
-            println!("{peer}: closed by shutdown");
-            return Ok(());
+        // has begun to arrive it is finished first, even one that is still
+        // in the socket's buffer (closing over unread data would reset the
+        // connection, losing the answer).
+        let read = select! {
+            biased;
+            ready = reader.fill_buf() => Some(ready?.is_empty()),
+            () = shutdown.cancelled() => None,
         };
-        if ready?.is_empty() {
+        let eof = match read {
+            Some(eof) => eof,
+            None if request_waiting(&stream) => reader.fill_buf().await?.is_empty(),
+            None => {
+                println!("{peer}: closed by shutdown");
+                return Ok(());
+            }
+        };
+        if eof {
             println!("{peer}: disconnected");
             return Ok(());
         }
@@ -198,4 +223,15 @@ async fn serve_connection(
             return Ok(());
         }
     }
+}
+
+/// Whether the client has sent bytes not read yet, asked of the kernel: a
+/// request that arrived just before the shutdown may not have reached the
+/// runtime's readiness yet. (Peeks through a duplicate of the descriptor;
+/// it is non-blocking, as the stream's.)
+fn request_waiting(stream: &TcpStream) -> bool {
+    let Ok(fd) = stream.as_fd().try_clone_to_owned() else {
+        return false;
+    };
+    matches!(std::net::TcpStream::from(fd).peek(&mut [0]), Ok(n) if n > 0)
 }

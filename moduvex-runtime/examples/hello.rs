@@ -6,6 +6,8 @@
 //! curl http://127.0.0.1:8080/
 //! ```
 //!
+//! HTTP/1.0 requests keep the connection only when they ask with
+//! `Connection: keep-alive` (as `ab -k` does), and the answer says so.
 //! Pipelined requests are answered in order; garbage gets a 400, an
 //! oversized request a 431 or 413, and the connection is closed after
 //! either. A connection buffers at most 8 KiB, and a client that takes too

@@ -11,6 +11,15 @@
 //! });
 //! assert_eq!(out, 3);
 //! ```
+//!
+//! # Cargo features
+//!
+//! | feature | what it adds |
+//! |---|---|
+//! | `macros` (default) | `#[main]`, `#[test]` |
+//! | `hyper` | module `hyper`: hyper 1.x and hyper-util on this runtime, `serve` for any tower service (an axum `Router`), a pooled-client `Connector` |
+//! | `tokio-io` | tokio's `AsyncRead`/`AsyncWrite` on our streams, and `io::Compat` |
+//! | `tokio-compat` | module `tokio_compat`: crates bound to tokio's runtime (reqwest, `tokio::spawn`, `tokio::time`, `tokio::net`, `axum::serve`, tower-http timeouts) run inside moduvex tasks; one extra thread per runtime |
 #![warn(missing_docs)]
 
 mod coop;
@@ -30,6 +39,8 @@ pub mod stream;
 pub mod sync;
 pub mod task;
 pub mod time;
+#[cfg(feature = "tokio-compat")]
+pub mod tokio_compat;
 
 pub use executor::{block_on, spawn, spawn_local, yield_now, JoinError, JoinHandle};
 pub use runtime::{spawn_blocking, Builder, Flavor, Handle, Runtime};

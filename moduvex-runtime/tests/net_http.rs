@@ -8,7 +8,7 @@ use std::io::ErrorKind;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use http::{Flow, Limits, Parse, Session, MAX_REQUEST};
+use http::{Connection, Flow, Limits, Parse, Session, MAX_REQUEST};
 use moduvex_runtime::io::{AsyncReadExt, AsyncWriteExt};
 use moduvex_runtime::net::{TcpListener, TcpStream};
 use moduvex_runtime::time::sleep;
@@ -18,13 +18,16 @@ type Result<T = ()> = std::io::Result<T>;
 
 const GET: &[u8] = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
 
+/// Bounds a wait that only a broken server would make long.
+const FAILSAFE: Duration = Duration::from_secs(60);
+
 #[test]
 fn framing_rules() {
     assert_eq!(
         http::parse(GET),
         Parse::Request {
             len: GET.len(),
-            close: false
+            connection: Connection::KeepAlive
         }
     );
     assert_eq!(http::parse(&GET[..10]), Parse::Partial);
@@ -32,7 +35,7 @@ fn framing_rules() {
         http::parse(b"GET / HTTP/1.0\r\n\r\n"),
         Parse::Request {
             len: 18,
-            close: true
+            connection: Connection::Close
         }
     );
     let close = b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n";
@@ -40,7 +43,33 @@ fn framing_rules() {
         http::parse(close),
         Parse::Request {
             len: close.len(),
-            close: true
+            connection: Connection::Close
+        }
+    );
+    // HTTP/1.0 keeps the connection only when asked, and then says so;
+    // `close` wins over `keep-alive`, and the tokens are case-insensitive.
+    let keep_alive_10 = b"GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n";
+    assert_eq!(
+        http::parse(keep_alive_10),
+        Parse::Request {
+            len: keep_alive_10.len(),
+            connection: Connection::KeepAliveAnnounced
+        }
+    );
+    let both = b"GET / HTTP/1.0\r\nConnection: keep-alive\r\nConnection: close\r\n\r\n";
+    assert_eq!(
+        http::parse(both),
+        Parse::Request {
+            len: both.len(),
+            connection: Connection::Close
+        }
+    );
+    let keep_alive_11 = b"GET / HTTP/1.1\r\nConnection: keep-alive\r\n\r\n";
+    assert_eq!(
+        http::parse(keep_alive_11),
+        Parse::Request {
+            len: keep_alive_11.len(),
+            connection: Connection::KeepAlive
         }
     );
     let post = b"POST /x HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello";
@@ -48,7 +77,7 @@ fn framing_rules() {
         http::parse(post),
         Parse::Request {
             len: post.len(),
-            close: false
+            connection: Connection::KeepAlive
         }
     );
     assert_eq!(http::parse(&post[..post.len() - 1]), Parse::Partial);
@@ -272,6 +301,59 @@ fn pipelined_and_close_requests_over_a_socket() -> Result {
         let mut want = http::HELLO.repeat(10);
         want.extend_from_slice(http::HELLO_CLOSE);
         assert_eq!(got, want);
+        Ok(())
+    })
+}
+
+/// What `ab -k` sends: HTTP/1.0 asking for keep-alive.
+const GET_10_KEEP_ALIVE: &[u8] = b"GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n";
+
+#[test]
+fn http10_keep_alive_is_announced_and_the_connection_kept() -> Result {
+    block_on(async {
+        let addr = start_server(short_limits()).await?;
+        let mut s = TcpStream::connect(addr).await?;
+        // One request at a time: each answer arrives while the connection
+        // stays open (the client would wait for a close otherwise).
+        for _ in 0..3 {
+            s.write_all(GET_10_KEEP_ALIVE).await?;
+            let mut resp = vec![0u8; http::HELLO_KEEP_ALIVE.len()];
+            s.read_exact(&mut resp).await?;
+            assert_eq!(resp, http::HELLO_KEEP_ALIVE);
+        }
+        // Then an HTTP/1.0 request that does not ask: answered, then closed.
+        s.write_all(b"GET / HTTP/1.0\r\n\r\n").await?;
+        assert_eq!(read_until_closed(&mut s).await, http::HELLO_CLOSE);
+        Ok(())
+    })
+}
+
+#[test]
+fn http10_and_http11_close_after_the_answer() -> Result {
+    block_on(async {
+        // Idle connections are kept for an hour: a close is the answer's.
+        let limits = Limits {
+            idle: Duration::from_secs(3600),
+            ..short_limits()
+        };
+        let addr = start_server(limits).await?;
+        for request in [
+            &b"GET / HTTP/1.0\r\nHost: x\r\n\r\n"[..],
+            b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n",
+        ] {
+            let mut s = TcpStream::connect(addr).await?;
+            s.write_all(request).await?;
+            // A failsafe, not a speed check: the server closes at once.
+            let got = moduvex_runtime::time::timeout(FAILSAFE, read_until_closed(&mut s))
+                .await
+                .expect("the server closes after answering");
+            assert_eq!(
+                got,
+                http::HELLO_CLOSE,
+                "{:?}",
+                String::from_utf8_lossy(request)
+            );
+        }
         Ok(())
     })
 }

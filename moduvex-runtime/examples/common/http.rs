@@ -6,6 +6,11 @@
 //! fixed 8 KiB buffer that never grows. Pipelined requests are answered in
 //! order from one read; anything malformed gets a 400, anything that does
 //! not fit gets a 431 or 413, and the connection is closed after it.
+//!
+//! Keep-alive follows the request's version: HTTP/1.1 stays open unless it
+//! says `Connection: close`; HTTP/1.0 closes unless it says
+//! `Connection: keep-alive`, and then the answer says it too (an HTTP/1.0
+//! client such as `ab -k` otherwise waits for the server to close).
 
 #![allow(dead_code)] // each includer uses its own subset
 
@@ -24,7 +29,10 @@ pub const MAX_REQUEST: usize = 8 * 1024;
 /// The keep-alive answer to every well-formed request.
 pub const HELLO: &[u8] =
     b"HTTP/1.1 200 OK\r\nContent-Length: 13\r\nContent-Type: text/plain\r\n\r\nHello, world!";
-/// The answer to a request that asked to close the connection.
+/// The answer to an HTTP/1.0 request that asked to keep the connection.
+pub const HELLO_KEEP_ALIVE: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 13\r\nContent-Type: text/plain\r\nConnection: keep-alive\r\n\r\nHello, world!";
+/// The answer to a request that asked to close the connection (or, on
+/// HTTP/1.0, did not ask to keep it).
 pub const HELLO_CLOSE: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 13\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nHello, world!";
 /// Malformed request.
 pub const BAD_REQUEST: &[u8] =
@@ -38,13 +46,25 @@ pub const PAYLOAD_TOO_LARGE: &[u8] =
 /// What the front of a buffer holds.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Parse {
-    /// A whole request of `len` bytes; `close`: the client wants the
-    /// connection closed after the answer.
-    Request { len: usize, close: bool },
+    /// A whole request of `len` bytes, and what becomes of the connection
+    /// after its answer.
+    Request { len: usize, connection: Connection },
     /// The start of a request: read more.
     Partial,
     /// Unanswerable: send this response and close.
     Reject(&'static [u8]),
+}
+
+/// What becomes of a connection after a request's answer.
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+pub enum Connection {
+    /// Kept open, as HTTP/1.1's default: the answer need not say so.
+    KeepAlive,
+    /// Kept open because an HTTP/1.0 request asked: the answer says
+    /// `Connection: keep-alive`.
+    KeepAliveAnnounced,
+    /// Closed after the answer, which says `Connection: close`.
+    Close,
 }
 
 /// RFC 9110 `tchar`s, by byte value.
@@ -115,7 +135,7 @@ pub fn parse(buf: &[u8]) -> Parse {
     let Some(http11) = lines.next().and_then(request_line) else {
         return Parse::Reject(BAD_REQUEST);
     };
-    let mut close = !http11;
+    let (mut asks_close, mut asks_keep_alive) = (false, false);
     let mut content_length: Option<usize> = None;
     for line in lines {
         let Some(colon) = line.iter().position(|&b| b == b':') else {
@@ -140,11 +160,8 @@ pub fn parse(buf: &[u8]) -> Parse {
             // Chunked bodies are not supported by this tiny server.
             return Parse::Reject(BAD_REQUEST);
         } else if name.eq_ignore_ascii_case(b"connection") {
-            if contains_token(value, b"close") {
-                close = true;
-            } else if contains_token(value, b"keep-alive") {
-                close = false;
-            }
+            asks_close |= contains_token(value, b"close");
+            asks_keep_alive |= contains_token(value, b"keep-alive");
         }
     }
     let body = content_length.unwrap_or(0);
@@ -155,7 +172,12 @@ pub fn parse(buf: &[u8]) -> Parse {
     if buf.len() < len {
         return Parse::Partial;
     }
-    Parse::Request { len, close }
+    let connection = match (asks_close, http11, asks_keep_alive) {
+        (true, _, _) | (false, false, false) => Connection::Close,
+        (false, true, _) => Connection::KeepAlive,
+        (false, false, true) => Connection::KeepAliveAnnounced,
+    };
+    Parse::Request { len, connection }
 }
 
 /// A complete first line that is not a request line (a client speaking
@@ -264,13 +286,16 @@ impl Session {
         let mut start = 0;
         let flow = loop {
             match parse(&self.buf[start..self.filled]) {
-                Parse::Request { len, close } => {
+                Parse::Request { len, connection } => {
                     start += len;
-                    if close {
-                        out.extend_from_slice(HELLO_CLOSE);
-                        break Flow::Close;
+                    match connection {
+                        Connection::KeepAlive => out.extend_from_slice(HELLO),
+                        Connection::KeepAliveAnnounced => out.extend_from_slice(HELLO_KEEP_ALIVE),
+                        Connection::Close => {
+                            out.extend_from_slice(HELLO_CLOSE);
+                            break Flow::Close;
+                        }
                     }
-                    out.extend_from_slice(HELLO);
                 }
                 Parse::Partial => break Flow::Continue,
                 Parse::Reject(response) => {

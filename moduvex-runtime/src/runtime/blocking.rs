@@ -52,6 +52,10 @@ struct Inner {
     /// The runtime this pool belongs to (unset for the global pool), set
     /// once before any closure can be spawned. Pool threads enter it.
     runtime: OnceLock<SchedulerHandle>,
+    /// The runtime's tokio runtime (feature `tokio-compat`), set before
+    /// any closure can be spawned. Pool threads enter it too.
+    #[cfg(feature = "tokio-compat")]
+    tokio: OnceLock<tokio::runtime::Handle>,
 }
 
 /// A pool of threads for blocking work. Cloning shares the pool.
@@ -152,7 +156,11 @@ impl Inner {
         let blocking = super::handle::enter_blocking(&BlockingPool {
             inner: self.clone(),
         });
+        #[cfg(feature = "tokio-compat")]
+        let tokio = crate::tokio_compat::enter(self.tokio.get());
         self.work_loop();
+        #[cfg(feature = "tokio-compat")]
+        drop(tokio);
         drop(blocking);
         drop(entered);
         self.finish_thread();
@@ -231,6 +239,8 @@ impl BlockingPool {
                 keep_alive,
                 hooks,
                 runtime: OnceLock::new(),
+                #[cfg(feature = "tokio-compat")]
+                tokio: OnceLock::new(),
             }),
         }
     }
@@ -238,6 +248,19 @@ impl BlockingPool {
     /// Makes this the blocking pool of `runtime`: its threads enter it.
     pub(crate) fn set_runtime(&self, runtime: SchedulerHandle) {
         let _ = self.inner.runtime.set(runtime);
+    }
+
+    /// Makes `handle` the tokio runtime of this pool's runtime: its threads,
+    /// and the threads entering the runtime, enter it.
+    #[cfg(feature = "tokio-compat")]
+    pub(crate) fn set_tokio(&self, handle: tokio::runtime::Handle) {
+        let _ = self.inner.tokio.set(handle);
+    }
+
+    /// The tokio runtime of this pool's runtime (none for the global pool).
+    #[cfg(feature = "tokio-compat")]
+    pub(crate) fn tokio(&self) -> Option<&tokio::runtime::Handle> {
+        self.inner.tokio.get()
     }
 
     /// The pool used outside any `Runtime` (the free `block_on`).

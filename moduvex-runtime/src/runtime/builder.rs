@@ -23,6 +23,10 @@ type NameFn = Arc<dyn Fn() -> String + Send + Sync + 'static>;
 /// ```
 pub const MIN_THREAD_STACK_SIZE: usize = 128 * 1024;
 
+/// The name of a runtime's threads unless [`Builder::thread_name`] says
+/// otherwise.
+pub(crate) const DEFAULT_THREAD_NAME: &str = "moduvex-runtime-worker";
+
 /// Thread settings shared by workers and blocking threads.
 #[derive(Clone)]
 pub(crate) struct ThreadHooks {
@@ -35,7 +39,7 @@ pub(crate) struct ThreadHooks {
 impl Default for ThreadHooks {
     fn default() -> Self {
         ThreadHooks {
-            name: Arc::new(|| "moduvex-runtime-worker".to_string()),
+            name: Arc::new(|| DEFAULT_THREAD_NAME.to_string()),
             stack_size: None,
             on_start: None,
             on_stop: None,

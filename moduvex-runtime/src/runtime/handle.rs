@@ -76,6 +76,8 @@ pub struct Handle {
 pub struct EnterGuard<'a> {
     _entered: context::EnterGuard,
     _blocking: BlockingRestore,
+    #[cfg(feature = "tokio-compat")]
+    _tokio: Option<tokio::runtime::EnterGuard<'a>>,
     _handle: PhantomData<&'a Handle>,
 }
 
@@ -181,6 +183,8 @@ impl Handle {
         EnterGuard {
             _entered: context::enter(self.scheduler.clone()),
             _blocking: enter_blocking(&self.blocking),
+            #[cfg(feature = "tokio-compat")]
+            _tokio: crate::tokio_compat::enter(self.blocking.tokio()),
             _handle: PhantomData,
         }
     }
@@ -217,6 +221,8 @@ impl Handle {
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let _blocking = enter_blocking(&self.blocking);
+        #[cfg(feature = "tokio-compat")]
+        let _tokio = crate::tokio_compat::enter(self.blocking.tokio());
         match &self.scheduler {
             SchedulerHandle::CurrentThread(shared) => {
                 current_thread::block_on_in(shared.clone(), None, OnExit::Keep, future).0

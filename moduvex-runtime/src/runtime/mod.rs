@@ -50,6 +50,8 @@ mod blocking;
 mod builder;
 mod handle;
 
+#[cfg(feature = "tokio-compat")]
+pub(crate) use builder::DEFAULT_THREAD_NAME;
 pub use builder::{Builder, MIN_THREAD_STACK_SIZE};
 pub use handle::{EnterGuard, Handle, TryCurrentError};
 
@@ -59,8 +61,8 @@ use crate::executor::park::Parker;
 use crate::executor::SchedulerHandle;
 use crate::time::clock::AutoAdvanceInhibit;
 use crate::JoinHandle;
-use blocking::BlockingPool;
-use builder::ThreadHooks;
+pub(crate) use blocking::BlockingPool;
+pub(crate) use builder::ThreadHooks;
 
 /// How a runtime schedules its tasks.
 ///
@@ -143,6 +145,9 @@ enum Kind {
 pub struct Runtime {
     kind: Kind,
     handle: Handle,
+    /// The tokio runtime its threads enter (feature `tokio-compat`).
+    #[cfg(feature = "tokio-compat")]
+    tokio: Option<crate::tokio_compat::Background>,
     done: bool,
 }
 
@@ -191,15 +196,23 @@ impl Runtime {
                     let _ = shared.timers().clock().pause();
                 }
                 blocking.set_runtime(SchedulerHandle::CurrentThread(shared.clone()));
+                let handle = Handle {
+                    scheduler: SchedulerHandle::CurrentThread(shared.clone()),
+                    blocking,
+                };
+                #[cfg(feature = "tokio-compat")]
+                let tokio = Some(crate::tokio_compat::Background::for_runtime(
+                    &handle,
+                    &config.hooks,
+                )?);
                 return Ok(Runtime {
-                    handle: Handle {
-                        scheduler: SchedulerHandle::CurrentThread(shared.clone()),
-                        blocking,
-                    },
+                    handle,
                     kind: Kind::CurrentThread {
                         shared,
                         parker: Mutex::new(None),
                     },
+                    #[cfg(feature = "tokio-compat")]
+                    tokio,
                     done: false,
                 });
             }
@@ -208,6 +221,17 @@ impl Runtime {
         };
         let (shared, seeds) = multi_thread::Shared::new(mode, config.workers, config.sched.clone());
         blocking.set_runtime(SchedulerHandle::MultiThread(shared.clone()));
+        let handle = Handle {
+            scheduler: SchedulerHandle::MultiThread(shared.clone()),
+            blocking,
+        };
+        // Before the workers start: they enter it for their whole life.
+        #[cfg(feature = "tokio-compat")]
+        let tokio = match crate::tokio_compat::Background::for_runtime(&handle, &config.hooks) {
+            Ok(tokio) => Some(tokio),
+            Err(e) => return Err(abort_start(&shared, Vec::new(), e)),
+        };
+        let blocking = &handle.blocking;
         let exits = Arc::new(Exits {
             count: Mutex::new(0),
             cv: Condvar::new(),
@@ -244,6 +268,8 @@ impl Runtime {
                 }
                 {
                     let _blocking = handle::enter_blocking(&pool);
+                    #[cfg(feature = "tokio-compat")]
+                    let _tokio = crate::tokio_compat::enter(pool.tokio());
                     multi_thread::run_worker(shared2, seed, capacity);
                 }
                 if let Some(stop) = &hooks.on_stop {
@@ -267,15 +293,14 @@ impl Runtime {
             }
         }
         Ok(Runtime {
-            handle: Handle {
-                scheduler: SchedulerHandle::MultiThread(shared.clone()),
-                blocking,
-            },
+            handle,
             kind: Kind::MultiThread {
                 shared,
                 threads,
                 exits,
             },
+            #[cfg(feature = "tokio-compat")]
+            tokio,
             done: false,
         })
     }
@@ -305,6 +330,8 @@ impl Runtime {
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let _blocking = handle::enter_blocking(&self.handle.blocking);
+        #[cfg(feature = "tokio-compat")]
+        let _tokio = crate::tokio_compat::enter(self.handle.blocking.tokio());
         match &self.kind {
             Kind::CurrentThread { shared, parker } => {
                 let spare = parker.lock().unwrap_or_else(|e| e.into_inner()).take();
@@ -464,6 +491,12 @@ impl Runtime {
                 }
                 shared.finish_shutdown();
             }
+        }
+        // After the workers: moduvex tasks holding tokio sockets or timers
+        // have dropped them while tokio still ran.
+        #[cfg(feature = "tokio-compat")]
+        if let Some(tokio) = &mut self.tokio {
+            tokio.shutdown(deadline.map(|d| d.saturating_duration_since(Instant::now())));
         }
         let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
         self.handle.blocking.shutdown(left);

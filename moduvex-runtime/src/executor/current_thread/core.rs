@@ -467,8 +467,22 @@ pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
         }
         None => (Shared::new(), None, BlockOnWaker::for_this_thread()),
     };
+    // This call's own tokio runtime, entered while it runs and stopped
+    // (its tasks dropped, its thread joined) before the call returns.
+    #[cfg(feature = "tokio-compat")]
+    let mut tokio = crate::tokio_compat::Background::for_block_on(crate::Handle {
+        scheduler: crate::executor::SchedulerHandle::CurrentThread(shared.clone()),
+        blocking: crate::runtime::BlockingPool::global().clone(),
+    });
+    #[cfg(feature = "tokio-compat")]
+    let entered = crate::tokio_compat::enter(Some(tokio.handle()));
     let (output, shared, parker, main) =
         block_on_with(shared, parker, main, OnExit::Shutdown, future);
+    #[cfg(feature = "tokio-compat")]
+    {
+        drop(entered);
+        tokio.shutdown(None);
+    }
     SPARE.with(|s| {
         s.set(Some(Spare {
             shared,
