@@ -201,6 +201,28 @@ pub fn unconstrained<F: Future>(future: F) -> Unconstrained<F> {
 }
 
 /// Future of [`unconstrained`].
+///
+/// ```
+/// use moduvex_runtime::task::unconstrained;
+///
+/// moduvex_runtime::block_on(async {
+///     let (tx, mut rx) = moduvex_runtime::sync::mpsc::unbounded_channel();
+///     for i in 0..1000 {
+///         tx.send(i).unwrap();
+///     }
+///     drop(tx);
+///     // Drains the channel without yielding when the budget runs out.
+///     let n = unconstrained(async {
+///         let mut n = 0;
+///         while rx.recv().await.is_some() {
+///             n += 1;
+///         }
+///         n
+///     })
+///     .await;
+///     assert_eq!(n, 1000);
+/// });
+/// ```
 #[must_use = "futures do nothing unless polled"]
 pub struct Unconstrained<F> {
     /// # Invariant

@@ -4,6 +4,19 @@
 //! (an atomic state word with flags and reference count), the future, and
 //! later its output. Wakers, the run queue, the owned-tasks list and the
 //! [`JoinHandle`] all hold counted references to that one allocation.
+//!
+//! ```
+//! use moduvex_runtime::executor::{block_on, spawn};
+//!
+//! block_on(async {
+//!     let tasks: Vec<_> = (0..4).map(|i| spawn(async move { i * i })).collect();
+//!     let mut sum = 0;
+//!     for t in tasks {
+//!         sum += t.await.unwrap();
+//!     }
+//!     assert_eq!(sum, 14);
+//! });
+//! ```
 
 use std::future::Future;
 use std::sync::Arc;

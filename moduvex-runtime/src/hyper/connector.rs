@@ -19,6 +19,13 @@ use super::HyperIo;
 use crate::net::TcpStream;
 
 /// The connect timeout a [`Connector`] starts with.
+///
+/// ```
+/// use std::time::Duration;
+/// use moduvex_runtime::hyper::DEFAULT_CONNECT_TIMEOUT;
+///
+/// assert_eq!(DEFAULT_CONNECT_TIMEOUT, Duration::from_secs(10));
+/// ```
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A [`tower_service::Service<http::Uri>`] connecting over TCP, for
@@ -64,6 +71,21 @@ impl Default for Connector {
 
 impl Connector {
     /// A connector with `TCP_NODELAY` and a [`DEFAULT_CONNECT_TIMEOUT`].
+    ///
+    /// ```
+    /// use tower_service::Service;
+    /// use moduvex_runtime::hyper::Connector;
+    /// use moduvex_runtime::net::TcpListener;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let uri = format!("http://{}/", listener.local_addr()?).parse().unwrap();
+    ///     let io = Connector::new().call(uri).await?;
+    ///     assert!(io.inner().nodelay()?);
+    ///     assert_eq!(io.inner().peer_addr()?, listener.local_addr()?);
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub fn new() -> Connector {
         Connector {
             connect_timeout: Some(DEFAULT_CONNECT_TIMEOUT),
@@ -73,11 +95,42 @@ impl Connector {
 
     /// How long one connect (name lookup and every address tried) may take;
     /// `None`: no limit. A connect that runs out fails with `TimedOut`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tower_service::Service;
+    /// use moduvex_runtime::hyper::Connector;
+    /// use moduvex_runtime::net::TcpListener;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let mut connector = Connector::new();
+    ///     connector.set_connect_timeout(Some(Duration::from_secs(2)));
+    ///     let uri = format!("http://{}/", listener.local_addr()?).parse().unwrap();
+    ///     assert!(connector.call(uri).await.is_ok());
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub fn set_connect_timeout(&mut self, timeout: Option<Duration>) {
         self.connect_timeout = timeout;
     }
 
     /// Whether connections get `TCP_NODELAY` (default: yes).
+    ///
+    /// ```
+    /// use tower_service::Service;
+    /// use moduvex_runtime::hyper::Connector;
+    /// use moduvex_runtime::net::TcpListener;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let mut connector = Connector::new();
+    ///     connector.set_nodelay(false);
+    ///     let uri = format!("http://{}/", listener.local_addr()?).parse().unwrap();
+    ///     assert!(!connector.call(uri).await?.inner().nodelay()?);
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub fn set_nodelay(&mut self, nodelay: bool) {
         self.nodelay = nodelay;
     }

@@ -35,6 +35,19 @@ pub struct HyperExecutor;
 
 impl HyperExecutor {
     /// An executor for the current runtime.
+    ///
+    /// ```
+    /// use hyper::rt::Executor;
+    /// use moduvex_runtime::hyper::HyperExecutor;
+    /// use moduvex_runtime::sync::oneshot;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let (tx, rx) = oneshot::channel();
+    ///     // What hyper calls to run a connection's background work.
+    ///     HyperExecutor::new().execute(async move { tx.send("ran").unwrap() });
+    ///     assert_eq!(rx.await.unwrap(), "ran");
+    /// });
+    /// ```
     pub fn new() -> HyperExecutor {
         HyperExecutor
     }

@@ -77,6 +77,19 @@ fn next_read_window(window: usize, n: usize) -> usize {
 
 impl<T> HyperIo<T> {
     /// Wraps `inner`; vectored writes are reported off.
+    ///
+    /// ```
+    /// use moduvex_runtime::hyper::HyperIo;
+    /// use moduvex_runtime::net::UnixStream;
+    /// use hyper::rt::{Read, Write};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let (a, _b) = UnixStream::pair()?;
+    ///     let io = HyperIo::new(a); // hyper's Read + Write over a futures-io stream
+    ///     assert!(!io.is_write_vectored());
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub fn new(inner: T) -> HyperIo<T> {
         HyperIo {
             inner,
@@ -88,22 +101,75 @@ impl<T> HyperIo<T> {
     /// Whether [`Write::is_write_vectored`] says yes: turn it on when the
     /// inner `poll_write_vectored` writes several buffers at once (our
     /// sockets do; the futures-io default writes only the first).
+    ///
+    /// ```
+    /// use moduvex_runtime::hyper::HyperIo;
+    /// use moduvex_runtime::net::UnixStream;
+    /// use hyper::rt::Write;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let (a, _b) = UnixStream::pair()?;
+    ///     let io = HyperIo::new(a).with_write_vectored(true); // our sockets write vectored
+    ///     assert!(io.is_write_vectored());
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub fn with_write_vectored(mut self, on: bool) -> HyperIo<T> {
         self.write_vectored = on;
         self
     }
 
     /// The inner stream.
+    ///
+    /// ```
+    /// use moduvex_runtime::hyper::HyperIo;
+    /// use moduvex_runtime::net::UnixStream;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let (a, _b) = UnixStream::pair()?;
+    ///     let io = HyperIo::new(a);
+    ///     assert!(io.inner().peer_addr().is_ok());
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub fn inner(&self) -> &T {
         &self.inner
     }
 
     /// The inner stream, mutably.
+    ///
+    /// ```
+    /// use moduvex_runtime::hyper::HyperIo;
+    /// use moduvex_runtime::net::UnixStream;
+    /// use moduvex_runtime::io::{AsyncReadExt, AsyncWriteExt};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let (a, mut b) = UnixStream::pair()?;
+    ///     let mut io = HyperIo::new(a);
+    ///     io.inner_mut().write_all(b"raw").await?;
+    ///     let mut buf = [0; 3];
+    ///     b.read_exact(&mut buf).await?;
+    ///     assert_eq!(&buf, b"raw");
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub fn inner_mut(&mut self) -> &mut T {
         &mut self.inner
     }
 
     /// Unwraps the inner stream.
+    ///
+    /// ```
+    /// use moduvex_runtime::hyper::HyperIo;
+    /// use moduvex_runtime::net::UnixStream;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let (a, _b) = UnixStream::pair()?;
+    ///     let stream: UnixStream = HyperIo::new(a).into_inner();
+    ///     assert!(stream.peer_addr().is_ok());
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub fn into_inner(self) -> T {
         self.inner
     }

@@ -57,9 +57,34 @@ pub trait Listener: Send + 'static {
     const WRITE_VECTORED: bool = false;
 
     /// Accepts the next connection.
+    ///
+    /// ```
+    /// use moduvex_runtime::hyper::Listener;
+    /// use moduvex_runtime::net::{TcpListener, TcpStream};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let mut listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let client = TcpStream::connect(Listener::local_addr(&listener)?).await?;
+    ///     let (io, peer) = Listener::accept(&mut listener).await?;
+    ///     assert_eq!(peer, client.local_addr()?);
+    ///     assert!(io.nodelay()?, "accepted streams get TCP_NODELAY");
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     fn accept(&mut self) -> impl Future<Output = io::Result<(Self::Io, Self::Addr)>> + Send;
 
     /// The address this listener is bound to.
+    ///
+    /// ```
+    /// use moduvex_runtime::hyper::Listener;
+    /// use moduvex_runtime::net::TcpListener;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     assert_eq!(Listener::local_addr(&listener)?, listener.local_addr()?);
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     fn local_addr(&self) -> io::Result<Self::Addr>;
 }
 

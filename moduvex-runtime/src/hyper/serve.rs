@@ -25,6 +25,13 @@ use super::{HyperExecutor, HyperIo, HyperTimer, Listener};
 use crate::sync::watch;
 
 /// The header read timeout [`serve`] starts with.
+///
+/// ```
+/// use std::time::Duration;
+/// use moduvex_runtime::hyper::DEFAULT_HEADER_READ_TIMEOUT;
+///
+/// assert_eq!(DEFAULT_HEADER_READ_TIMEOUT, Duration::from_secs(30));
+/// ```
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The longest pause between accept attempts after an accept error.
@@ -129,6 +136,30 @@ where
 }
 
 /// The future [`serve`] returns; configure it before its first poll.
+///
+/// ```
+/// use moduvex_runtime::hyper::serve;
+/// use moduvex_runtime::net::TcpListener;
+/// use moduvex_runtime::io::{AsyncReadExt, AsyncWriteExt};
+/// use moduvex_runtime::net::TcpStream;
+///
+/// moduvex_runtime::block_on(async {
+///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+///     let addr = listener.local_addr()?;
+///     let (stop, stopped) = moduvex_runtime::sync::oneshot::channel::<()>();
+///     let server: moduvex_runtime::hyper::Serve<_, _, _> = serve(listener, axum::Router::new())
+///         .with_graceful_shutdown(async move { stopped.await.unwrap_or(()) });
+///     let server = moduvex_runtime::spawn(server);
+///     let mut client = TcpStream::connect(addr).await?;
+///     client.write_all(b"GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").await?;
+///     let mut resp = String::new();
+///     client.read_to_string(&mut resp).await?;
+///     assert!(resp.starts_with("HTTP/1.1 404"), "no routes: {resp}");
+///     stop.send(()).unwrap();
+///     server.await.unwrap()?;
+///     Ok::<_, std::io::Error>(())
+/// }).unwrap();
+/// ```
 #[must_use = "a server does nothing unless awaited or spawned"]
 pub struct Serve<L, S, G = Pending<()>> {
     config: Option<Config<L, S, G>>,
@@ -161,6 +192,18 @@ impl<L, S, G> Serve<L, S, G> {
     /// # Panics
     ///
     /// If the server was already polled.
+    ///
+    /// ```
+    /// use moduvex_runtime::hyper::serve;
+    /// use moduvex_runtime::net::TcpListener;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     // A signal that has already fired: no connection, so it resolves at once.
+    ///     serve(listener, axum::Router::new()).with_graceful_shutdown(async {}).await?;
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     #[track_caller]
     pub fn with_graceful_shutdown<G2>(mut self, signal: G2) -> Serve<L, S, G2>
     where
@@ -189,6 +232,21 @@ impl<L, S, G> Serve<L, S, G> {
     /// # Panics
     ///
     /// If the server was already polled.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use moduvex_runtime::hyper::serve;
+    /// use moduvex_runtime::net::TcpListener;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     serve(listener, axum::Router::new())
+    ///         .with_graceful_shutdown(async {})
+    ///         .with_shutdown_timeout(Duration::from_secs(5)) // bounds the wait for connections
+    ///         .await?;
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     #[track_caller]
     pub fn with_shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.config("with_shutdown_timeout").shutdown_timeout = Some(timeout);
@@ -202,6 +260,20 @@ impl<L, S, G> Serve<L, S, G> {
     /// # Panics
     ///
     /// If the server was already polled.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use moduvex_runtime::hyper::serve;
+    /// use moduvex_runtime::net::TcpListener;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let server = serve(listener, axum::Router::new()).header_read_timeout(Duration::from_secs(5));
+    ///     let no_limit = server.header_read_timeout(None);
+    ///     assert!(no_limit.local_addr().is_ok());
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     #[track_caller]
     pub fn header_read_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.config("header_read_timeout").header_read_timeout = timeout.into();
@@ -209,6 +281,19 @@ impl<L, S, G> Serve<L, S, G> {
     }
 
     /// The listener's local address, while the server has not started.
+    ///
+    /// ```
+    /// use moduvex_runtime::hyper::serve;
+    /// use moduvex_runtime::net::TcpListener;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let addr = listener.local_addr()?;
+    ///     let server = serve(listener, axum::Router::new());
+    ///     assert_eq!(server.local_addr()?, addr); // e.g. to print before spawning it
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub fn local_addr(&self) -> io::Result<L::Addr>
     where
         L: Listener,

@@ -44,6 +44,21 @@ pub struct HyperTimer;
 
 impl HyperTimer {
     /// A timer on the current runtime's wheel.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use hyper::rt::Timer;
+    /// use moduvex_runtime::hyper::HyperTimer;
+    /// use moduvex_runtime::time::{self, Instant};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     time::pause();
+    ///     let start = Instant::now();
+    ///     // What hyper calls for its timeouts: a sleep on this runtime's wheel.
+    ///     HyperTimer::new().sleep(Duration::from_secs(30)).await;
+    ///     assert_eq!(start.elapsed(), Duration::from_secs(30));
+    /// });
+    /// ```
     pub fn new() -> HyperTimer {
         HyperTimer
     }

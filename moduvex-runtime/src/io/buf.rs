@@ -20,6 +20,18 @@ use futures_io::{AsyncRead, AsyncWrite};
 const STACK_BUF: usize = 8 * 1024;
 
 /// The future of [`AsyncReadExt::read_buf`](super::AsyncReadExt::read_buf).
+///
+/// ```
+/// use moduvex_runtime::io::AsyncReadExt;
+///
+/// moduvex_runtime::block_on(async {
+///     let mut r = &b"bytes"[..];
+///     let mut buf = bytes::BytesMut::with_capacity(8);
+///     assert_eq!(r.read_buf(&mut buf).await?, 5);
+///     assert_eq!(&buf[..], b"bytes");
+///     Ok::<_, std::io::Error>(())
+/// }).unwrap();
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct ReadBufFuture<'a, R: ?Sized, B: ?Sized> {
     pub(crate) reader: &'a mut R,
@@ -46,6 +58,19 @@ impl<R: AsyncRead + Unpin + ?Sized, B: BufMut + ?Sized> Future for ReadBufFuture
 }
 
 /// The future of [`AsyncWriteExt::write_buf`](super::AsyncWriteExt::write_buf).
+///
+/// ```
+/// use moduvex_runtime::io::AsyncWriteExt;
+///
+/// moduvex_runtime::block_on(async {
+///     let mut src = bytes::Bytes::from_static(b"data");
+///     let mut w = Vec::new();
+///     let n = w.write_buf(&mut src).await?;
+///     assert_eq!((n, &w[..]), (4, &b"data"[..]));
+///     assert!(src.is_empty(), "advanced past what was written");
+///     Ok::<_, std::io::Error>(())
+/// }).unwrap();
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct WriteBufFuture<'a, W: ?Sized, B: ?Sized> {
     pub(crate) writer: &'a mut W,
@@ -70,6 +95,18 @@ impl<W: AsyncWrite + Unpin + ?Sized, B: Buf + ?Sized> Future for WriteBufFuture<
 
 /// The future of
 /// [`AsyncWriteExt::write_all_buf`](super::AsyncWriteExt::write_all_buf).
+///
+/// ```
+/// use moduvex_runtime::io::AsyncWriteExt;
+///
+/// moduvex_runtime::block_on(async {
+///     let mut src = bytes::Bytes::from_static(b"all of it");
+///     let mut w = Vec::new();
+///     w.write_all_buf(&mut src).await?;
+///     assert_eq!(w, b"all of it");
+///     Ok::<_, std::io::Error>(())
+/// }).unwrap();
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct WriteAllBufFuture<'a, W: ?Sized, B: ?Sized> {
     pub(crate) writer: &'a mut W,

@@ -64,12 +64,46 @@ struct Buffers {
 
 impl<RW: AsyncRead + AsyncWrite> BufStream<RW> {
     /// Wraps `stream` with buffers of the default size (8 KiB each).
+    ///
+    /// ```
+    /// use moduvex_runtime::io::{duplex, AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufStream};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let (a, mut b) = duplex(64);
+    ///     let mut stream = BufStream::new(a);
+    ///     stream.write_all(b"buffered\n").await?;
+    ///     stream.flush().await?; // nothing reaches `b` before this
+    ///     let mut line = String::new();
+    ///     b.write_all(b"reply\n").await?;
+    ///     stream.read_line(&mut line).await?;
+    ///     assert_eq!(line, "reply\n");
+    ///     let mut got = [0; 9];
+    ///     b.read_exact(&mut got).await?;
+    ///     assert_eq!(&got, b"buffered\n");
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub fn new(stream: RW) -> BufStream<RW> {
         BufStream::with_capacity(DEFAULT_CAPACITY, DEFAULT_CAPACITY, stream)
     }
 
     /// Wraps `stream` with a read buffer of `reader_capacity` bytes and a
     /// write buffer of `writer_capacity` bytes.
+    ///
+    /// ```
+    /// use moduvex_runtime::io::{duplex, AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufStream};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let (a, mut b) = duplex(64);
+    ///     let mut stream = BufStream::with_capacity(16, 4, a);
+    ///     stream.write_all(b"more than 4").await?; // spills past the 4-byte buffer
+    ///     stream.flush().await?;
+    ///     let mut got = [0; 11];
+    ///     b.read_exact(&mut got).await?;
+    ///     assert_eq!(&got, b"more than 4");
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub fn with_capacity(reader_capacity: usize, writer_capacity: usize, stream: RW) -> Self {
         BufStream {
             stream,
@@ -85,23 +119,67 @@ impl<RW: AsyncRead + AsyncWrite> BufStream<RW> {
     }
 
     /// The stream.
+    ///
+    /// ```
+    /// use moduvex_runtime::io::{self, BufStream};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let stream = BufStream::new(io::Cursor::new(vec![1u8, 2]));
+    ///     assert_eq!(stream.get_ref().get_ref(), &[1, 2]);
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub fn get_ref(&self) -> &RW {
         &self.stream
     }
 
     /// The stream, mutably: reading or writing it directly bypasses (and
     /// may reorder against) the buffers.
+    ///
+    /// ```
+    /// use moduvex_runtime::io::{self, BufStream};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let mut stream = BufStream::new(io::Cursor::new(Vec::<u8>::new()));
+    ///     stream.get_mut().get_mut().push(7); // bypasses the buffers
+    ///     assert_eq!(stream.into_inner().into_inner(), [7]);
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub fn get_mut(&mut self) -> &mut RW {
         &mut self.stream
     }
 
     /// The stream, pinned.
+    ///
+    /// ```
+    /// use moduvex_runtime::io::{self, BufStream};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let mut stream = std::pin::pin!(BufStream::new(io::Cursor::new(vec![0u8; 3])));
+    ///     let inner = stream.as_mut().get_pin_mut();
+    ///     assert_eq!(inner.get_ref().len(), 3);
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub fn get_pin_mut(self: Pin<&mut Self>) -> Pin<&mut RW> {
         self.project().0
     }
 
     /// The stream; buffered data not yet read or written is lost (flush
     /// first).
+    ///
+    /// ```
+    /// use moduvex_runtime::io::{self, AsyncWriteExt, BufStream};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let mut stream = BufStream::new(io::Cursor::new(Vec::new()));
+    ///     stream.write_all(b"kept").await?;
+    ///     stream.flush().await?; // unflushed data would be lost
+    ///     assert_eq!(stream.into_inner().into_inner(), b"kept");
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub fn into_inner(self) -> RW {
         self.stream
     }

@@ -14,6 +14,20 @@
 //! The ext traits' `compat()` is one name in two traits: import the one of
 //! the family the value speaks (a type that speaks both, like our sockets,
 //! makes the call ambiguous with both imported).
+//!
+//! ```
+//! use moduvex_runtime::io::compat::TokioAsyncReadCompatExt;
+//! use moduvex_runtime::io::AsyncReadExt;
+//!
+//! moduvex_runtime::block_on(async {
+//!     // A tokio reader, read through futures-io's traits.
+//!     let mut r = tokio::io::repeat(7).compat();
+//!     let mut buf = [0; 3];
+//!     r.read_exact(&mut buf).await?;
+//!     assert_eq!(buf, [7, 7, 7]);
+//!     Ok::<_, std::io::Error>(())
+//! }).unwrap();
+//! ```
 
 use std::io::{self, IoSlice, SeekFrom};
 use std::pin::Pin;
@@ -54,6 +68,19 @@ pub struct Compat<T> {
 
 impl<T> Compat<T> {
     /// Wraps `inner`.
+    ///
+    /// ```
+    /// use moduvex_runtime::io::Compat;
+    /// use tokio::io::AsyncReadExt;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let mut r = Compat::new(moduvex_runtime::io::Cursor::new(b"abc".to_vec()));
+    ///     let mut out = String::new();
+    ///     r.read_to_string(&mut out).await?;
+    ///     assert_eq!(out, "abc");
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub fn new(inner: T) -> Compat<T> {
         Compat {
             inner,
@@ -62,16 +89,43 @@ impl<T> Compat<T> {
     }
 
     /// The wrapped object.
+    ///
+    /// ```
+    /// use moduvex_runtime::io::Compat;
+    ///
+    /// let c = Compat::new(vec![1u8, 2]);
+    /// assert_eq!(c.get_ref().len(), 2);
+    /// ```
     pub fn get_ref(&self) -> &T {
         &self.inner
     }
 
     /// The wrapped object, mutably.
+    ///
+    /// ```
+    /// use moduvex_runtime::io::Compat;
+    ///
+    /// let mut c = Compat::new(Vec::<u8>::new());
+    /// c.get_mut().push(7);
+    /// assert_eq!(c.get_ref(), &[7]);
+    /// ```
     pub fn get_mut(&mut self) -> &mut T {
         &mut self.inner
     }
 
     /// Unwraps the object.
+    ///
+    /// ```
+    /// use moduvex_runtime::io::Compat;
+    /// use moduvex_runtime::io::AsyncWriteExt;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let mut w = Compat::new(Vec::<u8>::new());
+    ///     w.write_all(b"out").await?;
+    ///     assert_eq!(w.into_inner(), b"out");
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub fn into_inner(self) -> T {
         self.inner
     }
@@ -102,6 +156,17 @@ impl<T> Compat<T> {
 /// ```
 pub trait FuturesAsyncReadCompatExt: futures_io::AsyncRead {
     /// Wraps `self` in a [`Compat`].
+    ///
+    /// ```
+    /// use moduvex_runtime::io::compat::FuturesAsyncReadCompatExt;
+    /// use tokio::io::AsyncReadExt;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let mut r = moduvex_runtime::io::Cursor::new(b"xy".to_vec()).compat();
+    ///     assert_eq!(r.read_u8().await?, b'x');
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     fn compat(self) -> Compat<Self>
     where
         Self: Sized,
@@ -128,6 +193,18 @@ impl<T: futures_io::AsyncRead + ?Sized> FuturesAsyncReadCompatExt for T {}
 /// ```
 pub trait FuturesAsyncWriteCompatExt: futures_io::AsyncWrite {
     /// Wraps `self` in a [`Compat`].
+    ///
+    /// ```
+    /// use moduvex_runtime::io::compat::FuturesAsyncWriteCompatExt;
+    /// use tokio::io::AsyncWriteExt;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let mut w = moduvex_runtime::io::Cursor::new(Vec::new()).compat_write();
+    ///     w.write_u16(0x0102).await?;
+    ///     assert_eq!(w.into_inner().into_inner(), [1, 2]);
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     fn compat_write(self) -> Compat<Self>
     where
         Self: Sized,
@@ -156,6 +233,17 @@ impl<T: futures_io::AsyncWrite + ?Sized> FuturesAsyncWriteCompatExt for T {}
 /// ```
 pub trait TokioAsyncReadCompatExt: tokio::io::AsyncRead {
     /// Wraps `self` in a [`Compat`].
+    ///
+    /// ```
+    /// use moduvex_runtime::io::compat::TokioAsyncReadCompatExt;
+    /// use moduvex_runtime::io::AsyncReadExt;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let mut r = tokio::io::empty().compat();
+    ///     assert_eq!(r.read(&mut [0; 4]).await?, 0);
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     fn compat(self) -> Compat<Self>
     where
         Self: Sized,
@@ -182,6 +270,17 @@ impl<T: tokio::io::AsyncRead + ?Sized> TokioAsyncReadCompatExt for T {}
 /// ```
 pub trait TokioAsyncWriteCompatExt: tokio::io::AsyncWrite {
     /// Wraps `self` in a [`Compat`].
+    ///
+    /// ```
+    /// use moduvex_runtime::io::compat::TokioAsyncWriteCompatExt;
+    /// use moduvex_runtime::io::AsyncWriteExt;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let mut w = tokio::io::sink().compat_write();
+    ///     assert_eq!(w.write(b"gone").await?, 4);
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     fn compat_write(self) -> Compat<Self>
     where
         Self: Sized,

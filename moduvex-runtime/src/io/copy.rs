@@ -148,6 +148,18 @@ where
 }
 
 /// The future of [`copy`].
+///
+/// ```
+/// use moduvex_runtime::io::{self, CopyFuture};
+///
+/// moduvex_runtime::block_on(async {
+///     let (mut r, mut w) = (&b"abc"[..], Vec::new());
+///     let copying: CopyFuture<'_, _, _> = io::copy(&mut r, &mut w);
+///     assert_eq!(copying.await?, 3);
+///     assert_eq!(w, b"abc");
+///     Ok::<_, std::io::Error>(())
+/// }).unwrap();
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct CopyFuture<'a, R: ?Sized, W: ?Sized> {
     reader: &'a mut R,
@@ -204,6 +216,18 @@ where
 }
 
 /// The future of [`copy_buf`].
+///
+/// ```
+/// use moduvex_runtime::io::{self, CopyBufFuture};
+///
+/// moduvex_runtime::block_on(async {
+///     let mut r = io::BufReader::new(&b"buffered"[..]);
+///     let mut w = Vec::new();
+///     let copying: CopyBufFuture<'_, _, _> = io::copy_buf(&mut r, &mut w);
+///     assert_eq!(copying.await?, 8);
+///     Ok::<_, std::io::Error>(())
+/// }).unwrap();
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct CopyBufFuture<'a, R: ?Sized, W: ?Sized> {
     reader: &'a mut R,
@@ -339,6 +363,28 @@ where
 /// # Panics
 /// If either size is 0: no byte could ever be copied (tokio takes a read
 /// into an empty buffer for end-of-file and copies nothing).
+///
+/// ```
+/// use moduvex_runtime::io::{self, AsyncReadExt, AsyncWriteExt};
+///
+/// moduvex_runtime::block_on(async {
+///     let (mut a, mut a_peer) = io::duplex(64);
+///     let (mut b, mut b_peer) = io::duplex(64);
+///     let proxy = moduvex_runtime::spawn(async move {
+///         io::copy_bidirectional_with_sizes(&mut a, &mut b, 16, 16).await
+///     });
+///     a_peer.write_all(b"to b").await?;
+///     b_peer.write_all(b"to a").await?;
+///     let (mut x, mut y) = ([0; 4], [0; 4]);
+///     b_peer.read_exact(&mut x).await?;
+///     a_peer.read_exact(&mut y).await?;
+///     assert_eq!((&x, &y), (b"to b", b"to a"));
+///     a_peer.close().await?;
+///     b_peer.close().await?;
+///     assert_eq!(proxy.await.unwrap()?, (4, 4));
+///     Ok::<_, std::io::Error>(())
+/// }).unwrap();
+/// ```
 #[track_caller]
 pub fn copy_bidirectional_with_sizes<'a, A, B>(
     a: &'a mut A,

@@ -24,6 +24,26 @@ use crate::sync::loom_facade::{Arc, Mutex};
 /// Dropping an end closes both directions for its peer: the peer reads
 /// end-of-file once the data already written is read, and its writes fail
 /// with `BrokenPipe`. `close()` shuts down only this end's writing.
+///
+/// ```
+/// use moduvex_runtime::io::{self, AsyncReadExt, AsyncWriteExt};
+///
+/// moduvex_runtime::block_on(async {
+///     let (mut client, mut server) = io::duplex(8);
+///     let echo = moduvex_runtime::spawn(async move {
+///         let mut buf = [0; 4];
+///         server.read_exact(&mut buf).await?;
+///         server.write_all(&buf).await?;
+///         Ok::<_, std::io::Error>(())
+///     });
+///     client.write_all(b"echo").await?;
+///     let mut back = [0; 4];
+///     client.read_exact(&mut back).await?;
+///     assert_eq!(&back, b"echo");
+///     echo.await.unwrap()?;
+///     Ok::<_, std::io::Error>(())
+/// }).unwrap();
+/// ```
 pub struct DuplexStream {
     /// Bytes the peer writes and this end reads.
     incoming: Arc<Pipe>,

@@ -80,6 +80,19 @@ macro_rules! write_nums {
 /// ```
 pub trait AsyncReadExt: AsyncRead {
     /// Reads some bytes into `buf`; `Ok(0)` at end-of-file (futures-lite).
+    ///
+    /// ```
+    /// use moduvex_runtime::io::AsyncReadExt;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let mut r = &b"abc"[..];
+    ///     let mut buf = [0; 2];
+    ///     assert_eq!(r.read(&mut buf).await?, 2);
+    ///     assert_eq!(r.read(&mut buf).await?, 1);
+    ///     assert_eq!(r.read(&mut buf).await?, 0, "end-of-file");
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     fn read<'a>(&'a mut self, buf: &'a mut [u8]) -> lite::ReadFuture<'a, Self>
     where
         Self: Unpin,
@@ -88,6 +101,19 @@ pub trait AsyncReadExt: AsyncRead {
     }
 
     /// Reads into several buffers at once (futures-lite).
+    ///
+    /// ```
+    /// use std::io::IoSliceMut;
+    /// use moduvex_runtime::io::AsyncReadExt;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let mut r = &b"abcd"[..];
+    ///     let (mut x, mut y) = ([0; 1], [0; 3]);
+    ///     let n = r.read_vectored(&mut [IoSliceMut::new(&mut x), IoSliceMut::new(&mut y)]).await?;
+    ///     assert_eq!((n, &x, &y), (4, b"a", b"bcd"));
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     fn read_vectored<'a>(
         &'a mut self,
         bufs: &'a mut [IoSliceMut<'a>],
@@ -100,6 +126,17 @@ pub trait AsyncReadExt: AsyncRead {
 
     /// Reads until end-of-file, appending to `buf`; the count read
     /// (futures-lite).
+    ///
+    /// ```
+    /// use moduvex_runtime::io::AsyncReadExt;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let mut all = vec![0u8];
+    ///     assert_eq!((&b"rest"[..]).read_to_end(&mut all).await?, 4);
+    ///     assert_eq!(all, b"\0rest", "appended");
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     fn read_to_end<'a>(&'a mut self, buf: &'a mut Vec<u8>) -> lite::ReadToEndFuture<'a, Self>
     where
         Self: Unpin,
@@ -108,6 +145,19 @@ pub trait AsyncReadExt: AsyncRead {
     }
 
     /// Reads UTF-8 until end-of-file, appending to `buf` (futures-lite).
+    ///
+    /// ```
+    /// use moduvex_runtime::io::AsyncReadExt;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let mut s = String::new();
+    ///     (&"héllo".as_bytes()[..]).read_to_string(&mut s).await?;
+    ///     assert_eq!(s, "héllo");
+    ///     let bad = (&[0xffu8][..]).read_to_string(&mut s).await;
+    ///     assert_eq!(bad.unwrap_err().kind(), std::io::ErrorKind::InvalidData);
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     fn read_to_string<'a>(&'a mut self, buf: &'a mut String) -> lite::ReadToStringFuture<'a, Self>
     where
         Self: Unpin,
@@ -117,6 +167,20 @@ pub trait AsyncReadExt: AsyncRead {
 
     /// Fills `buf` exactly, or fails with `UnexpectedEof` (futures-lite:
     /// the output is `()`, where tokio's is the length).
+    ///
+    /// ```
+    /// use moduvex_runtime::io::AsyncReadExt;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let mut r = &b"12345"[..];
+    ///     let mut buf = [0; 3];
+    ///     r.read_exact(&mut buf).await?;
+    ///     assert_eq!(&buf, b"123");
+    ///     let short = r.read_exact(&mut buf).await.unwrap_err();
+    ///     assert_eq!(short.kind(), std::io::ErrorKind::UnexpectedEof);
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     fn read_exact<'a>(&'a mut self, buf: &'a mut [u8]) -> lite::ReadExactFuture<'a, Self>
     where
         Self: Unpin,
@@ -125,6 +189,17 @@ pub trait AsyncReadExt: AsyncRead {
     }
 
     /// A reader of at most `limit` bytes of this one (futures-lite).
+    ///
+    /// ```
+    /// use moduvex_runtime::io::AsyncReadExt;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let mut head = String::new();
+    ///     (&b"header|body"[..]).take(6).read_to_string(&mut head).await?;
+    ///     assert_eq!(head, "header");
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     fn take(self, limit: u64) -> lite::Take<Self>
     where
         Self: Sized,
@@ -133,6 +208,17 @@ pub trait AsyncReadExt: AsyncRead {
     }
 
     /// A stream of this reader's bytes (futures-lite).
+    ///
+    /// ```
+    /// use futures_lite::StreamExt;
+    /// use moduvex_runtime::io::AsyncReadExt;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let bytes: Vec<u8> = (&b"hi"[..]).bytes().map(Result::unwrap).collect().await;
+    ///     assert_eq!(bytes, b"hi");
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     fn bytes(self) -> lite::Bytes<Self>
     where
         Self: Sized,
@@ -141,6 +227,17 @@ pub trait AsyncReadExt: AsyncRead {
     }
 
     /// This reader, then `next` (futures-lite).
+    ///
+    /// ```
+    /// use moduvex_runtime::io::AsyncReadExt;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let mut s = String::new();
+    ///     (&b"ab"[..]).chain(&b"cd"[..]).read_to_string(&mut s).await?;
+    ///     assert_eq!(s, "abcd");
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     fn chain<R: AsyncRead>(self, next: R) -> lite::Chain<Self, R>
     where
         Self: Sized,
@@ -149,6 +246,21 @@ pub trait AsyncReadExt: AsyncRead {
     }
 
     /// Boxes the reader (futures-lite).
+    ///
+    /// ```
+    /// use moduvex_runtime::io::AsyncReadExt;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     // Different reader types behind one type.
+    ///     let mut readers = vec![(&b"a"[..]).boxed_reader(), moduvex_runtime::io::empty().boxed_reader()];
+    ///     let mut all = Vec::new();
+    ///     for r in &mut readers {
+    ///         r.read_to_end(&mut all).await?;
+    ///     }
+    ///     assert_eq!(all, b"a");
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     fn boxed_reader<'a>(self) -> Pin<Box<dyn AsyncRead + Send + 'a>>
     where
         Self: Sized + Send + 'a,
@@ -221,6 +333,17 @@ impl<R: AsyncRead + ?Sized> AsyncReadExt for R {}
 /// ```
 pub trait AsyncWriteExt: AsyncWrite {
     /// Writes some of `buf`; the count written (futures-lite).
+    ///
+    /// ```
+    /// use moduvex_runtime::io::AsyncWriteExt;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let mut out = Vec::new();
+    ///     assert_eq!(out.write(b"some").await?, 4);
+    ///     assert_eq!(out, b"some");
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     fn write<'a>(&'a mut self, buf: &'a [u8]) -> lite::WriteFuture<'a, Self>
     where
         Self: Unpin,
@@ -229,6 +352,19 @@ pub trait AsyncWriteExt: AsyncWrite {
     }
 
     /// Writes from several buffers at once (futures-lite).
+    ///
+    /// ```
+    /// use std::io::IoSlice;
+    /// use moduvex_runtime::io::AsyncWriteExt;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let mut out = Vec::new();
+    ///     let n = out.write_vectored(&[IoSlice::new(b"ab"), IoSlice::new(b"c")]).await?;
+    ///     assert!(n >= 2); // a writer may take only the first buffer
+    ///     assert!(out.starts_with(b"ab"));
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     fn write_vectored<'a>(
         &'a mut self,
         bufs: &'a [IoSlice<'a>],
@@ -240,6 +376,17 @@ pub trait AsyncWriteExt: AsyncWrite {
     }
 
     /// Writes all of `buf` (futures-lite).
+    ///
+    /// ```
+    /// use moduvex_runtime::io::AsyncWriteExt;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let mut out = moduvex_runtime::io::Cursor::new(vec![0u8; 4]);
+    ///     out.write_all(b"ab").await?;
+    ///     assert_eq!(out.get_ref(), b"ab\0\0");
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     fn write_all<'a>(&'a mut self, buf: &'a [u8]) -> lite::WriteAllFuture<'a, Self>
     where
         Self: Unpin,
@@ -248,6 +395,19 @@ pub trait AsyncWriteExt: AsyncWrite {
     }
 
     /// Flushes buffered data (futures-lite).
+    ///
+    /// ```
+    /// use moduvex_runtime::io::{AsyncWriteExt, BufWriter};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let mut w = BufWriter::new(Vec::new());
+    ///     w.write_all(b"held").await?;
+    ///     assert!(w.get_ref().is_empty(), "still in the buffer");
+    ///     w.flush().await?;
+    ///     assert_eq!(w.get_ref(), b"held");
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     fn flush(&mut self) -> lite::FlushFuture<'_, Self>
     where
         Self: Unpin,
@@ -257,6 +417,20 @@ pub trait AsyncWriteExt: AsyncWrite {
 
     /// Flushes and shuts down the writing side (futures-lite; the peer
     /// reads end-of-file). [`shutdown`](Self::shutdown) is tokio's name.
+    ///
+    /// ```
+    /// use moduvex_runtime::io::{duplex, AsyncReadExt, AsyncWriteExt};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let (mut a, mut b) = duplex(16);
+    ///     a.write_all(b"end").await?;
+    ///     a.close().await?;
+    ///     let mut got = Vec::new();
+    ///     b.read_to_end(&mut got).await?; // sees end-of-file after the data
+    ///     assert_eq!(got, b"end");
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     fn close(&mut self) -> lite::CloseFuture<'_, Self>
     where
         Self: Unpin,
@@ -265,6 +439,18 @@ pub trait AsyncWriteExt: AsyncWrite {
     }
 
     /// Boxes the writer (futures-lite).
+    ///
+    /// ```
+    /// use moduvex_runtime::io::AsyncWriteExt;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let mut sinks = vec![Vec::<u8>::new().boxed_writer(), moduvex_runtime::io::sink().boxed_writer()];
+    ///     for w in &mut sinks {
+    ///         w.write_all(b"x").await?;
+    ///     }
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     fn boxed_writer<'a>(self) -> Pin<Box<dyn AsyncWrite + Send + 'a>>
     where
         Self: Sized + Send + 'a,
@@ -275,6 +461,17 @@ pub trait AsyncWriteExt: AsyncWrite {
     /// Shuts down the writing side — tokio's `shutdown`, which is
     /// futures-io's `close`: buffered data is flushed first, and the peer
     /// reads end-of-file.
+    ///
+    /// ```
+    /// use moduvex_runtime::io::{duplex, AsyncReadExt, AsyncWriteExt};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let (mut a, mut b) = duplex(16);
+    ///     a.shutdown().await?; // tokio's name for `close`
+    ///     assert_eq!(b.read(&mut [0; 4]).await?, 0);
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     fn shutdown(&mut self) -> lite::CloseFuture<'_, Self>
     where
         Self: Unpin,
@@ -284,6 +481,20 @@ pub trait AsyncWriteExt: AsyncWrite {
 
     /// Writes some of `buf`'s remaining bytes and advances it; `Ok(0)` if
     /// none remain — tokio's `write_buf`.
+    ///
+    /// ```
+    /// use moduvex_runtime::io::AsyncWriteExt;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let mut src = &b"payload"[..]; // `&[u8]` is a `bytes::Buf`
+    ///     let mut out = Vec::new();
+    ///     while !src.is_empty() {
+    ///         out.write_buf(&mut src).await?;
+    ///     }
+    ///     assert_eq!(out, b"payload");
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     fn write_buf<'a, B: Buf + ?Sized>(&'a mut self, buf: &'a mut B) -> WriteBufFuture<'a, Self, B>
     where
         Self: Unpin,
@@ -294,6 +505,18 @@ pub trait AsyncWriteExt: AsyncWrite {
     /// Writes all of `buf`'s remaining bytes, advancing it as they go;
     /// fails with `WriteZero` if the writer accepts no bytes — tokio's
     /// `write_all_buf`.
+    ///
+    /// ```
+    /// use moduvex_runtime::io::AsyncWriteExt;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let mut src = std::io::Cursor::new(b"cursor".to_vec()); // also a `Buf`
+    ///     let mut out = Vec::new();
+    ///     out.write_all_buf(&mut src).await?;
+    ///     assert_eq!(out, b"cursor");
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     fn write_all_buf<'a, B: Buf + ?Sized>(
         &'a mut self,
         buf: &'a mut B,
@@ -334,9 +557,34 @@ impl<W: AsyncWrite + ?Sized> AsyncWriteExt for W {}
 
 /// Buffered reading methods for every [`AsyncBufRead`] (futures-lite's;
 /// tokio has the same names).
+///
+/// ```
+/// use moduvex_runtime::io::{AsyncBufReadExt, BufReader};
+///
+/// moduvex_runtime::block_on(async {
+///     let mut r = BufReader::new(&b"first\nsecond\n"[..]);
+///     let mut line = String::new();
+///     r.read_line(&mut line).await?;
+///     assert_eq!(line, "first\n");
+///     Ok::<_, std::io::Error>(())
+/// }).unwrap();
+/// ```
 pub trait AsyncBufReadExt: AsyncBufRead {
     /// The buffered bytes, filling the buffer if it is empty; empty at
     /// end-of-file.
+    ///
+    /// ```
+    /// use moduvex_runtime::io::{AsyncBufReadExt, BufReader};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let mut r = BufReader::new(&b"peekable"[..]);
+    ///     let buffered = r.fill_buf().await?;
+    ///     assert_eq!(buffered, b"peekable");
+    ///     r.consume(4);
+    ///     assert_eq!(r.fill_buf().await?, b"able");
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     fn fill_buf(&mut self) -> lite::FillBuf<'_, Self>
     where
         Self: Unpin,
@@ -345,6 +593,20 @@ pub trait AsyncBufReadExt: AsyncBufRead {
     }
 
     /// Marks `amt` buffered bytes as read.
+    ///
+    /// ```
+    /// use moduvex_runtime::io::{AsyncBufReadExt, BufReader};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let mut r = BufReader::new(&b"skip-this"[..]);
+    ///     r.fill_buf().await?;
+    ///     r.consume(5);
+    ///     let mut rest = String::new();
+    ///     r.read_line(&mut rest).await?;
+    ///     assert_eq!(rest, "this");
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     fn consume(&mut self, amt: usize)
     where
         Self: Unpin,
@@ -353,6 +615,18 @@ pub trait AsyncBufReadExt: AsyncBufRead {
     }
 
     /// Reads up to and including `byte`, appending to `buf`.
+    ///
+    /// ```
+    /// use moduvex_runtime::io::{AsyncBufReadExt, BufReader};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let mut r = BufReader::new(&b"key=value"[..]);
+    ///     let mut key = Vec::new();
+    ///     r.read_until(b'=', &mut key).await?;
+    ///     assert_eq!(key, b"key=");
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     fn read_until<'a>(
         &'a mut self,
         byte: u8,
@@ -366,6 +640,22 @@ pub trait AsyncBufReadExt: AsyncBufRead {
 
     /// Reads a line (with its `\n`), appending to `buf`; `Ok(0)` at
     /// end-of-file.
+    ///
+    /// ```
+    /// use moduvex_runtime::io::{AsyncBufReadExt, BufReader};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let mut r = BufReader::new(&b"one\ntwo"[..]);
+    ///     let mut line = String::new();
+    ///     assert_eq!(r.read_line(&mut line).await?, 4);
+    ///     line.clear();
+    ///     assert_eq!(r.read_line(&mut line).await?, 3);
+    ///     assert_eq!(line, "two");
+    ///     line.clear();
+    ///     assert_eq!(r.read_line(&mut line).await?, 0, "end-of-file");
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     fn read_line<'a>(&'a mut self, buf: &'a mut String) -> lite::ReadLineFuture<'a, Self>
     where
         Self: Unpin,
@@ -375,6 +665,17 @@ pub trait AsyncBufReadExt: AsyncBufRead {
 
     /// A stream of lines, without their `\n` (a `Stream`, where tokio's
     /// `Lines` has `next_line()`).
+    ///
+    /// ```
+    /// use futures_lite::StreamExt;
+    /// use moduvex_runtime::io::{AsyncBufReadExt, BufReader};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let lines: Vec<String> = BufReader::new(&b"a\nb\n"[..]).lines().map(Result::unwrap).collect().await;
+    ///     assert_eq!(lines, ["a", "b"]);
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     fn lines(self) -> lite::Lines<Self>
     where
         Self: Sized,
@@ -383,6 +684,17 @@ pub trait AsyncBufReadExt: AsyncBufRead {
     }
 
     /// A stream of the pieces between `byte`s.
+    ///
+    /// ```
+    /// use futures_lite::StreamExt;
+    /// use moduvex_runtime::io::{AsyncBufReadExt, BufReader};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let parts: Vec<Vec<u8>> = BufReader::new(&b"x,y,z"[..]).split(b',').map(Result::unwrap).collect().await;
+    ///     assert_eq!(parts, [b"x".to_vec(), b"y".to_vec(), b"z".to_vec()]);
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     fn split(self, byte: u8) -> lite::Split<Self>
     where
         Self: Sized,

@@ -54,26 +54,66 @@ impl Interest {
     pub const ERROR: Interest = Interest(ERROR);
 
     /// Whether the interest includes readability.
+    ///
+    /// ```
+    /// use moduvex_runtime::io::Interest;
+    ///
+    /// assert!(Interest::READABLE.is_readable());
+    /// assert!(!Interest::WRITABLE.is_readable());
+    /// assert!((Interest::WRITABLE | Interest::READABLE).is_readable());
+    /// ```
     pub const fn is_readable(self) -> bool {
         self.0 & READABLE != 0
     }
 
     /// Whether the interest includes writability.
+    ///
+    /// ```
+    /// use moduvex_runtime::io::Interest;
+    ///
+    /// assert!(Interest::WRITABLE.is_writable());
+    /// assert!(!Interest::READABLE.is_writable());
+    /// assert!((Interest::READABLE | Interest::WRITABLE).is_writable());
+    /// ```
     pub const fn is_writable(self) -> bool {
         self.0 & WRITABLE != 0
     }
 
     /// Whether the interest includes priority events.
+    ///
+    /// ```
+    /// use moduvex_runtime::io::Interest;
+    ///
+    /// assert!(Interest::PRIORITY.is_priority());
+    /// assert!(!Interest::READABLE.is_priority());
+    /// assert!((Interest::READABLE | Interest::PRIORITY).is_priority());
+    /// ```
     pub const fn is_priority(self) -> bool {
         self.0 & PRIORITY != 0
     }
 
     /// Whether the interest includes errors.
+    ///
+    /// ```
+    /// use moduvex_runtime::io::Interest;
+    ///
+    /// assert!(Interest::ERROR.is_error());
+    /// assert!(!Interest::WRITABLE.is_error());
+    /// assert!((Interest::WRITABLE | Interest::ERROR).is_error());
+    /// ```
     pub const fn is_error(self) -> bool {
         self.0 & ERROR != 0
     }
 
     /// The union of `self` and `other`.
+    ///
+    /// ```
+    /// use moduvex_runtime::io::Interest;
+    ///
+    /// const BOTH: Interest = Interest::READABLE.add(Interest::WRITABLE);
+    /// assert!(BOTH.is_readable() && BOTH.is_writable());
+    /// assert_eq!(BOTH, Interest::READABLE | Interest::WRITABLE);
+    /// ```
     #[must_use = "this returns the result of the operation, without modifying the original"]
     pub const fn add(self, other: Interest) -> Interest {
         Interest(self.0 | other.0)
@@ -81,6 +121,14 @@ impl Interest {
 
     /// `self` without `other`, or `None` if nothing would be left (an
     /// interest is never empty).
+    ///
+    /// ```
+    /// use moduvex_runtime::io::Interest;
+    ///
+    /// let both = Interest::READABLE | Interest::WRITABLE;
+    /// assert_eq!(both.remove(Interest::READABLE), Some(Interest::WRITABLE));
+    /// assert_eq!(Interest::ERROR.remove(Interest::ERROR), None);
+    /// ```
     #[must_use = "this returns the result of the operation, without modifying the original"]
     pub const fn remove(self, other: Interest) -> Option<Interest> {
         let left = self.0 & !other.0;
@@ -209,36 +257,92 @@ impl Ready {
         Ready(R_READABLE | R_WRITABLE | R_READ_CLOSED | R_WRITE_CLOSED | R_PRIORITY | R_ERROR);
 
     /// Whether no readiness is set.
+    ///
+    /// ```
+    /// use moduvex_runtime::io::Ready;
+    ///
+    /// assert!(Ready::EMPTY.is_empty());
+    /// assert!(!Ready::READABLE.is_empty());
+    /// assert!((Ready::ALL - Ready::ALL).is_empty());
+    /// ```
     pub fn is_empty(self) -> bool {
         self.0 == 0
     }
 
     /// Whether `READABLE` is set.
+    ///
+    /// ```
+    /// use moduvex_runtime::io::Ready;
+    ///
+    /// assert!(Ready::READABLE.is_readable());
+    /// assert!(Ready::ALL.is_readable());
+    /// assert!(!Ready::EMPTY.is_readable());
+    /// ```
     pub fn is_readable(self) -> bool {
         self.0 & R_READABLE != 0
     }
 
     /// Whether `WRITABLE` is set.
+    ///
+    /// ```
+    /// use moduvex_runtime::io::Ready;
+    ///
+    /// assert!(Ready::WRITABLE.is_writable());
+    /// assert!(Ready::ALL.is_writable());
+    /// assert!(!Ready::EMPTY.is_writable());
+    /// ```
     pub fn is_writable(self) -> bool {
         self.0 & R_WRITABLE != 0
     }
 
     /// Whether `READ_CLOSED` is set.
+    ///
+    /// ```
+    /// use moduvex_runtime::io::Ready;
+    ///
+    /// assert!(Ready::READ_CLOSED.is_read_closed());
+    /// assert!(Ready::ALL.is_read_closed());
+    /// assert!(!Ready::EMPTY.is_read_closed());
+    /// ```
     pub fn is_read_closed(self) -> bool {
         self.0 & R_READ_CLOSED != 0
     }
 
     /// Whether `WRITE_CLOSED` is set.
+    ///
+    /// ```
+    /// use moduvex_runtime::io::Ready;
+    ///
+    /// assert!(Ready::WRITE_CLOSED.is_write_closed());
+    /// assert!(Ready::ALL.is_write_closed());
+    /// assert!(!Ready::EMPTY.is_write_closed());
+    /// ```
     pub fn is_write_closed(self) -> bool {
         self.0 & R_WRITE_CLOSED != 0
     }
 
     /// Whether `PRIORITY` is set.
+    ///
+    /// ```
+    /// use moduvex_runtime::io::Ready;
+    ///
+    /// assert!(Ready::PRIORITY.is_priority());
+    /// assert!(Ready::ALL.is_priority());
+    /// assert!(!Ready::EMPTY.is_priority());
+    /// ```
     pub fn is_priority(self) -> bool {
         self.0 & R_PRIORITY != 0
     }
 
     /// Whether `ERROR` is set.
+    ///
+    /// ```
+    /// use moduvex_runtime::io::Ready;
+    ///
+    /// assert!(Ready::ERROR.is_error());
+    /// assert!(Ready::ALL.is_error());
+    /// assert!(!Ready::EMPTY.is_error());
+    /// ```
     pub fn is_error(self) -> bool {
         self.0 & R_ERROR != 0
     }

@@ -22,6 +22,17 @@ const MAX: usize = 16;
 /// siblings (`crate::io::AsyncReadExt`).
 ///
 /// [`AsyncReadExt::read_u32`]: super::AsyncReadExt::read_u32
+///
+/// ```
+/// use moduvex_runtime::io::AsyncReadExt;
+///
+/// moduvex_runtime::block_on(async {
+///     let mut r = &[0x01, 0x02, 0xff][..];
+///     assert_eq!(r.read_u16().await?, 0x0102); // a ReadNum future
+///     assert_eq!(r.read_i8().await?, -1);
+///     Ok::<_, std::io::Error>(())
+/// }).unwrap();
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct ReadNum<'a, R: ?Sized, T> {
     reader: &'a mut R,
@@ -88,6 +99,18 @@ impl<R: ?Sized, T> fmt::Debug for ReadNum<'_, R, T> {
 /// siblings.
 ///
 /// [`AsyncWriteExt::write_u32`]: super::AsyncWriteExt::write_u32
+///
+/// ```
+/// use moduvex_runtime::io::AsyncWriteExt;
+///
+/// moduvex_runtime::block_on(async {
+///     let mut w = Vec::new();
+///     w.write_u32_le(1).await?; // a WriteNum future
+///     w.write_i16(-2).await?;
+///     assert_eq!(w, [1, 0, 0, 0, 0xff, 0xfe]);
+///     Ok::<_, std::io::Error>(())
+/// }).unwrap();
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct WriteNum<'a, W: ?Sized> {
     writer: &'a mut W,

@@ -52,11 +52,39 @@ where
 }
 
 /// The read half made by [`split`].
+///
+/// ```
+/// use moduvex_runtime::io::{self, AsyncReadExt, AsyncWriteExt};
+///
+/// moduvex_runtime::block_on(async {
+///     let (a, mut b) = io::duplex(16);
+///     let (mut rd, _wr) = io::split(a);
+///     b.write_all(b"in").await?;
+///     let mut buf = [0; 2];
+///     rd.read_exact(&mut buf).await?;
+///     assert_eq!(&buf, b"in");
+///     Ok::<_, std::io::Error>(())
+/// }).unwrap();
+/// ```
 pub struct ReadHalf<T> {
     inner: Arc<Mutex<T>>,
 }
 
 /// The write half made by [`split`].
+///
+/// ```
+/// use moduvex_runtime::io::{self, AsyncReadExt, AsyncWriteExt};
+///
+/// moduvex_runtime::block_on(async {
+///     let (a, mut b) = io::duplex(16);
+///     let (_rd, mut wr) = io::split(a);
+///     wr.write_all(b"out").await?;
+///     let mut buf = [0; 3];
+///     b.read_exact(&mut buf).await?;
+///     assert_eq!(&buf, b"out");
+///     Ok::<_, std::io::Error>(())
+/// }).unwrap();
+/// ```
 pub struct WriteHalf<T> {
     inner: Arc<Mutex<T>>,
 }
@@ -68,6 +96,18 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl<T: Unpin> ReadHalf<T> {
     /// Whether `other` is the write half of the same split.
+    ///
+    /// ```
+    /// use moduvex_runtime::io;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let (r1, w1) = io::split(io::Cursor::new(vec![0u8]));
+    ///     let (_r2, w2) = io::split(io::Cursor::new(vec![0u8]));
+    ///     assert!(r1.is_pair_of(&w1));
+    ///     assert!(!r1.is_pair_of(&w2));
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub fn is_pair_of(&self, other: &WriteHalf<T>) -> bool {
         Arc::ptr_eq(&self.inner, &other.inner)
     }
@@ -76,6 +116,17 @@ impl<T: Unpin> ReadHalf<T> {
     ///
     /// # Panics
     /// If `write` is not this half's pair.
+    ///
+    /// ```
+    /// use moduvex_runtime::io;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let (rd, wr) = io::split(io::Cursor::new(vec![1u8, 2]));
+    ///     let cursor = rd.unsplit(wr);
+    ///     assert_eq!(cursor.into_inner(), [1, 2]);
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     #[track_caller]
     pub fn unsplit(self, write: WriteHalf<T>) -> T {
         assert!(

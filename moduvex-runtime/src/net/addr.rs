@@ -20,6 +20,25 @@ use crate::sync::oneshot;
 /// the calling thread: the lookup runs on a helper thread.
 ///
 /// This trait is sealed: it cannot be implemented outside this crate.
+///
+/// ```
+/// use std::net::{Ipv4Addr, SocketAddr};
+/// use moduvex_runtime::net::{TcpListener, TcpStream, ToSocketAddrs};
+///
+/// async fn connect(addr: impl ToSocketAddrs) -> std::io::Result<TcpStream> {
+///     TcpStream::connect(addr).await
+/// }
+///
+/// moduvex_runtime::block_on(async {
+///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+///     let port = listener.local_addr()?.port();
+///     connect(("127.0.0.1", port)).await?;
+///     connect((Ipv4Addr::LOCALHOST, port)).await?;
+///     connect(format!("127.0.0.1:{port}")).await?;
+///     connect(&[SocketAddr::from(([127, 0, 0, 1], port))][..]).await?;
+///     Ok::<_, std::io::Error>(())
+/// }).unwrap();
+/// ```
 pub trait ToSocketAddrs: sealed::ToSocketAddrsPriv {}
 
 pub(crate) mod sealed {

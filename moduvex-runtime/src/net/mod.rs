@@ -24,6 +24,26 @@
 //! numeric addresses are parsed inline. See [`ToSocketAddrs`].
 //!
 //! [`IoSource`]: crate::reactor::IoSource
+//!
+//! ```
+//! use moduvex_runtime::io::{AsyncReadExt, AsyncWriteExt};
+//! use moduvex_runtime::net::{TcpListener, TcpStream};
+//!
+//! moduvex_runtime::block_on(async {
+//!     let listener = TcpListener::bind("127.0.0.1:0").await?;
+//!     let addr = listener.local_addr()?;
+//!     moduvex_runtime::spawn(async move {
+//!         let (mut s, _) = listener.accept().await?;
+//!         s.write_all(b"welcome").await?;
+//!         Ok::<_, std::io::Error>(())
+//!     });
+//!     let mut s = TcpStream::connect(addr).await?;
+//!     let mut greeting = String::new();
+//!     s.read_to_string(&mut greeting).await?;
+//!     assert_eq!(greeting, "welcome");
+//!     Ok::<_, std::io::Error>(())
+//! }).unwrap();
+//! ```
 
 mod addr;
 pub mod split;

@@ -8,6 +8,23 @@
 //!
 //! `net::tcp` and `net::unix` name these types for their own streams
 //! (`tcp::OwnedReadHalf` is `OwnedReadHalf<TcpStream>`).
+//!
+//! ```
+//! use moduvex_runtime::io::{AsyncReadExt, AsyncWriteExt};
+//! use moduvex_runtime::net::UnixStream;
+//!
+//! moduvex_runtime::block_on(async {
+//!     let (a, mut b) = UnixStream::pair()?;
+//!     let (mut rd, mut wr) = a.into_split();
+//!     let writer = moduvex_runtime::spawn(async move { wr.write_all(b"x").await });
+//!     writer.await.unwrap()?;
+//!     b.write_all(b"y").await?;
+//!     let mut buf = [0; 1];
+//!     rd.read_exact(&mut buf).await?;
+//!     assert_eq!(&buf, b"y");
+//!     Ok::<_, std::io::Error>(())
+//! }).unwrap();
+//! ```
 
 use std::fmt;
 use std::io::{self, IoSlice, IoSliceMut};
@@ -19,6 +36,23 @@ use futures_io::{AsyncRead, AsyncWrite};
 
 /// A stream that can be split: [`TcpStream`](super::TcpStream) and
 /// [`UnixStream`](super::UnixStream). Sealed.
+///
+/// ```
+/// use moduvex_runtime::net::split::{OwnedReadHalf, OwnedWriteHalf, SplitStream};
+/// use moduvex_runtime::net::{TcpStream, UnixStream};
+///
+/// fn halves<S: SplitStream>(r: OwnedReadHalf<S>, w: OwnedWriteHalf<S>) -> S {
+///     r.reunite(w).ok().expect("same stream")
+/// }
+/// moduvex_runtime::block_on(async {
+///     let (a, _b) = UnixStream::pair()?;
+///     let (r, w) = a.into_split();
+///     let a: UnixStream = halves(r, w);
+///     # drop(a);
+///     # let _ = halves::<TcpStream>;
+///     Ok::<_, std::io::Error>(())
+/// }).unwrap();
+/// ```
 pub trait SplitStream: sealed::Sealed {}
 
 pub(crate) mod sealed {
@@ -51,13 +85,63 @@ pub(crate) mod sealed {
 }
 
 /// The read half of a borrowed split (see `TcpStream::split`).
+///
+/// ```
+/// use moduvex_runtime::io::{AsyncReadExt, AsyncWriteExt};
+/// use moduvex_runtime::net::UnixStream;
+///
+/// moduvex_runtime::block_on(async {
+///     let (a, b) = UnixStream::pair()?;
+///     let mut a = a;
+///     let (mut rd, _wr) = a.split();
+///     (&b).write_all(b"hi").await?;
+///     let mut buf = [0; 2];
+///     rd.read_exact(&mut buf).await?;
+///     assert_eq!(&buf, b"hi");
+///     Ok::<_, std::io::Error>(())
+/// }).unwrap();
+/// ```
 pub struct ReadHalf<'a, S>(&'a S);
 
 /// The write half of a borrowed split. `close` shuts the stream's write
 /// direction down; dropping it does not.
+///
+/// ```
+/// use moduvex_runtime::io::{AsyncReadExt, AsyncWriteExt};
+/// use moduvex_runtime::net::UnixStream;
+///
+/// moduvex_runtime::block_on(async {
+///     let (a, b) = UnixStream::pair()?;
+///     let mut a = a;
+///     let (_rd, mut wr) = a.split();
+///     wr.write_all(b"bye").await?;
+///     wr.close().await?;
+///     let mut got = Vec::new();
+///     (&b).read_to_end(&mut got).await?;
+///     assert_eq!(got, b"bye");
+///     Ok::<_, std::io::Error>(())
+/// }).unwrap();
+/// ```
 pub struct WriteHalf<'a, S>(&'a S);
 
 /// The read half of an owned split (see `TcpStream::into_split`).
+///
+/// ```
+/// use moduvex_runtime::io::{AsyncReadExt, AsyncWriteExt};
+/// use moduvex_runtime::net::UnixStream;
+///
+/// moduvex_runtime::block_on(async {
+///     let (a, b) = UnixStream::pair()?;
+///     let (mut rd, _wr) = a.into_split();
+///     let reader = moduvex_runtime::spawn(async move {
+///         let mut buf = [0; 4];
+///         rd.read_exact(&mut buf).await.map(|_| buf)
+///     });
+///     (&b).write_all(b"task").await?;
+///     assert_eq!(&reader.await.unwrap()?, b"task");
+///     Ok::<_, std::io::Error>(())
+/// }).unwrap();
+/// ```
 pub struct OwnedReadHalf<S: SplitStream> {
     inner: Arc<S>,
 }
@@ -67,6 +151,22 @@ pub struct OwnedReadHalf<S: SplitStream> {
 /// Dropping it shuts the stream's write direction down (the peer sees
 /// end-of-file), unless it was [`forget`](OwnedWriteHalf::forget)-ed or
 /// reunited.
+///
+/// ```
+/// use moduvex_runtime::io::{AsyncReadExt, AsyncWriteExt};
+/// use moduvex_runtime::net::UnixStream;
+///
+/// moduvex_runtime::block_on(async {
+///     let (a, b) = UnixStream::pair()?;
+///     let (_rd, mut wr) = a.into_split();
+///     wr.write_all(b"last words").await?;
+///     drop(wr); // shuts the write direction down
+///     let mut got = Vec::new();
+///     (&b).read_to_end(&mut got).await?;
+///     assert_eq!(got, b"last words");
+///     Ok::<_, std::io::Error>(())
+/// }).unwrap();
+/// ```
 pub struct OwnedWriteHalf<S: SplitStream> {
     inner: Arc<S>,
     shutdown_on_drop: bool,
@@ -74,6 +174,22 @@ pub struct OwnedWriteHalf<S: SplitStream> {
 
 /// The halves passed to `reunite` came from different streams; they are
 /// handed back unchanged.
+///
+/// ```
+/// use moduvex_runtime::net::UnixStream;
+///
+/// moduvex_runtime::block_on(async {
+///     let (a, b) = UnixStream::pair()?;
+///     let (c, _d) = UnixStream::pair()?;
+///     let (r1, _w1) = a.into_split();
+///     let (_r2, w2) = c.into_split();
+///     let err = r1.reunite(w2).unwrap_err();
+///     // Both halves come back untouched.
+///     let (r1, _w2) = (err.0, err.1);
+///     # drop((r1, b));
+///     Ok::<_, std::io::Error>(())
+/// }).unwrap();
+/// ```
 pub struct ReuniteError<S: SplitStream>(pub OwnedReadHalf<S>, pub OwnedWriteHalf<S>);
 
 pub(crate) fn split<S: SplitStream>(stream: &S) -> (ReadHalf<'_, S>, WriteHalf<'_, S>) {
@@ -111,6 +227,20 @@ fn reunite<S: SplitStream>(
 impl<S: SplitStream> OwnedReadHalf<S> {
     /// Puts the stream back together. Fails, returning both halves, if
     /// they came from different streams.
+    ///
+    /// ```
+    /// use moduvex_runtime::net::UnixStream;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let (a, b) = UnixStream::pair()?;
+    ///     let (rd, wr) = a.into_split();
+    ///     let a = rd.reunite(wr).expect("halves of one stream");
+    ///     a.try_write(b"x")?;
+    ///     b.readable().await?;
+    ///     assert_eq!(b.try_read(&mut [0; 2])?, 1);
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub fn reunite(self, write: OwnedWriteHalf<S>) -> Result<S, ReuniteError<S>> {
         reunite(self, write)
     }
@@ -119,11 +249,40 @@ impl<S: SplitStream> OwnedReadHalf<S> {
 impl<S: SplitStream> OwnedWriteHalf<S> {
     /// Puts the stream back together. Fails, returning both halves, if
     /// they came from different streams.
+    ///
+    /// ```
+    /// use moduvex_runtime::net::UnixStream;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let (a, b) = UnixStream::pair()?;
+    ///     let (rd, wr) = a.into_split();
+    ///     let a = wr.reunite(rd).expect("halves of one stream");
+    ///     // Reuniting does not shut anything down: the stream still writes.
+    ///     a.try_write(b"x")?;
+    ///     b.readable().await?;
+    ///     assert_eq!(b.try_read(&mut [0; 2])?, 1);
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub fn reunite(self, read: OwnedReadHalf<S>) -> Result<S, ReuniteError<S>> {
         reunite(read, self)
     }
 
     /// Drops the half without shutting the write direction down.
+    ///
+    /// ```
+    /// use moduvex_runtime::net::UnixStream;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let (a, b) = UnixStream::pair()?;
+    ///     let (rd, wr) = a.into_split();
+    ///     wr.forget();
+    ///     // The write direction is still open: `b` sees no end-of-file.
+    ///     assert!(b.try_read(&mut [0; 1]).is_err());
+    ///     # drop(rd);
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub fn forget(mut self) {
         self.shutdown_on_drop = false;
     }

@@ -316,12 +316,36 @@ macro_rules! stream_common {
             /// Waits until the stream may be readable (a following read may
             /// still return `WouldBlock` after a spurious wake-up). Spends
             /// no cooperative budget.
+            ///
+            /// ```
+            /// use moduvex_runtime::net::UnixStream;
+            ///
+            /// moduvex_runtime::block_on(async {
+            ///     let (a, b) = UnixStream::pair()?;
+            ///     b.try_write(b"x")?;
+            ///     a.readable().await?;
+            ///     assert_eq!(a.try_read(&mut [0; 4])?, 1);
+            ///     Ok::<_, std::io::Error>(())
+            /// }).unwrap();
+            /// ```
             pub async fn readable(&self) -> std::io::Result<()> {
                 self.io.readable().await
             }
 
             /// Waits until the stream may be writable. Spends no
             /// cooperative budget.
+            ///
+            /// ```
+            /// use moduvex_runtime::net::UnixStream;
+            ///
+            /// moduvex_runtime::block_on(async {
+            ///     let (a, b) = UnixStream::pair()?;
+            ///     a.writable().await?;
+            ///     assert_eq!(a.try_write(b"hello")?, 5);
+            ///     # drop(b);
+            ///     Ok::<_, std::io::Error>(())
+            /// }).unwrap();
+            /// ```
             pub async fn writable(&self) -> std::io::Result<()> {
                 self.io.writable().await
             }
@@ -329,6 +353,18 @@ macro_rules! stream_common {
             /// Polls for read readiness. As with every `poll_*` method,
             /// only the task of the latest call is woken; a `Ready` spends
             /// one unit of the task's cooperative budget (tokio's rule).
+            ///
+            /// ```
+            /// use moduvex_runtime::net::UnixStream;
+            ///
+            /// moduvex_runtime::block_on(async {
+            ///     let (a, b) = UnixStream::pair()?;
+            ///     b.try_write(b"x")?;
+            ///     std::future::poll_fn(|cx| a.poll_read_ready(cx)).await?;
+            ///     assert_eq!(a.try_read(&mut [0; 4])?, 1);
+            ///     Ok::<_, std::io::Error>(())
+            /// }).unwrap();
+            /// ```
             pub fn poll_read_ready(
                 &self,
                 cx: &mut std::task::Context<'_>,
@@ -338,6 +374,18 @@ macro_rules! stream_common {
 
             /// Polls for write readiness (see
             /// [`poll_read_ready`](Self::poll_read_ready)).
+            ///
+            /// ```
+            /// use moduvex_runtime::net::UnixStream;
+            ///
+            /// moduvex_runtime::block_on(async {
+            ///     let (a, b) = UnixStream::pair()?;
+            ///     std::future::poll_fn(|cx| a.poll_write_ready(cx)).await?;
+            ///     assert_eq!(a.try_write(b"x")?, 1);
+            ///     # drop(b);
+            ///     Ok::<_, std::io::Error>(())
+            /// }).unwrap();
+            /// ```
             pub fn poll_write_ready(
                 &self,
                 cx: &mut std::task::Context<'_>,
@@ -349,6 +397,20 @@ macro_rules! stream_common {
             /// (a `bytes::BufMut`, e.g. a `Vec<u8>` or `BytesMut`),
             /// advancing it; `WouldBlock` if nothing is available.
             /// `Ok(0)` means end of stream (or no spare capacity).
+            ///
+            /// ```
+            /// use moduvex_runtime::net::UnixStream;
+            ///
+            /// moduvex_runtime::block_on(async {
+            ///     let (a, b) = UnixStream::pair()?;
+            ///     b.try_write(b"abc")?;
+            ///     a.readable().await?;
+            ///     let mut buf = Vec::with_capacity(16);
+            ///     assert_eq!(a.try_read_buf(&mut buf)?, 3);
+            ///     assert_eq!(buf, b"abc");
+            ///     Ok::<_, std::io::Error>(())
+            /// }).unwrap();
+            /// ```
             pub fn try_read_buf<B: bytes::BufMut>(&self, buf: &mut B) -> std::io::Result<usize> {
                 $crate::net::stream_io::try_recv_buf(&self.io, buf)
             }
@@ -357,6 +419,27 @@ macro_rules! stream_common {
             /// else returns `WouldBlock` without calling it; a `WouldBlock`
             /// from `f` clears that readiness (tokio's `try_io`). For
             /// syscalls the stream has no method for, on its raw fd.
+            ///
+            /// ```
+            /// use std::os::fd::AsRawFd;
+            /// use moduvex_runtime::io::Interest;
+            /// use moduvex_runtime::net::UnixStream;
+            ///
+            /// moduvex_runtime::block_on(async {
+            ///     let (a, b) = UnixStream::pair()?;
+            ///     b.try_write(b"x")?;
+            ///     a.readable().await?;
+            ///     // A syscall the stream has no method for, on its raw fd.
+            ///     let fd = a.as_raw_fd();
+            ///     let n = a.try_io(Interest::READABLE, || {
+            ///         let mut byte = 0u8;
+            ///         let n = unsafe { libc::recv(fd, (&mut byte as *mut u8).cast(), 1, 0) };
+            ///         if n < 0 { Err(std::io::Error::last_os_error()) } else { Ok(n) }
+            ///     })?;
+            ///     assert_eq!(n, 1);
+            ///     Ok::<_, std::io::Error>(())
+            /// }).unwrap();
+            /// ```
             pub fn try_io<R>(
                 &self,
                 interest: $crate::io::Interest,
@@ -367,6 +450,21 @@ macro_rules! stream_common {
 
             /// Runs `f` until it does not return `WouldBlock`, waiting for
             /// `interest` between attempts (tokio's `async_io`).
+            ///
+            /// ```
+            /// use moduvex_runtime::io::Interest;
+            /// use moduvex_runtime::net::UnixStream;
+            ///
+            /// moduvex_runtime::block_on(async {
+            ///     let (a, b) = UnixStream::pair()?;
+            ///     let writer = moduvex_runtime::spawn(async move { b.try_write(b"late") });
+            ///     let mut buf = [0; 8];
+            ///     let n = a.async_io(Interest::READABLE, || a.try_read(&mut buf)).await?;
+            ///     assert_eq!(&buf[..n], b"late");
+            ///     writer.await.unwrap()?;
+            ///     Ok::<_, std::io::Error>(())
+            /// }).unwrap();
+            /// ```
             pub async fn async_io<R>(
                 &self,
                 interest: $crate::io::Interest,
@@ -378,11 +476,43 @@ macro_rules! stream_common {
             /// Reads what is available now, without waiting: `WouldBlock`
             /// if nothing is (pair with [`readable`](Self::readable)).
             /// `Ok(0)` means end of stream (or an empty `buf`).
+            ///
+            /// ```
+            /// use moduvex_runtime::net::UnixStream;
+            ///
+            /// moduvex_runtime::block_on(async {
+            ///     let (a, b) = UnixStream::pair()?;
+            ///     let err = a.try_read(&mut [0; 4]).unwrap_err();
+            ///     assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock);
+            ///     b.try_write(b"hi")?;
+            ///     a.readable().await?;
+            ///     let mut buf = [0; 4];
+            ///     assert_eq!(a.try_read(&mut buf)?, 2);
+            ///     drop(b);
+            ///     assert_eq!(a.try_read(&mut buf)?, 0, "end of stream");
+            ///     Ok::<_, std::io::Error>(())
+            /// }).unwrap();
+            /// ```
             pub fn try_read(&self, buf: &mut [u8]) -> std::io::Result<usize> {
                 $crate::net::stream_io::try_read(&self.io, buf)
             }
 
             /// Like [`try_read`](Self::try_read), into several buffers.
+            ///
+            /// ```
+            /// use std::io::IoSliceMut;
+            /// use moduvex_runtime::net::UnixStream;
+            ///
+            /// moduvex_runtime::block_on(async {
+            ///     let (a, b) = UnixStream::pair()?;
+            ///     b.try_write(b"abcd")?;
+            ///     a.readable().await?;
+            ///     let (mut x, mut y) = ([0; 1], [0; 3]);
+            ///     let n = a.try_read_vectored(&mut [IoSliceMut::new(&mut x), IoSliceMut::new(&mut y)])?;
+            ///     assert_eq!((n, &x, &y), (4, b"a", b"bcd"));
+            ///     Ok::<_, std::io::Error>(())
+            /// }).unwrap();
+            /// ```
             pub fn try_read_vectored(
                 &self,
                 bufs: &mut [std::io::IoSliceMut<'_>],
@@ -392,11 +522,41 @@ macro_rules! stream_common {
 
             /// Writes what fits now, without waiting: `WouldBlock` if
             /// nothing does (pair with [`writable`](Self::writable)).
+            ///
+            /// ```
+            /// use moduvex_runtime::net::UnixStream;
+            ///
+            /// moduvex_runtime::block_on(async {
+            ///     let (a, b) = UnixStream::pair()?;
+            ///     assert_eq!(a.try_write(b"ping")?, 4);
+            ///     b.readable().await?;
+            ///     let mut buf = [0; 4];
+            ///     assert_eq!(b.try_read(&mut buf)?, 4);
+            ///     assert_eq!(&buf, b"ping");
+            ///     Ok::<_, std::io::Error>(())
+            /// }).unwrap();
+            /// ```
             pub fn try_write(&self, buf: &[u8]) -> std::io::Result<usize> {
                 $crate::net::stream_io::try_write(&self.io, buf)
             }
 
             /// Like [`try_write`](Self::try_write), from several buffers.
+            ///
+            /// ```
+            /// use std::io::IoSlice;
+            /// use moduvex_runtime::net::UnixStream;
+            ///
+            /// moduvex_runtime::block_on(async {
+            ///     let (a, b) = UnixStream::pair()?;
+            ///     let n = a.try_write_vectored(&[IoSlice::new(b"he"), IoSlice::new(b"llo")])?;
+            ///     assert_eq!(n, 5);
+            ///     b.readable().await?;
+            ///     let mut buf = [0; 5];
+            ///     assert_eq!(b.try_read(&mut buf)?, 5);
+            ///     assert_eq!(&buf, b"hello");
+            ///     Ok::<_, std::io::Error>(())
+            /// }).unwrap();
+            /// ```
             pub fn try_write_vectored(
                 &self,
                 bufs: &[std::io::IoSlice<'_>],
@@ -406,6 +566,29 @@ macro_rules! stream_common {
 
             /// Splits the stream into a read half and a write half that
             /// borrow it; a reader and a writer can run concurrently.
+            ///
+            /// ```
+            /// use moduvex_runtime::io::{AsyncReadExt, AsyncWriteExt};
+            /// use moduvex_runtime::net::UnixStream;
+            ///
+            /// moduvex_runtime::block_on(async {
+            ///     let (a, b) = UnixStream::pair()?;
+            ///     let mut a = a;
+            ///     let (mut rd, mut wr) = a.split();
+            ///     // Echo what `b` sends, reading and writing concurrently.
+            ///     let echo = async { moduvex_runtime::io::copy(&mut rd, &mut wr).await };
+            ///     let talk = async {
+            ///         (&b).write_all(b"hey").await?;
+            ///         let mut buf = [0; 3];
+            ///         (&b).read_exact(&mut buf).await?;
+            ///         b.shutdown(std::net::Shutdown::Write)?;
+            ///         Ok::<_, std::io::Error>(buf)
+            ///     };
+            ///     let (copied, got) = moduvex_runtime::join!(echo, talk);
+            ///     assert_eq!((copied?, &got?), (3, b"hey"));
+            ///     Ok::<_, std::io::Error>(())
+            /// }).unwrap();
+            /// ```
             pub fn split(
                 &mut self,
             ) -> (
@@ -417,6 +600,24 @@ macro_rules! stream_common {
 
             /// Splits the stream into owned halves, which may move to
             /// different tasks; `reunite` puts them back together.
+            ///
+            /// ```
+            /// use moduvex_runtime::io::{AsyncReadExt, AsyncWriteExt};
+            /// use moduvex_runtime::net::UnixStream;
+            ///
+            /// moduvex_runtime::block_on(async {
+            ///     let (a, b) = UnixStream::pair()?;
+            ///     let (mut rd, mut wr) = a.into_split();
+            ///     let writer = moduvex_runtime::spawn(async move { wr.write_all(b"from a task").await });
+            ///     writer.await.unwrap()?;
+            ///     let mut buf = [0; 11];
+            ///     (&b).read_exact(&mut buf).await?;
+            ///     assert_eq!(&buf, b"from a task");
+            ///     drop(b);
+            ///     assert_eq!(rd.read(&mut [0; 1]).await?, 0);
+            ///     Ok::<_, std::io::Error>(())
+            /// }).unwrap();
+            /// ```
             pub fn into_split(
                 self,
             ) -> (
@@ -654,6 +855,20 @@ macro_rules! read_half_methods {
         }
 
         /// As the whole stream's `ready`.
+        ///
+        /// ```
+        /// use moduvex_runtime::io::Interest;
+        /// use moduvex_runtime::net::UnixStream;
+        ///
+        /// moduvex_runtime::block_on(async {
+        ///     let (a, b) = UnixStream::pair()?;
+        ///     let (rd, _wr) = a.into_split();
+        ///     b.try_write(b"x")?;
+        ///     let ready = rd.ready(Interest::READABLE).await?;
+        ///     assert!(ready.is_readable());
+        ///     Ok::<_, std::io::Error>(())
+        /// }).unwrap();
+        /// ```
         pub async fn ready(
             &self,
             interest: $crate::io::Interest,
@@ -662,16 +877,59 @@ macro_rules! read_half_methods {
         }
 
         /// As the whole stream's `readable`.
+        ///
+        /// ```
+        /// use moduvex_runtime::net::UnixStream;
+        ///
+        /// moduvex_runtime::block_on(async {
+        ///     let (a, b) = UnixStream::pair()?;
+        ///     let (rd, _wr) = a.into_split();
+        ///     b.try_write(b"x")?;
+        ///     rd.readable().await?;
+        ///     assert_eq!(rd.try_read(&mut [0; 4])?, 1);
+        ///     Ok::<_, std::io::Error>(())
+        /// }).unwrap();
+        /// ```
         pub async fn readable(&self) -> std::io::Result<()> {
             self.stream().readable().await
         }
 
         /// As the whole stream's `try_read`.
+        ///
+        /// ```
+        /// use moduvex_runtime::net::UnixStream;
+        ///
+        /// moduvex_runtime::block_on(async {
+        ///     let (a, b) = UnixStream::pair()?;
+        ///     let (rd, _wr) = a.into_split();
+        ///     assert!(rd.try_read(&mut [0; 4]).is_err(), "nothing sent yet");
+        ///     b.try_write(b"hi")?;
+        ///     rd.readable().await?;
+        ///     assert_eq!(rd.try_read(&mut [0; 4])?, 2);
+        ///     Ok::<_, std::io::Error>(())
+        /// }).unwrap();
+        /// ```
         pub fn try_read(&self, buf: &mut [u8]) -> std::io::Result<usize> {
             self.stream().try_read(buf)
         }
 
         /// As the whole stream's `try_read_vectored`.
+        ///
+        /// ```
+        /// use std::io::IoSliceMut;
+        /// use moduvex_runtime::net::UnixStream;
+        ///
+        /// moduvex_runtime::block_on(async {
+        ///     let (a, b) = UnixStream::pair()?;
+        ///     let (rd, _wr) = a.into_split();
+        ///     b.try_write(b"abc")?;
+        ///     rd.readable().await?;
+        ///     let (mut x, mut y) = ([0; 2], [0; 2]);
+        ///     let n = rd.try_read_vectored(&mut [IoSliceMut::new(&mut x), IoSliceMut::new(&mut y)])?;
+        ///     assert_eq!((n, &x, &y[..1]), (3, b"ab", &b"c"[..]));
+        ///     Ok::<_, std::io::Error>(())
+        /// }).unwrap();
+        /// ```
         pub fn try_read_vectored(
             &self,
             bufs: &mut [std::io::IoSliceMut<'_>],
@@ -680,6 +938,21 @@ macro_rules! read_half_methods {
         }
 
         /// As the whole stream's `try_read_buf`.
+        ///
+        /// ```
+        /// use moduvex_runtime::net::UnixStream;
+        ///
+        /// moduvex_runtime::block_on(async {
+        ///     let (a, b) = UnixStream::pair()?;
+        ///     let (rd, _wr) = a.into_split();
+        ///     b.try_write(b"abc")?;
+        ///     rd.readable().await?;
+        ///     let mut buf = Vec::with_capacity(8);
+        ///     assert_eq!(rd.try_read_buf(&mut buf)?, 3);
+        ///     assert_eq!(buf, b"abc");
+        ///     Ok::<_, std::io::Error>(())
+        /// }).unwrap();
+        /// ```
         pub fn try_read_buf<B: bytes::BufMut>(&self, buf: &mut B) -> std::io::Result<usize> {
             self.stream().try_read_buf(buf)
         }
@@ -696,6 +969,20 @@ macro_rules! write_half_methods {
         }
 
         /// As the whole stream's `ready`.
+        ///
+        /// ```
+        /// use moduvex_runtime::io::Interest;
+        /// use moduvex_runtime::net::UnixStream;
+        ///
+        /// moduvex_runtime::block_on(async {
+        ///     let (a, b) = UnixStream::pair()?;
+        ///     let (_rd, wr) = a.into_split();
+        ///     let ready = wr.ready(Interest::WRITABLE).await?;
+        ///     assert!(ready.is_writable());
+        ///     # drop(b);
+        ///     Ok::<_, std::io::Error>(())
+        /// }).unwrap();
+        /// ```
         pub async fn ready(
             &self,
             interest: $crate::io::Interest,
@@ -704,16 +991,56 @@ macro_rules! write_half_methods {
         }
 
         /// As the whole stream's `writable`.
+        ///
+        /// ```
+        /// use moduvex_runtime::net::UnixStream;
+        ///
+        /// moduvex_runtime::block_on(async {
+        ///     let (a, b) = UnixStream::pair()?;
+        ///     let (_rd, wr) = a.into_split();
+        ///     wr.writable().await?;
+        ///     assert_eq!(wr.try_write(b"abc")?, 3);
+        ///     # drop(b);
+        ///     Ok::<_, std::io::Error>(())
+        /// }).unwrap();
+        /// ```
         pub async fn writable(&self) -> std::io::Result<()> {
             self.stream().writable().await
         }
 
         /// As the whole stream's `try_write`.
+        ///
+        /// ```
+        /// use moduvex_runtime::net::UnixStream;
+        ///
+        /// moduvex_runtime::block_on(async {
+        ///     let (a, b) = UnixStream::pair()?;
+        ///     let (_rd, wr) = a.into_split();
+        ///     assert_eq!(wr.try_write(b"ping")?, 4);
+        ///     b.readable().await?;
+        ///     assert_eq!(b.try_read(&mut [0; 8])?, 4);
+        ///     Ok::<_, std::io::Error>(())
+        /// }).unwrap();
+        /// ```
         pub fn try_write(&self, buf: &[u8]) -> std::io::Result<usize> {
             self.stream().try_write(buf)
         }
 
         /// As the whole stream's `try_write_vectored`.
+        ///
+        /// ```
+        /// use std::io::IoSlice;
+        /// use moduvex_runtime::net::UnixStream;
+        ///
+        /// moduvex_runtime::block_on(async {
+        ///     let (a, b) = UnixStream::pair()?;
+        ///     let (_rd, wr) = a.into_split();
+        ///     assert_eq!(wr.try_write_vectored(&[IoSlice::new(b"a"), IoSlice::new(b"bc")])?, 3);
+        ///     b.readable().await?;
+        ///     assert_eq!(b.try_read(&mut [0; 8])?, 3);
+        ///     Ok::<_, std::io::Error>(())
+        /// }).unwrap();
+        /// ```
         pub fn try_write_vectored(&self, bufs: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
             self.stream().try_write_vectored(bufs)
         }

@@ -4,6 +4,16 @@
 //! Every descriptor created here is non-blocking and close-on-exec from the
 //! syscall that creates it, so no window exists where a concurrent `fork` +
 //! `exec` could inherit it.
+//!
+//! ```
+//! use moduvex_runtime::platform::sys::{create_pipe, events_with_capacity, Interest};
+//!
+//! let (r, w) = create_pipe()?; // non-blocking, close-on-exec
+//! let events = events_with_capacity(32);
+//! assert!(events.is_empty() && Interest::BOTH.is_readable());
+//! # unsafe { libc::close(r); libc::close(w) };
+//! # Ok::<_, std::io::Error>(())
+//! ```
 
 use std::fmt;
 use std::io;
@@ -11,6 +21,15 @@ use std::num::NonZeroU8;
 use std::os::fd::RawFd;
 
 /// A raw OS handle that can be registered with the reactor (a file descriptor).
+///
+/// ```
+/// use moduvex_runtime::platform::sys::{create_pipe, RawSource};
+///
+/// let (r, w): (RawSource, RawSource) = create_pipe()?;
+/// assert_ne!(r, w);
+/// # unsafe { libc::close(r); libc::close(w) };
+/// # Ok::<_, std::io::Error>(())
+/// ```
 pub type RawSource = RawFd;
 
 /// Runs a libc call and turns a `-1` return into the thread's `errno` as an
@@ -56,6 +75,15 @@ pub(crate) use syscall_retry;
 /// reported for every registration (epoll always reports `EPOLLERR` and
 /// `EPOLLHUP`), so [`Interest::ERROR`] adds no kernel interest: it lets a
 /// source be registered for errors alone.
+///
+/// ```
+/// use moduvex_runtime::platform::sys::Interest;
+///
+/// let both = Interest::READABLE | Interest::WRITABLE;
+/// assert_eq!(both, Interest::BOTH);
+/// assert!(both.is_readable() && both.is_writable());
+/// assert_eq!(format!("{both:?}"), "READABLE | WRITABLE");
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Interest(NonZeroU8);
 
@@ -89,7 +117,14 @@ impl Interest {
         None => unreachable!(),
     });
 
-    /// The union of two interests.
+    /// The union of two interests (also spelled `a | b`).
+    ///
+    /// ```
+    /// use moduvex_runtime::platform::sys::Interest;
+    ///
+    /// const RW: Interest = Interest::READABLE.add(Interest::WRITABLE);
+    /// assert_eq!(RW, Interest::BOTH);
+    /// ```
     #[must_use]
     pub const fn add(self, other: Interest) -> Interest {
         Interest(match NonZeroU8::new(self.0.get() | other.0.get()) {
@@ -99,6 +134,13 @@ impl Interest {
     }
 
     /// `self` without `other`, or `None` if nothing is left.
+    ///
+    /// ```
+    /// use moduvex_runtime::platform::sys::Interest;
+    ///
+    /// assert_eq!(Interest::BOTH.remove(Interest::WRITABLE), Some(Interest::READABLE));
+    /// assert_eq!(Interest::READABLE.remove(Interest::READABLE), None);
+    /// ```
     #[must_use]
     pub const fn remove(self, other: Interest) -> Option<Interest> {
         match NonZeroU8::new(self.0.get() & !other.0.get()) {
@@ -108,21 +150,49 @@ impl Interest {
     }
 
     /// Whether this interest includes readability.
+    ///
+    /// ```
+    /// use moduvex_runtime::platform::sys::Interest;
+    ///
+    /// assert!(Interest::READABLE.is_readable());
+    /// assert!(!Interest::WRITABLE.is_readable());
+    /// ```
     pub const fn is_readable(self) -> bool {
         self.0.get() & READ_BIT != 0
     }
 
     /// Whether this interest includes writability.
+    ///
+    /// ```
+    /// use moduvex_runtime::platform::sys::Interest;
+    ///
+    /// assert!(Interest::WRITABLE.is_writable());
+    /// assert!(!Interest::READABLE.is_writable());
+    /// ```
     pub const fn is_writable(self) -> bool {
         self.0.get() & WRITE_BIT != 0
     }
 
     /// Whether this interest includes priority events.
+    ///
+    /// ```
+    /// use moduvex_runtime::platform::sys::Interest;
+    ///
+    /// assert!(Interest::PRIORITY.is_priority());
+    /// assert!(!Interest::READABLE.is_priority());
+    /// ```
     pub const fn is_priority(self) -> bool {
         self.0.get() & PRIORITY_BIT != 0
     }
 
     /// Whether this interest includes errors.
+    ///
+    /// ```
+    /// use moduvex_runtime::platform::sys::Interest;
+    ///
+    /// assert!(Interest::ERROR.is_error());
+    /// assert!(!Interest::WRITABLE.is_error());
+    /// ```
     pub const fn is_error(self) -> bool {
         self.0.get() & ERROR_BIT != 0
     }
@@ -167,6 +237,23 @@ impl fmt::Debug for Interest {
 }
 
 /// One readiness event, decoded from the kernel's representation.
+///
+/// ```
+/// use moduvex_runtime::platform::sys::{create_pipe, events_with_capacity, Interest};
+/// use moduvex_runtime::reactor::Reactor;
+///
+/// let reactor = Reactor::new()?;
+/// let (r, w) = create_pipe()?;
+/// reactor.register(r, 7, Interest::READABLE)?;
+/// unsafe { libc::write(w, b"x".as_ptr().cast(), 1) };
+/// let mut events = events_with_capacity(8);
+/// reactor.poll(&mut events, Some(1000))?;
+/// let ev = events.iter().find(|ev| ev.token == 7).unwrap();
+/// assert!(ev.readable && !ev.read_closed && !ev.error);
+/// # reactor.deregister(r)?;
+/// # unsafe { libc::close(r); libc::close(w) };
+/// # Ok::<_, std::io::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Event {
     /// The token the source was registered under.
@@ -211,11 +298,29 @@ impl Event {
 }
 
 /// A reusable buffer of readiness events filled by the reactor's poll.
+///
+/// ```
+/// use moduvex_runtime::platform::sys::events_with_capacity;
+/// use moduvex_runtime::reactor::Reactor;
+///
+/// let reactor = Reactor::new()?;
+/// let mut events = events_with_capacity(64);
+/// assert_eq!(reactor.poll(&mut events, Some(0))?, 0);
+/// assert!(events.is_empty());
+/// # Ok::<_, std::io::Error>(())
+/// ```
 pub struct Events {
     raw: Vec<libc::epoll_event>,
 }
 
 /// An empty event buffer able to hold `capacity` events per poll (at least 1).
+///
+/// ```
+/// use moduvex_runtime::platform::sys::events_with_capacity;
+///
+/// assert!(events_with_capacity(16).capacity() >= 16);
+/// assert!(events_with_capacity(0).capacity() >= 1);
+/// ```
 pub fn events_with_capacity(capacity: usize) -> Events {
     Events {
         raw: Vec::with_capacity(capacity.max(1)),
@@ -224,26 +329,104 @@ pub fn events_with_capacity(capacity: usize) -> Events {
 
 impl Events {
     /// How many events one poll can return at most.
+    ///
+    /// ```
+    /// use moduvex_runtime::platform::sys::{create_pipe, events_with_capacity, Interest};
+    /// use moduvex_runtime::reactor::Reactor;
+    ///
+    /// let reactor = Reactor::new()?;
+    /// let (r, w) = create_pipe()?;
+    /// reactor.register(w, 1, Interest::WRITABLE)?;
+    /// let mut events = events_with_capacity(4);
+    /// reactor.poll(&mut events, Some(1000))?;
+    /// assert!(events.capacity() >= 4);
+    /// assert!(events.len() <= events.capacity());
+    /// # reactor.deregister(w)?;
+    /// # unsafe { libc::close(r); libc::close(w) };
+    /// # Ok::<_, std::io::Error>(())
+    /// ```
     pub fn capacity(&self) -> usize {
         self.raw.capacity()
     }
 
     /// How many events the last poll returned.
+    ///
+    /// ```
+    /// use moduvex_runtime::platform::sys::{create_pipe, events_with_capacity, Interest};
+    /// use moduvex_runtime::reactor::Reactor;
+    ///
+    /// let reactor = Reactor::new()?;
+    /// let (r, w) = create_pipe()?;
+    /// reactor.register(w, 1, Interest::WRITABLE)?;
+    /// let mut events = events_with_capacity(4);
+    /// reactor.poll(&mut events, Some(1000))?;
+    /// assert_eq!(events.len(), 1);
+    /// # reactor.deregister(w)?;
+    /// # unsafe { libc::close(r); libc::close(w) };
+    /// # Ok::<_, std::io::Error>(())
+    /// ```
     pub fn len(&self) -> usize {
         self.raw.len()
     }
 
     /// Whether the last poll returned no events.
+    ///
+    /// ```
+    /// use moduvex_runtime::platform::sys::{create_pipe, events_with_capacity, Interest};
+    /// use moduvex_runtime::reactor::Reactor;
+    ///
+    /// let reactor = Reactor::new()?;
+    /// let (r, w) = create_pipe()?;
+    /// reactor.register(w, 1, Interest::WRITABLE)?;
+    /// let mut events = events_with_capacity(4);
+    /// reactor.poll(&mut events, Some(1000))?;
+    /// assert!(!events.is_empty());
+    /// # reactor.deregister(w)?;
+    /// # unsafe { libc::close(r); libc::close(w) };
+    /// # Ok::<_, std::io::Error>(())
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.raw.is_empty()
     }
 
     /// Forget all events.
+    ///
+    /// ```
+    /// use moduvex_runtime::platform::sys::{create_pipe, events_with_capacity, Interest};
+    /// use moduvex_runtime::reactor::Reactor;
+    ///
+    /// let reactor = Reactor::new()?;
+    /// let (r, w) = create_pipe()?;
+    /// reactor.register(w, 1, Interest::WRITABLE)?;
+    /// let mut events = events_with_capacity(4);
+    /// reactor.poll(&mut events, Some(1000))?;
+    /// events.clear();
+    /// assert!(events.is_empty());
+    /// # reactor.deregister(w)?;
+    /// # unsafe { libc::close(r); libc::close(w) };
+    /// # Ok::<_, std::io::Error>(())
+    /// ```
     pub fn clear(&mut self) {
         self.raw.clear();
     }
 
     /// The events of the last poll, decoded.
+    ///
+    /// ```
+    /// use moduvex_runtime::platform::sys::{create_pipe, events_with_capacity, Interest};
+    /// use moduvex_runtime::reactor::Reactor;
+    ///
+    /// let reactor = Reactor::new()?;
+    /// let (r, w) = create_pipe()?;
+    /// reactor.register(w, 1, Interest::WRITABLE)?;
+    /// let mut events = events_with_capacity(4);
+    /// reactor.poll(&mut events, Some(1000))?;
+    /// let ev = events.iter().next().unwrap();
+    /// assert_eq!((ev.token, ev.writable), (1, true));
+    /// # reactor.deregister(w)?;
+    /// # unsafe { libc::close(r); libc::close(w) };
+    /// # Ok::<_, std::io::Error>(())
+    /// ```
     pub fn iter(&self) -> impl Iterator<Item = Event> + '_ {
         self.raw.iter().map(Event::from_raw)
     }
@@ -275,6 +458,23 @@ impl fmt::Debug for Events {
 
 /// Creates a pipe `(read_end, write_end)`, both non-blocking and
 /// close-on-exec. The caller owns both descriptors and must close them.
+///
+/// ```
+/// use moduvex_runtime::platform::sys::create_pipe;
+///
+/// let (r, w) = create_pipe()?;
+/// let mut buf = [0u8; 2];
+/// unsafe {
+///     assert_eq!(libc::write(w, b"hi".as_ptr().cast(), 2), 2);
+///     assert_eq!(libc::read(r, buf.as_mut_ptr().cast(), 2), 2);
+///     // Non-blocking: an empty pipe says "would block" at once.
+///     assert_eq!(libc::read(r, buf.as_mut_ptr().cast(), 2), -1);
+///     libc::close(r);
+///     libc::close(w);
+/// }
+/// assert_eq!(&buf, b"hi");
+/// # Ok::<_, std::io::Error>(())
+/// ```
 pub fn create_pipe() -> io::Result<(RawSource, RawSource)> {
     let mut fds = [0 as RawFd; 2];
     // SAFETY: `fds` is a valid, writable array of two ints.
@@ -283,6 +483,18 @@ pub fn create_pipe() -> io::Result<(RawSource, RawSource)> {
 }
 
 /// Puts `fd` in non-blocking mode.
+///
+/// ```
+/// use std::os::fd::AsRawFd;
+/// use moduvex_runtime::platform::sys::set_nonblocking;
+///
+/// let (a, _b) = std::os::unix::net::UnixStream::pair()?;
+/// set_nonblocking(a.as_raw_fd())?;
+/// let err = (&a).read(&mut [0; 1]).unwrap_err();
+/// assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock);
+/// # use std::io::Read;
+/// # Ok::<_, std::io::Error>(())
+/// ```
 pub fn set_nonblocking(fd: RawSource) -> io::Result<()> {
     // SAFETY: F_GETFL/F_SETFL on any descriptor value is memory-safe; a bad
     // descriptor yields EBADF.
@@ -295,6 +507,17 @@ pub fn set_nonblocking(fd: RawSource) -> io::Result<()> {
 }
 
 /// Marks `fd` close-on-exec.
+///
+/// ```
+/// use std::os::fd::AsRawFd;
+/// use moduvex_runtime::platform::sys::set_cloexec;
+///
+/// let file = std::fs::File::open("/dev/null")?;
+/// set_cloexec(file.as_raw_fd())?;
+/// let flags = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_GETFD) };
+/// assert_ne!(flags & libc::FD_CLOEXEC, 0);
+/// # Ok::<_, std::io::Error>(())
+/// ```
 pub fn set_cloexec(fd: RawSource) -> io::Result<()> {
     // SAFETY: F_GETFD/F_SETFD on any descriptor value is memory-safe.
     let flags = syscall!(fcntl(fd, libc::F_GETFD))?;
@@ -312,6 +535,7 @@ pub fn set_cloexec(fd: RawSource) -> io::Result<()> {
 /// them to end on time. Zero would mean "reset to the default", so the
 /// smallest slack is 1 ns.
 #[cfg(not(miri))]
+#[doc(hidden)]
 pub fn set_timer_slack(nanos: u64) -> io::Result<()> {
     let nanos = nanos.max(1) as libc::c_ulong;
     // SAFETY: PR_SET_TIMERSLACK takes an integer argument; no memory is passed.
@@ -322,6 +546,7 @@ pub fn set_timer_slack(nanos: u64) -> io::Result<()> {
 /// Under Miri, which emulates `prctl` only for thread names, the slack is
 /// left alone: it changes when a timed wait ends, never what it returns.
 #[cfg(miri)]
+#[doc(hidden)]
 pub fn set_timer_slack(_nanos: u64) -> io::Result<()> {
     Ok(())
 }
@@ -332,6 +557,7 @@ pub fn set_timer_slack(_nanos: u64) -> io::Result<()> {
 /// counter never has to be read on the hot path. It is only drained when it
 /// would overflow.
 #[derive(Debug)]
+#[doc(hidden)]
 pub struct EventFd {
     fd: RawFd,
 }

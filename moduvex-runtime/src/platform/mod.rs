@@ -3,6 +3,14 @@
 //!
 //! `sys` is chosen at compile time. Linux is the supported target today; on
 //! other systems the crate refuses to build rather than pretend.
+//!
+//! ```
+//! use moduvex_runtime::platform::sys::{Interest, RawSource};
+//!
+//! let fd: RawSource = 0; // a file descriptor on Unix
+//! assert!((Interest::READABLE | Interest::WRITABLE).is_writable());
+//! # let _ = fd;
+//! ```
 
 #[cfg(target_os = "linux")]
 #[path = "linux.rs"]

@@ -23,6 +23,22 @@
 //! — polled by one shared background thread (see `reactor/foster.rs`) — from the
 //! moment its thread stops driving it (or registers a source without
 //! driving it) until that thread drives it again or its last source goes.
+//!
+//! ```
+//! use std::io::{Read, Write};
+//! use moduvex_runtime::reactor::IoSource;
+//!
+//! moduvex_runtime::block_on(async {
+//!     let (a, mut b) = std::os::unix::net::UnixStream::pair()?;
+//!     a.set_nonblocking(true)?;
+//!     let src = IoSource::new(a)?; // registered with this thread's reactor
+//!     b.write_all(b"event")?;
+//!     let mut buf = [0; 5];
+//!     src.read_with(|s| (&*s).read(&mut buf)).await?;
+//!     assert_eq!(&buf, b"event");
+//!     Ok::<_, std::io::Error>(())
+//! }).unwrap();
+//! ```
 
 use std::cell::{Cell, OnceCell};
 use std::io;
@@ -35,6 +51,7 @@ use crate::platform::sys::{EventFd, Events, Interest, RawSource};
 #[cfg(target_os = "linux")]
 mod epoll;
 #[cfg(target_os = "linux")]
+#[doc(hidden)]
 pub use epoll::EpollReactor;
 #[cfg(target_os = "linux")]
 use epoll::EpollReactor as PlatformReactor;
@@ -44,14 +61,18 @@ mod loom_facade;
 #[cfg(loom)]
 #[doc(hidden)]
 pub mod loom_hooks;
+#[doc(hidden)]
 pub mod source;
 mod waiters;
 
 pub(crate) use foster::start as start_foster;
+#[doc(hidden)]
 pub mod waker_registry;
 
 pub use source::IoSource;
-pub use waker_registry::{Direction, ReadyEvent, WakerRegistry};
+#[doc(hidden)]
+pub use waker_registry::WakerRegistry;
+pub use waker_registry::{Direction, ReadyEvent};
 pub(crate) use waker_registry::{ScheduledIo, Waiter};
 
 /// Token of the reactor's own eventfd, used to interrupt a blocked poll.
@@ -61,10 +82,12 @@ const UNPARK_TOKEN: usize = usize::MAX;
 
 // ── ReactorBackend trait ──────────────────────────────────────────────────────
 
-/// What every platform backend provides.
+/// What every platform backend provides (internal: the reactor picks its
+/// backend at compile time; users go through [`Reactor`]).
 ///
 /// All methods take `&self`: the backend is shared by the owning thread's
 /// poll loop and by sources deregistering from other threads.
+#[doc(hidden)]
 pub trait ReactorBackend: Sized {
     /// Opens the underlying OS resource.
     fn new() -> io::Result<Self>;
@@ -99,6 +122,22 @@ struct Inner {
 /// that interrupts a blocked poll from any thread.
 ///
 /// Cloning yields another handle to the same reactor.
+///
+/// ```
+/// use moduvex_runtime::platform::sys::{create_pipe, events_with_capacity, Interest};
+/// use moduvex_runtime::reactor::Reactor;
+///
+/// let a = Reactor::new()?;
+/// let b = a.clone();
+/// let (r, w) = create_pipe()?;
+/// a.register(w, 3, Interest::WRITABLE)?;
+/// // `b` is the same reactor: it reports what was registered through `a`.
+/// let mut events = events_with_capacity(4);
+/// assert_eq!(b.poll(&mut events, Some(1000))?, 1);
+/// # b.deregister(w)?;
+/// # unsafe { libc::close(r); libc::close(w) };
+/// # Ok::<_, std::io::Error>(())
+/// ```
 #[derive(Clone)]
 pub struct Reactor {
     inner: Arc<Inner>,
@@ -106,6 +145,16 @@ pub struct Reactor {
 
 impl Reactor {
     /// Creates a reactor, opening the OS polling resource and its eventfd.
+    ///
+    /// ```
+    /// use moduvex_runtime::platform::sys::events_with_capacity;
+    /// use moduvex_runtime::reactor::Reactor;
+    ///
+    /// let reactor = Reactor::new()?;
+    /// let mut events = events_with_capacity(8);
+    /// assert_eq!(reactor.poll(&mut events, Some(0))?, 0);
+    /// # Ok::<_, std::io::Error>(())
+    /// ```
     pub fn new() -> io::Result<Self> {
         let backend = PlatformReactor::new()?;
         let unpark = EventFd::new()?;
@@ -129,12 +178,45 @@ impl Reactor {
     /// descriptor twice returns an error.
     ///
     /// [`poll`]: Reactor::poll
+    ///
+    /// ```
+    /// use moduvex_runtime::platform::sys::{create_pipe, events_with_capacity, Interest};
+    /// use moduvex_runtime::reactor::Reactor;
+    ///
+    /// let reactor = Reactor::new()?;
+    /// let (r, w) = create_pipe()?;
+    /// let mut events = events_with_capacity(8);
+    /// reactor.register(w, 42, Interest::WRITABLE)?;
+    /// assert!(reactor.register(w, 43, Interest::WRITABLE).is_err(), "registered twice");
+    /// reactor.poll(&mut events, Some(1000))?;
+    /// assert!(events.iter().any(|ev| ev.token == 42 && ev.writable));
+    /// reactor.deregister(w)?;
+    /// # unsafe { libc::close(r); libc::close(w) };
+    /// # Ok::<_, std::io::Error>(())
+    /// ```
     #[inline]
     pub fn register(&self, source: RawSource, token: usize, interest: Interest) -> io::Result<()> {
         self.inner.backend.register(source, token, interest)
     }
 
     /// Changes the interest of a raw registration.
+    ///
+    /// ```
+    /// use moduvex_runtime::platform::sys::{create_pipe, events_with_capacity, Interest};
+    /// use moduvex_runtime::reactor::Reactor;
+    ///
+    /// let reactor = Reactor::new()?;
+    /// let (r, w) = create_pipe()?;
+    /// let mut events = events_with_capacity(8);
+    /// reactor.register(r, 1, Interest::WRITABLE)?;
+    /// reactor.reregister(r, 2, Interest::READABLE)?;
+    /// unsafe { libc::write(w, b"x".as_ptr().cast(), 1) };
+    /// reactor.poll(&mut events, Some(1000))?;
+    /// assert!(events.iter().any(|ev| ev.token == 2 && ev.readable));
+    /// reactor.deregister(r)?;
+    /// # unsafe { libc::close(r); libc::close(w) };
+    /// # Ok::<_, std::io::Error>(())
+    /// ```
     #[inline]
     pub fn reregister(
         &self,
@@ -146,6 +228,21 @@ impl Reactor {
     }
 
     /// Removes a raw registration. Unknown descriptors return an error.
+    ///
+    /// ```
+    /// use moduvex_runtime::platform::sys::{create_pipe, events_with_capacity, Interest};
+    /// use moduvex_runtime::reactor::Reactor;
+    ///
+    /// let reactor = Reactor::new()?;
+    /// let (r, w) = create_pipe()?;
+    /// let mut events = events_with_capacity(8);
+    /// reactor.register(w, 5, Interest::WRITABLE)?;
+    /// reactor.deregister(w)?;
+    /// assert_eq!(reactor.poll(&mut events, Some(0))?, 0);
+    /// assert!(reactor.deregister(w).is_err(), "no longer registered");
+    /// # unsafe { libc::close(r); libc::close(w) };
+    /// # Ok::<_, std::io::Error>(())
+    /// ```
     #[inline]
     pub fn deregister(&self, source: RawSource) -> io::Result<()> {
         self.inner.backend.deregister(source)
@@ -172,7 +269,9 @@ impl Reactor {
         foster::adopt(self)
     }
 
-    /// The registry of this reactor's sources.
+    /// The registry of this reactor's sources (internal: its bookkeeping
+    /// is the runtime's).
+    #[doc(hidden)]
     pub fn wakers(&self) -> &WakerRegistry {
         &self.inner.wakers
     }
@@ -181,11 +280,39 @@ impl Reactor {
     /// satisfy (after releasing every lock). Returns the number of events.
     ///
     /// `None` blocks until an event; `Some(0)` returns at once.
+    ///
+    /// ```
+    /// use moduvex_runtime::platform::sys::{create_pipe, events_with_capacity, Interest};
+    /// use moduvex_runtime::reactor::Reactor;
+    ///
+    /// let reactor = Reactor::new()?;
+    /// let (r, w) = create_pipe()?;
+    /// let mut events = events_with_capacity(8);
+    /// assert_eq!(reactor.poll(&mut events, Some(0))?, 0);
+    /// reactor.register(w, 9, Interest::WRITABLE)?;
+    /// assert_eq!(reactor.poll(&mut events, Some(1000))?, 1);
+    /// assert_eq!(events.iter().next().unwrap().token, 9);
+    /// reactor.deregister(w)?;
+    /// # unsafe { libc::close(r); libc::close(w) };
+    /// # Ok::<_, std::io::Error>(())
+    /// ```
     pub fn poll(&self, events: &mut Events, timeout_ms: Option<u64>) -> io::Result<usize> {
         self.poll_timeout(events, timeout_ms.map(Duration::from_millis))
     }
 
     /// Like [`poll`](Reactor::poll), with a nanosecond-precision timeout.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use moduvex_runtime::platform::sys::events_with_capacity;
+    /// use moduvex_runtime::reactor::Reactor;
+    ///
+    /// let reactor = Reactor::new()?;
+    /// let mut events = events_with_capacity(8);
+    /// let n = reactor.poll_timeout(&mut events, Some(Duration::from_micros(200)))?;
+    /// assert_eq!(n, 0);
+    /// # Ok::<_, std::io::Error>(())
+    /// ```
     pub fn poll_timeout(
         &self,
         events: &mut Events,
@@ -242,6 +369,20 @@ impl Reactor {
     }
 
     /// A handle that interrupts this reactor's blocked poll from any thread.
+    ///
+    /// ```
+    /// use moduvex_runtime::platform::sys::events_with_capacity;
+    /// use moduvex_runtime::reactor::Reactor;
+    ///
+    /// let reactor = Reactor::new()?;
+    /// let unparker = reactor.unparker();
+    /// let t = std::thread::spawn(move || unparker.unpark());
+    /// // Blocks without a timeout until the other thread unparks it.
+    /// let mut events = events_with_capacity(8);
+    /// reactor.poll(&mut events, None)?;
+    /// t.join().unwrap();
+    /// # Ok::<_, std::io::Error>(())
+    /// ```
     pub fn unparker(&self) -> Unparker {
         Unparker {
             inner: self.inner.clone(),
@@ -259,6 +400,18 @@ impl std::fmt::Debug for Reactor {
 }
 
 /// Wakes a reactor blocked in poll, from any thread.
+///
+/// ```
+/// use moduvex_runtime::platform::sys::events_with_capacity;
+/// use moduvex_runtime::reactor::Reactor;
+///
+/// let reactor = Reactor::new()?;
+/// let unparker = reactor.unparker();
+/// unparker.unpark();
+/// // The wake-up is kept: this poll returns at once.
+/// reactor.poll(&mut events_with_capacity(4), None)?;
+/// # Ok::<_, std::io::Error>(())
+/// ```
 #[derive(Clone)]
 pub struct Unparker {
     inner: Arc<Inner>,
@@ -266,6 +419,17 @@ pub struct Unparker {
 
 impl Unparker {
     /// Makes the reactor's current or next poll return promptly.
+    ///
+    /// ```
+    /// use moduvex_runtime::platform::sys::events_with_capacity;
+    /// use moduvex_runtime::reactor::Reactor;
+    ///
+    /// let reactor = Reactor::new()?;
+    /// let unparker = reactor.unparker();
+    /// std::thread::spawn(move || unparker.unpark()).join().unwrap();
+    /// reactor.poll(&mut events_with_capacity(4), None)?;
+    /// # Ok::<_, std::io::Error>(())
+    /// ```
     pub fn unpark(&self) {
         self.inner.unpark.notify();
     }
@@ -361,6 +525,18 @@ impl Drop for DrivingGuard {
 /// Runs `f` with this thread's reactor.
 ///
 /// Re-entrant: `f` (or a waker it triggers) may call `with_reactor` again.
+///
+/// ```
+/// use moduvex_runtime::platform::sys::events_with_capacity;
+/// use moduvex_runtime::reactor::with_reactor;
+///
+/// let mut events = events_with_capacity(4);
+/// let n = with_reactor(|r| r.poll(&mut events, Some(0)))?;
+/// assert_eq!(n, 0);
+/// // Re-entrant: a nested call gets the same reactor.
+/// assert_eq!(with_reactor(|_| with_reactor(|_| 7)), 7);
+/// # Ok::<_, std::io::Error>(())
+/// ```
 pub fn with_reactor<F, R>(f: F) -> R
 where
     F: FnOnce(&Reactor) -> R,

@@ -96,6 +96,24 @@ impl Registration {
 ///
 /// [`poll_ready`]: Self::poll_ready
 /// [`poll_io`]: Self::poll_io
+///
+/// ```
+/// use std::io::{Read, Write};
+/// use std::os::unix::net::UnixStream;
+/// use moduvex_runtime::reactor::{Direction, IoSource};
+///
+/// moduvex_runtime::block_on(async {
+///     let (a, b) = UnixStream::pair()?;
+///     a.set_nonblocking(true)?;
+///     b.set_nonblocking(true)?;
+///     let a = IoSource::new(a)?;
+///     (&b).write_all(b"hi")?;
+///     let mut buf = [0; 2];
+///     let n = a.read_with(|s| (&*s).read(&mut buf)).await?;
+///     assert_eq!(&buf[..n], b"hi");
+///     Ok::<_, std::io::Error>(())
+/// }).unwrap();
+/// ```
 pub struct IoSource<T: AsRawFd> {
     /// `None` only after `into_inner` took it.
     io: Option<T>,
@@ -116,6 +134,27 @@ impl<T: AsRawFd> IoSource<T> {
     ///
     /// `io` should already be non-blocking. Fails if the descriptor is
     /// already registered or cannot be polled (e.g. a regular file).
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// use std::os::unix::net::UnixStream;
+    /// use moduvex_runtime::reactor::{Direction, IoSource};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let (a, b) = UnixStream::pair()?;
+    ///     a.set_nonblocking(true)?;
+    ///     b.set_nonblocking(true)?;
+    ///     let a = IoSource::new(a)?;
+    ///     a.writable().await?;
+    ///     assert_eq!(a.try_io(Direction::Write, |s| (&*s).write(b"x"))?, 1);
+    ///     // A descriptor registers once.
+    ///     let fd = std::os::fd::AsRawFd::as_raw_fd(a.get_ref());
+    ///     let again = IoSource::new(unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) });
+    ///     assert!(again.is_err());
+    ///     # drop(b);
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub fn new(io: T) -> io::Result<Self> {
         Self::with_interest(io, Interest::BOTH)
     }
@@ -126,6 +165,20 @@ impl<T: AsRawFd> IoSource<T> {
     /// Fails with the OS error if the descriptor cannot be registered: a
     /// regular file (`EPERM`), a closed descriptor (`EBADF`), one already
     /// registered (`AlreadyExists`).
+    ///
+    /// ```
+    /// use moduvex_runtime::platform::sys::Interest;
+    /// use moduvex_runtime::reactor::IoSource;
+    ///
+    /// let (r, _w) = std::os::unix::net::UnixStream::pair()?;
+    /// r.set_nonblocking(true)?;
+    /// let src = IoSource::with_interest(r, Interest::READABLE)?;
+    /// assert!(src.get_ref().peer_addr().is_ok());
+    /// // Regular files cannot be polled: epoll refuses them.
+    /// let file = std::fs::File::open("Cargo.toml")?;
+    /// assert!(IoSource::with_interest(file, Interest::READABLE).is_err());
+    /// # Ok::<_, std::io::Error>(())
+    /// ```
     pub fn with_interest(io: T, interest: Interest) -> io::Result<Self> {
         let reactor = with_reactor(Reactor::clone);
         let reg = Registration::new(io.as_raw_fd(), reactor, interest)?;
@@ -212,16 +265,68 @@ impl<T: AsRawFd> IoSource<T> {
     }
 
     /// The wrapped object.
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// use std::os::unix::net::UnixStream;
+    /// use moduvex_runtime::reactor::{Direction, IoSource};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let (a, b) = UnixStream::pair()?;
+    ///     a.set_nonblocking(true)?;
+    ///     b.set_nonblocking(true)?;
+    ///     let a = IoSource::new(a)?;
+    ///     assert!(a.get_ref().peer_addr().is_ok());
+    ///     # drop(b);
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub fn get_ref(&self) -> &T {
         self.io.as_ref().expect("IoSource used after into_inner")
     }
 
     /// The wrapped object, mutably.
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// use std::os::unix::net::UnixStream;
+    /// use moduvex_runtime::reactor::{Direction, IoSource};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let (a, b) = UnixStream::pair()?;
+    ///     a.set_nonblocking(true)?;
+    ///     b.set_nonblocking(true)?;
+    ///     let mut a = IoSource::new(a)?;
+    ///     a.get_mut().write_all(b"x")?;
+    ///     let mut buf = [0; 1];
+    ///     (&b).read_exact(&mut buf)?;
+    ///     assert_eq!(&buf, b"x");
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub fn get_mut(&mut self) -> &mut T {
         self.io.as_mut().expect("IoSource used after into_inner")
     }
 
     /// Deregisters and returns the object (still non-blocking).
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// use std::os::unix::net::UnixStream;
+    /// use moduvex_runtime::reactor::{Direction, IoSource};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let (a, b) = UnixStream::pair()?;
+    ///     a.set_nonblocking(true)?;
+    ///     b.set_nonblocking(true)?;
+    ///     let a = IoSource::new(a)?;
+    ///     let a: UnixStream = a.into_inner()?;
+    ///     // Deregistered: it can be registered again.
+    ///     let a = IoSource::new(a)?;
+    ///     # drop((a, b));
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub fn into_inner(mut self) -> io::Result<T> {
         let io = self.io.take().expect("IoSource used after into_inner");
         let reg = self.reg_mut();
@@ -251,6 +356,23 @@ impl<T: AsRawFd> IoSource<T> {
     /// it is spent this returns `Pending` and reschedules the task, so an
     /// always-ready source cannot starve the other tasks on its thread
     /// (see "Budget" in the module docs).
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// use std::os::unix::net::UnixStream;
+    /// use moduvex_runtime::reactor::{Direction, IoSource};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let (a, b) = UnixStream::pair()?;
+    ///     a.set_nonblocking(true)?;
+    ///     b.set_nonblocking(true)?;
+    ///     let a = IoSource::new(a)?;
+    ///     let ev = std::future::poll_fn(|cx| a.poll_ready(cx, Direction::Write)).await;
+    ///     assert!(!ev.is_write_closed());
+    ///     # drop(b);
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<ReadyEvent> {
         self.poll_ready_with(cx, dir, None)
     }
@@ -287,18 +409,72 @@ impl<T: AsRawFd> IoSource<T> {
     }
 
     /// Forgets the readiness `event` reported (after a `WouldBlock`).
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// use std::os::unix::net::UnixStream;
+    /// use moduvex_runtime::reactor::{Direction, IoSource};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let (a, b) = UnixStream::pair()?;
+    ///     a.set_nonblocking(true)?;
+    ///     b.set_nonblocking(true)?;
+    ///     let a = IoSource::new(a)?;
+    ///     (&b).write_all(b"x")?;
+    ///     let ev = std::future::poll_fn(|cx| a.poll_ready(cx, Direction::Read)).await;
+    ///     (&*a.get_ref()).read_exact(&mut [0; 1])?;
+    ///     // Drained: the next read would block, so forget the readiness seen.
+    ///     a.clear_ready(ev);
+    ///     assert!(a.try_io(Direction::Read, |_| Ok(())).is_err());
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub fn clear_ready(&self, event: ReadyEvent) {
         self.reg().sched.clear_readiness(event)
     }
 
     /// Waits until the source may be readable. Spends no budget (see
     /// "Budget" in the module docs).
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// use std::os::unix::net::UnixStream;
+    /// use moduvex_runtime::reactor::{Direction, IoSource};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let (a, b) = UnixStream::pair()?;
+    ///     a.set_nonblocking(true)?;
+    ///     b.set_nonblocking(true)?;
+    ///     let a = IoSource::new(a)?;
+    ///     (&b).write_all(b"x")?;
+    ///     a.readable().await?;
+    ///     assert_eq!(a.try_io(Direction::Read, |s| (&*s).read(&mut [0; 4]))?, 1);
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub async fn readable(&self) -> io::Result<()> {
         self.ready_mask(Direction::Read.mask()).await;
         Ok(())
     }
 
     /// Waits until the source may be writable. Spends no budget.
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// use std::os::unix::net::UnixStream;
+    /// use moduvex_runtime::reactor::{Direction, IoSource};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let (a, b) = UnixStream::pair()?;
+    ///     a.set_nonblocking(true)?;
+    ///     b.set_nonblocking(true)?;
+    ///     let a = IoSource::new(a)?;
+    ///     a.writable().await?;
+    ///     assert_eq!(a.try_io(Direction::Write, |s| (&*s).write(b"abc"))?, 3);
+    ///     # drop(b);
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub async fn writable(&self) -> io::Result<()> {
         self.ready_mask(Direction::Write.mask()).await;
         Ok(())
@@ -343,6 +519,24 @@ impl<T: AsRawFd> IoSource<T> {
     /// Runs `op` once the source is ready in `dir`, retrying after each
     /// `WouldBlock` (which clears the readiness it observed). Waits as the
     /// direction's `poll_*` waker (see [`poll_ready`](Self::poll_ready)).
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// use std::os::unix::net::UnixStream;
+    /// use moduvex_runtime::reactor::{Direction, IoSource};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let (a, b) = UnixStream::pair()?;
+    ///     a.set_nonblocking(true)?;
+    ///     b.set_nonblocking(true)?;
+    ///     let a = IoSource::new(a)?;
+    ///     (&b).write_all(b"hey")?;
+    ///     let mut buf = [0; 8];
+    ///     let n = std::future::poll_fn(|cx| a.poll_io(cx, Direction::Read, |s| (&*s).read(&mut buf))).await?;
+    ///     assert_eq!(&buf[..n], b"hey");
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub fn poll_io<R>(
         &self,
         cx: &mut Context<'_>,
@@ -375,6 +569,26 @@ impl<T: AsRawFd> IoSource<T> {
 
     /// Runs `op` now if the cached readiness allows it; `WouldBlock`
     /// otherwise (clearing readiness when `op` itself would block).
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// use std::os::unix::net::UnixStream;
+    /// use moduvex_runtime::reactor::{Direction, IoSource};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let (a, b) = UnixStream::pair()?;
+    ///     a.set_nonblocking(true)?;
+    ///     b.set_nonblocking(true)?;
+    ///     let a = IoSource::new(a)?;
+    ///     // Nothing was sent: the read would block, and `try_io` says so.
+    ///     let err = a.try_io(Direction::Read, |s| (&*s).read(&mut [0; 1])).unwrap_err();
+    ///     assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock);
+    ///     (&b).write_all(b"x")?;
+    ///     a.readable().await?;
+    ///     assert_eq!(a.try_io(Direction::Read, |s| (&*s).read(&mut [0; 1]))?, 1);
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub fn try_io<R>(&self, dir: Direction, op: impl FnOnce(&T) -> io::Result<R>) -> io::Result<R> {
         self.try_io_mask(dir.mask(), op)
     }
@@ -418,12 +632,50 @@ impl<T: AsRawFd> IoSource<T> {
 
     /// Runs `op` until it does not return `WouldBlock`, waiting for read
     /// readiness between attempts.
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// use std::os::unix::net::UnixStream;
+    /// use moduvex_runtime::reactor::{Direction, IoSource};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let (a, b) = UnixStream::pair()?;
+    ///     a.set_nonblocking(true)?;
+    ///     b.set_nonblocking(true)?;
+    ///     let a = IoSource::new(a)?;
+    ///     let writer = std::thread::spawn(move || (&b).write_all(b"late"));
+    ///     let mut buf = [0; 4];
+    ///     let n = a.read_with(|s| (&*s).read(&mut buf)).await?;
+    ///     assert!(n > 0 && buf.starts_with(b"l"));
+    ///     writer.join().unwrap()?;
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub async fn read_with<R>(&self, op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
         self.io_with(Direction::Read, op).await
     }
 
     /// Runs `op` until it does not return `WouldBlock`, waiting for write
     /// readiness between attempts.
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// use std::os::unix::net::UnixStream;
+    /// use moduvex_runtime::reactor::{Direction, IoSource};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let (a, b) = UnixStream::pair()?;
+    ///     a.set_nonblocking(true)?;
+    ///     b.set_nonblocking(true)?;
+    ///     let a = IoSource::new(a)?;
+    ///     let n = a.write_with(|s| (&*s).write(b"data")).await?;
+    ///     assert_eq!(n, 4);
+    ///     let mut buf = [0; 4];
+    ///     (&b).read_exact(&mut buf)?;
+    ///     assert_eq!(&buf, b"data");
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub async fn write_with<R>(&self, op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
         self.io_with(Direction::Write, op).await
     }

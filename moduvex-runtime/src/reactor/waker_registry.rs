@@ -125,6 +125,23 @@ const fn next_generation(generation: usize) -> usize {
 // ── Directions and readiness ─────────────────────────────────────────────────
 
 /// Which half of a duplex source an operation uses.
+///
+/// ```
+/// use std::io::Write;
+/// use std::os::unix::net::UnixStream;
+/// use moduvex_runtime::reactor::{Direction, IoSource};
+///
+/// moduvex_runtime::block_on(async {
+///     let (a, b) = UnixStream::pair()?;
+///     a.set_nonblocking(true)?;
+///     let a = IoSource::new(a)?;
+///     (&b).write_all(b"x")?;
+///     let ev = std::future::poll_fn(|cx| a.poll_ready(cx, Direction::Read)).await;
+///     assert!(!ev.is_read_closed());
+///     assert_ne!(Direction::Read, Direction::Write);
+///     Ok::<_, std::io::Error>(())
+/// }).unwrap();
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Direction {
     /// Reading: woken by readable, read-closed and error events.
@@ -169,6 +186,22 @@ impl Direction {
 
 /// Readiness observed by a poll, to be handed back to
 /// `IoSource::clear_ready` if the operation would block.
+///
+/// ```
+/// use std::io::Write;
+/// use std::os::unix::net::UnixStream;
+/// use moduvex_runtime::reactor::{Direction, IoSource};
+///
+/// moduvex_runtime::block_on(async {
+///     let (a, b) = UnixStream::pair()?;
+///     a.set_nonblocking(true)?;
+///     let a = IoSource::new(a)?;
+///     drop(b);
+///     let ev = std::future::poll_fn(|cx| a.poll_ready(cx, Direction::Read)).await;
+///     assert!(ev.is_read_closed());
+///     Ok::<_, std::io::Error>(())
+/// }).unwrap();
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub struct ReadyEvent {
     /// The delivery tick of the word the readiness was read from.
@@ -192,11 +225,43 @@ impl ReadyEvent {
     }
 
     /// The peer closed its write half: reads will return EOF.
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use std::os::unix::net::UnixStream;
+    /// use moduvex_runtime::reactor::{Direction, IoSource};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let (a, b) = UnixStream::pair()?;
+    ///     a.set_nonblocking(true)?;
+    ///     let a = IoSource::new(a)?;
+    ///     b.shutdown(std::net::Shutdown::Write)?;
+    ///     let ev = std::future::poll_fn(|cx| a.poll_ready(cx, Direction::Read)).await;
+    ///     assert!(ev.is_read_closed());
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub fn is_read_closed(&self) -> bool {
         self.ready & READ_CLOSED != 0
     }
 
     /// The write half is closed.
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use std::os::unix::net::UnixStream;
+    /// use moduvex_runtime::reactor::{Direction, IoSource};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let (a, b) = UnixStream::pair()?;
+    ///     a.set_nonblocking(true)?;
+    ///     let a = IoSource::new(a)?;
+    ///     drop(b);
+    ///     let ev = std::future::poll_fn(|cx| a.poll_ready(cx, Direction::Write)).await;
+    ///     assert!(ev.is_write_closed());
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub fn is_write_closed(&self) -> bool {
         self.ready & WRITE_CLOSED != 0
     }

@@ -13,6 +13,14 @@ type Hook = Arc<dyn Fn() + Send + Sync + 'static>;
 type NameFn = Arc<dyn Fn() -> String + Send + Sync + 'static>;
 
 /// The smallest [`Builder::thread_stack_size`] a runtime accepts, in bytes.
+///
+/// ```
+/// use moduvex_runtime::runtime::MIN_THREAD_STACK_SIZE;
+/// use moduvex_runtime::Builder;
+///
+/// let too_small = Builder::new_multi_thread().thread_stack_size(MIN_THREAD_STACK_SIZE - 1).build();
+/// assert_eq!(too_small.unwrap_err().kind(), std::io::ErrorKind::InvalidInput);
+/// ```
 pub const MIN_THREAD_STACK_SIZE: usize = 128 * 1024;
 
 /// The name of a runtime's threads unless [`Builder::thread_name`] says
@@ -70,6 +78,14 @@ pub struct Builder {
 
 impl Builder {
     /// A builder for the given flavor with default settings.
+    ///
+    /// ```
+    /// use moduvex_runtime::{Builder, Flavor};
+    ///
+    /// let rt = Builder::new(Flavor::WorkStealing).worker_threads(2).build()?;
+    /// assert_eq!(rt.handle().worker_threads(), 2);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn new(flavor: Flavor) -> Builder {
         Builder {
             flavor,
@@ -84,16 +100,41 @@ impl Builder {
     }
 
     /// A current-thread runtime builder (tokio's name).
+    ///
+    /// ```
+    /// use moduvex_runtime::{Builder, Flavor};
+    ///
+    /// let rt = Builder::new_current_thread().build()?;
+    /// assert_eq!(rt.handle().flavor(), Flavor::CurrentThread);
+    /// assert_eq!(rt.block_on(async { 1 }), 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn new_current_thread() -> Builder {
         Builder::new(Flavor::CurrentThread)
     }
 
     /// A work-stealing multi-threaded runtime builder (tokio's name).
+    ///
+    /// ```
+    /// use moduvex_runtime::{Builder, Flavor};
+    ///
+    /// let rt = Builder::new_multi_thread().worker_threads(1).build()?;
+    /// assert_eq!(rt.handle().flavor(), Flavor::WorkStealing);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn new_multi_thread() -> Builder {
         Builder::new(Flavor::WorkStealing)
     }
 
     /// Sets the scheduling flavor.
+    ///
+    /// ```
+    /// use moduvex_runtime::{Builder, Flavor};
+    ///
+    /// let rt = Builder::new_multi_thread().flavor(Flavor::CurrentThread).build()?;
+    /// assert_eq!(rt.handle().flavor(), Flavor::CurrentThread);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn flavor(&mut self, flavor: Flavor) -> &mut Self {
         self.flavor = flavor;
         self
@@ -101,12 +142,32 @@ impl Builder {
 
     /// Number of worker threads (multi-threaded flavors). Defaults to the
     /// number of available cores. Zero makes `build` fail.
+    ///
+    /// ```
+    /// use moduvex_runtime::Builder;
+    ///
+    /// let rt = Builder::new_multi_thread().worker_threads(3).build()?;
+    /// assert_eq!(rt.handle().worker_threads(), 3);
+    /// assert!(Builder::new_multi_thread().worker_threads(0).build().is_err());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn worker_threads(&mut self, n: usize) -> &mut Self {
         self.worker_threads = Some(n);
         self
     }
 
     /// Name of the runtime's threads.
+    ///
+    /// ```
+    /// use moduvex_runtime::Builder;
+    ///
+    /// let rt = Builder::new_multi_thread().worker_threads(1).thread_name("app-worker").build()?;
+    /// let name = rt.block_on(rt.spawn(async {
+    ///     std::thread::current().name().map(str::to_owned)
+    /// }));
+    /// assert_eq!(name.unwrap().as_deref(), Some("app-worker"));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn thread_name(&mut self, name: impl Into<String>) -> &mut Self {
         let name = name.into();
         self.hooks.name = Arc::new(move || name.clone());
@@ -114,6 +175,19 @@ impl Builder {
     }
 
     /// A function producing the name of each new runtime thread.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use moduvex_runtime::Builder;
+    ///
+    /// static NEXT: AtomicUsize = AtomicUsize::new(0);
+    /// let rt = Builder::new_current_thread()
+    ///     .thread_name_fn(|| format!("blocking-{}", NEXT.fetch_add(1, Ordering::Relaxed)))
+    ///     .build()?;
+    /// let name = rt.block_on(rt.spawn_blocking(|| std::thread::current().name().map(str::to_owned)));
+    /// assert!(name.unwrap().unwrap().starts_with("blocking-"));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn thread_name_fn<F>(&mut self, f: F) -> &mut Self
     where
         F: Fn() -> String + Send + Sync + 'static,
@@ -126,6 +200,16 @@ impl Builder {
     /// standard library's, 2 MiB). [`build`](Self::build) refuses less than
     /// [`MIN_THREAD_STACK_SIZE`]: a worker's own frames need about half of
     /// that before any task runs.
+    ///
+    /// ```
+    /// use moduvex_runtime::Builder;
+    ///
+    /// let rt = Builder::new_multi_thread().worker_threads(1).thread_stack_size(4 << 20).build()?;
+    /// // A task with a 1 MiB local fits on the 4 MiB worker stack.
+    /// let len = rt.block_on(rt.spawn(async { std::hint::black_box([0u8; 1 << 20]).len() }));
+    /// assert_eq!(len.unwrap(), 1 << 20);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn thread_stack_size(&mut self, bytes: usize) -> &mut Self {
         self.hooks.stack_size = Some(bytes);
         self
@@ -133,6 +217,24 @@ impl Builder {
 
     /// Runs `f` on each runtime thread (workers and blocking threads) when
     /// it starts.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    /// use moduvex_runtime::Builder;
+    ///
+    /// let started = Arc::new(AtomicUsize::new(0));
+    /// let count = started.clone();
+    /// let rt = Builder::new_multi_thread()
+    ///     .worker_threads(2)
+    ///     .on_thread_start(move || {
+    ///         count.fetch_add(1, Ordering::SeqCst);
+    ///     })
+    ///     .build()?;
+    /// rt.block_on(rt.spawn(async {})).unwrap();
+    /// assert!(started.load(Ordering::SeqCst) >= 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn on_thread_start<F>(&mut self, f: F) -> &mut Self
     where
         F: Fn() + Send + Sync + 'static,
@@ -142,6 +244,25 @@ impl Builder {
     }
 
     /// Runs `f` on each runtime thread just before it exits.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use moduvex_runtime::Builder;
+    ///
+    /// let stopped = Arc::new(AtomicUsize::new(0));
+    /// let count = stopped.clone();
+    /// let rt = Builder::new_multi_thread()
+    ///     .worker_threads(1)
+    ///     .on_thread_stop(move || {
+    ///         count.fetch_add(1, Ordering::SeqCst);
+    ///     })
+    ///     .build()?;
+    /// rt.shutdown_timeout(Duration::from_secs(5));
+    /// assert_eq!(stopped.load(Ordering::SeqCst), 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn on_thread_stop<F>(&mut self, f: F) -> &mut Self
     where
         F: Fn() + Send + Sync + 'static,
@@ -152,6 +273,19 @@ impl Builder {
 
     /// Maximum number of threads for `spawn_blocking` (default 512).
     /// Zero makes `build` fail.
+    ///
+    /// ```
+    /// use moduvex_runtime::Builder;
+    ///
+    /// let rt = Builder::new_current_thread().max_blocking_threads(1).build()?;
+    /// // One thread: the two closures run one after the other, on the same thread.
+    /// let a = rt.spawn_blocking(|| std::thread::current().id());
+    /// let b = rt.spawn_blocking(|| std::thread::current().id());
+    /// let (a, b) = rt.block_on(async { (a.await.unwrap(), b.await.unwrap()) });
+    /// assert_eq!(a, b);
+    /// assert!(Builder::new_current_thread().max_blocking_threads(0).build().is_err());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn max_blocking_threads(&mut self, n: usize) -> &mut Self {
         self.max_blocking_threads = n;
         self
@@ -159,6 +293,15 @@ impl Builder {
 
     /// How long an idle blocking thread waits for work before exiting
     /// (default 10 s).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use moduvex_runtime::Builder;
+    ///
+    /// let rt = Builder::new_current_thread().thread_keep_alive(Duration::from_millis(100)).build()?;
+    /// assert_eq!(rt.block_on(rt.spawn_blocking(|| 4)).unwrap(), 4);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn thread_keep_alive(&mut self, d: Duration) -> &mut Self {
         self.keep_alive = d;
         self
@@ -166,6 +309,15 @@ impl Builder {
 
     /// Events one reactor poll can return per worker (default 1024).
     /// Zero makes `build` fail.
+    ///
+    /// ```
+    /// use moduvex_runtime::Builder;
+    ///
+    /// let rt = Builder::new_current_thread().event_capacity(64).build()?;
+    /// assert_eq!(rt.block_on(async { 1 }), 1);
+    /// assert!(Builder::new_current_thread().event_capacity(0).build().is_err());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn event_capacity(&mut self, n: usize) -> &mut Self {
         self.event_capacity = n;
         self
@@ -204,6 +356,22 @@ impl Builder {
     /// Runs `f` on each worker thread (and on the thread driving a
     /// current-thread runtime) right after it wakes from a park, as tokio's
     /// `on_thread_unpark`.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// let unparks = Arc::new(AtomicUsize::new(0));
+    /// let counter = unparks.clone();
+    /// let rt = moduvex_runtime::Builder::new_current_thread()
+    ///     .on_thread_unpark(move || {
+    ///         counter.fetch_add(1, Ordering::SeqCst);
+    ///     })
+    ///     .build()?;
+    /// rt.block_on(async { moduvex_runtime::time::sleep(std::time::Duration::from_millis(1)).await });
+    /// assert!(unparks.load(Ordering::SeqCst) >= 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn on_thread_unpark<F>(&mut self, f: F) -> &mut Self
     where
         F: Fn() + Send + Sync + 'static,
@@ -220,6 +388,14 @@ impl Builder {
     ///
     /// # Panics
     /// Panics if `n` is 0, as tokio's does.
+    ///
+    /// ```
+    /// use moduvex_runtime::Builder;
+    ///
+    /// let rt = Builder::new_multi_thread().worker_threads(1).global_queue_interval(8).build()?;
+    /// assert_eq!(rt.block_on(rt.spawn(async { 8 })).unwrap(), 8);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     #[track_caller]
     pub fn global_queue_interval(&mut self, n: u32) -> &mut Self {
         assert!(
@@ -236,6 +412,14 @@ impl Builder {
     ///
     /// # Panics
     /// Panics if `n` is 0.
+    ///
+    /// ```
+    /// use moduvex_runtime::Builder;
+    ///
+    /// let rt = Builder::new_current_thread().event_interval(16).build()?;
+    /// assert_eq!(rt.block_on(async { 16 }), 16);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     #[track_caller]
     pub fn event_interval(&mut self, n: u32) -> &mut Self {
         assert!(
@@ -273,18 +457,45 @@ impl Builder {
     }
 
     /// Accepted for tokio compatibility: I/O and timers are always on.
+    ///
+    /// ```
+    /// use moduvex_runtime::Builder;
+    ///
+    /// // Code written for tokio's builder compiles unchanged.
+    /// let rt = Builder::new_current_thread().enable_all().build()?;
+    /// rt.block_on(async { moduvex_runtime::time::sleep(std::time::Duration::from_millis(1)).await });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn enable_all(&mut self) -> &mut Self {
         self
     }
 
     /// Accepted for tokio compatibility: the I/O driver is always on (every
     /// runtime thread has its reactor), so this changes nothing.
+    ///
+    /// ```
+    /// use moduvex_runtime::Builder;
+    ///
+    /// // Code written for tokio's builder compiles unchanged.
+    /// let rt = Builder::new_current_thread().enable_io().build()?;
+    /// rt.block_on(async { moduvex_runtime::time::sleep(std::time::Duration::from_millis(1)).await });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn enable_io(&mut self) -> &mut Self {
         self
     }
 
     /// Accepted for tokio compatibility: timers are always on, so this
     /// changes nothing.
+    ///
+    /// ```
+    /// use moduvex_runtime::Builder;
+    ///
+    /// // Code written for tokio's builder compiles unchanged.
+    /// let rt = Builder::new_current_thread().enable_time().build()?;
+    /// rt.block_on(async { moduvex_runtime::time::sleep(std::time::Duration::from_millis(1)).await });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn enable_time(&mut self) -> &mut Self {
         self
     }
@@ -295,6 +506,16 @@ impl Builder {
     /// event count or a stack below [`MIN_THREAD_STACK_SIZE`], and with the
     /// OS error if a worker thread cannot be spawned or cannot open its
     /// reactor (out of threads or file descriptors).
+    ///
+    /// ```
+    /// use moduvex_runtime::Builder;
+    ///
+    /// let rt = Builder::new_multi_thread().worker_threads(2).build()?;
+    /// assert_eq!(rt.block_on(rt.spawn(async { 2 })).unwrap(), 2);
+    /// let err = Builder::new_multi_thread().worker_threads(0).build().unwrap_err();
+    /// assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn build(&mut self) -> io::Result<Runtime> {
         let invalid = |what: &str| {
             io::Error::new(

@@ -32,6 +32,27 @@ pub(crate) fn current_blocking_pool() -> BlockingPool {
 
 /// A cloneable, `Send` handle to a runtime: spawn tasks onto it from any
 /// thread, inside or outside the runtime.
+///
+/// ```
+/// use moduvex_runtime::Runtime;
+///
+/// let rt = Runtime::builder().worker_threads(2).build()?;
+/// let handle = rt.handle().clone();
+/// let sum = std::thread::spawn(move || {
+///     let tasks: Vec<_> = (1..=3).map(|i| handle.spawn(async move { i })).collect();
+///     handle.block_on(async {
+///         let mut sum = 0;
+///         for t in tasks {
+///             sum += t.await.unwrap();
+///         }
+///         sum
+///     })
+/// })
+/// .join()
+/// .unwrap();
+/// assert_eq!(sum, 6);
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Clone)]
 pub struct Handle {
     pub(crate) scheduler: SchedulerHandle,
@@ -77,6 +98,13 @@ impl Drop for BlockingRestore {
 }
 
 /// [`Handle::try_current`] found no runtime on this thread.
+///
+/// ```
+/// use moduvex_runtime::Handle;
+///
+/// let err = Handle::try_current().unwrap_err();
+/// assert!(err.to_string().contains("runtime"));
+/// ```
 #[derive(Debug)]
 pub struct TryCurrentError(());
 
@@ -93,6 +121,18 @@ impl Handle {
     ///
     /// # Panics
     /// Panics outside a runtime; see [`try_current`](Handle::try_current).
+    ///
+    /// ```
+    /// use moduvex_runtime::{Builder, Handle};
+    ///
+    /// let rt = Builder::new_current_thread().build()?;
+    /// let n = rt.block_on(async {
+    ///     let handle = Handle::current();
+    ///     handle.spawn(async { 9 }).await.unwrap()
+    /// });
+    /// assert_eq!(n, 9);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     #[track_caller]
     pub fn current() -> Handle {
         match Handle::try_current() {
@@ -106,6 +146,15 @@ impl Handle {
     }
 
     /// The handle of the runtime running on this thread, if any.
+    ///
+    /// ```
+    /// use moduvex_runtime::Handle;
+    ///
+    /// assert!(Handle::try_current().is_err(), "not inside a runtime");
+    /// moduvex_runtime::block_on(async {
+    ///     assert!(Handle::try_current().is_ok());
+    /// });
+    /// ```
     pub fn try_current() -> Result<Handle, TryCurrentError> {
         match current_scheduler() {
             Some(scheduler) => Ok(Handle {
@@ -118,6 +167,18 @@ impl Handle {
 
     /// Enters the runtime's context on this thread until the guard drops;
     /// see [`Runtime::enter`](super::Runtime::enter).
+    ///
+    /// ```
+    /// use moduvex_runtime::{Builder, Handle};
+    ///
+    /// let rt = Builder::new_multi_thread().worker_threads(1).build()?;
+    /// let handle = rt.handle().clone();
+    /// let _guard = handle.enter();
+    /// assert!(Handle::try_current().is_ok());
+    /// let task = moduvex_runtime::spawn(async { 1 });
+    /// assert_eq!(handle.block_on(task).unwrap(), 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn enter(&self) -> EnterGuard<'_> {
         EnterGuard {
             _entered: context::enter(self.scheduler.clone()),
@@ -174,6 +235,18 @@ impl Handle {
     ///
     /// On a current-thread runtime the task runs the next time the
     /// runtime's thread is in `block_on`.
+    ///
+    /// ```
+    /// use moduvex_runtime::Runtime;
+    ///
+    /// let rt = Runtime::builder().worker_threads(1).build()?;
+    /// let handle = rt.handle().clone();
+    /// let task = std::thread::spawn(move || handle.spawn(async { "from a plain thread" }))
+    ///     .join()
+    ///     .unwrap();
+    /// assert_eq!(rt.block_on(task).unwrap(), "from a plain thread");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -183,6 +256,15 @@ impl Handle {
     }
 
     /// Runs a blocking closure on the runtime's blocking pool.
+    ///
+    /// ```
+    /// use moduvex_runtime::Builder;
+    ///
+    /// let rt = Builder::new_current_thread().build()?;
+    /// let task = rt.handle().spawn_blocking(|| (1..=10).sum::<u32>());
+    /// assert_eq!(rt.block_on(task).unwrap(), 55);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
@@ -198,6 +280,14 @@ impl Handle {
     }
 
     /// The flavor of the runtime this handle belongs to.
+    ///
+    /// ```
+    /// use moduvex_runtime::{Builder, Flavor};
+    ///
+    /// let rt = Builder::new(Flavor::ThreadPerCore).worker_threads(1).build()?;
+    /// assert_eq!(rt.handle().flavor(), Flavor::ThreadPerCore);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn flavor(&self) -> crate::Flavor {
         match &self.scheduler {
             SchedulerHandle::CurrentThread(_) => crate::Flavor::CurrentThread,
@@ -209,6 +299,14 @@ impl Handle {
     }
 
     /// Number of worker threads (1 for a current-thread runtime).
+    ///
+    /// ```
+    /// use moduvex_runtime::Builder;
+    ///
+    /// assert_eq!(Builder::new_current_thread().build()?.handle().worker_threads(), 1);
+    /// assert_eq!(Builder::new_multi_thread().worker_threads(2).build()?.handle().worker_threads(), 2);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn worker_threads(&self) -> usize {
         match &self.scheduler {
             SchedulerHandle::CurrentThread(_) => 1,
@@ -221,6 +319,23 @@ impl Handle {
     /// uses this to run one accept loop per worker on its own
     /// `SO_REUSEPORT` listener. On a current-thread runtime `make(0)` runs
     /// once.
+    ///
+    /// ```
+    /// use moduvex_runtime::Builder;
+    ///
+    /// let rt = Builder::new_multi_thread().worker_threads(2).build()?;
+    /// let tasks = rt.handle().spawn_on_each_worker(|i| async move { i * 10 });
+    /// let mut out = rt.block_on(async {
+    ///     let mut out = Vec::new();
+    ///     for t in tasks {
+    ///         out.push(t.await.unwrap());
+    ///     }
+    ///     out
+    /// });
+    /// out.sort();
+    /// assert_eq!(out, [0, 10]);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn spawn_on_each_worker<M, F>(&self, make: M) -> Vec<JoinHandle<F::Output>>
     where
         M: Fn(usize) -> F,

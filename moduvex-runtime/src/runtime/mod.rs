@@ -29,6 +29,15 @@
 //! descriptors the runtime opened. A runtime dropped by one of its own
 //! tasks cannot join the thread it runs on: it shuts down in the
 //! background instead, as [`Runtime::shutdown_background`] does.
+//!
+//! ```
+//! use moduvex_runtime::{Flavor, Runtime};
+//!
+//! let rt = Runtime::builder().flavor(Flavor::WorkStealing).worker_threads(2).build()?;
+//! let task = rt.spawn(async { "on a worker" });
+//! assert_eq!(rt.block_on(task).unwrap(), "on a worker");
+//! # Ok::<(), std::io::Error>(())
+//! ```
 
 use std::fmt;
 use std::future::Future;
@@ -56,6 +65,16 @@ pub(crate) use blocking::BlockingPool;
 pub(crate) use builder::ThreadHooks;
 
 /// How a runtime schedules its tasks.
+///
+/// ```
+/// use moduvex_runtime::{Builder, Flavor};
+///
+/// let rt = Builder::new(Flavor::CurrentThread).build()?;
+/// assert_eq!(rt.handle().flavor(), Flavor::CurrentThread);
+/// let rt = Builder::new(Flavor::WorkStealing).worker_threads(2).build()?;
+/// assert_eq!(rt.handle().flavor(), Flavor::WorkStealing);
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Flavor {
     /// Everything runs on the thread that calls `block_on`.
@@ -135,6 +154,15 @@ pub struct Runtime {
 impl Runtime {
     /// A work-stealing runtime with one worker per available core (as
     /// tokio's `Runtime::new`, a `multi_thread` runtime).
+    ///
+    /// ```
+    /// use moduvex_runtime::{Flavor, Runtime};
+    ///
+    /// let rt = Runtime::new()?;
+    /// assert_eq!(rt.handle().flavor(), Flavor::WorkStealing);
+    /// assert_eq!(rt.block_on(rt.spawn(async { 1 + 1 })).unwrap(), 2);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn new() -> io::Result<Runtime> {
         Builder::new(Flavor::WorkStealing).build()
     }
@@ -142,6 +170,14 @@ impl Runtime {
     /// A builder, defaulting to [`Flavor::WorkStealing`]; pick
     /// [`Flavor::ThreadPerCore`] with [`Builder::flavor`] (see the module
     /// docs for when).
+    ///
+    /// ```
+    /// use moduvex_runtime::{Flavor, Runtime};
+    ///
+    /// let rt = Runtime::builder().flavor(Flavor::ThreadPerCore).worker_threads(2).build()?;
+    /// assert_eq!(rt.handle().worker_threads(), 2);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn builder() -> Builder {
         Builder::new(Flavor::WorkStealing)
     }
@@ -279,6 +315,18 @@ impl Runtime {
     /// # Panics
     /// Panics when called from inside a runtime ("cannot block the runtime
     /// from within an async context"): `.await` the future instead.
+    ///
+    /// ```
+    /// use moduvex_runtime::Builder;
+    ///
+    /// let rt = Builder::new_current_thread().build()?;
+    /// let n = rt.block_on(async {
+    ///     let task = moduvex_runtime::spawn(async { 20 });
+    ///     task.await.unwrap() + 1
+    /// });
+    /// assert_eq!(n, 21);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let _blocking = handle::enter_blocking(&self.handle.blocking);
@@ -322,6 +370,16 @@ impl Runtime {
     }
 
     /// Spawns a future onto the runtime.
+    ///
+    /// ```
+    /// use moduvex_runtime::Runtime;
+    ///
+    /// let rt = Runtime::builder().worker_threads(1).build()?;
+    /// // Runs on the worker, even before anyone awaits it.
+    /// let task = rt.spawn(async { "done" });
+    /// assert_eq!(rt.block_on(task).unwrap(), "done");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -331,6 +389,16 @@ impl Runtime {
     }
 
     /// Runs a blocking closure on the runtime's blocking pool.
+    ///
+    /// ```
+    /// use moduvex_runtime::Builder;
+    ///
+    /// let rt = Builder::new_current_thread().build()?;
+    /// let task = rt.spawn_blocking(|| std::thread::current().id());
+    /// let there = rt.block_on(task).unwrap();
+    /// assert_ne!(there, std::thread::current().id());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
@@ -340,6 +408,16 @@ impl Runtime {
     }
 
     /// A handle to spawn onto this runtime from anywhere.
+    ///
+    /// ```
+    /// use moduvex_runtime::Builder;
+    ///
+    /// let rt = Builder::new_multi_thread().worker_threads(1).build()?;
+    /// let handle = rt.handle().clone();
+    /// let n = std::thread::spawn(move || handle.block_on(async { 3 })).join().unwrap();
+    /// assert_eq!(n, 3);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn handle(&self) -> &Handle {
         &self.handle
     }
@@ -347,11 +425,36 @@ impl Runtime {
     /// Stops the runtime, waiting at most `timeout` for the workers and
     /// blocking threads to finish; threads still busy then are left to
     /// finish in the background.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use moduvex_runtime::Runtime;
+    ///
+    /// let rt = Runtime::builder().worker_threads(1).build()?;
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// rt.spawn_blocking(move || tx.send(()).unwrap());
+    /// rx.recv().unwrap();
+    /// // The blocking thread is idle: it is gone well within the deadline.
+    /// rt.shutdown_timeout(Duration::from_secs(5));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn shutdown_timeout(mut self, timeout: Duration) {
         self.shutdown(Some(timeout));
     }
 
     /// Stops the runtime without waiting for its threads.
+    ///
+    /// ```
+    /// use moduvex_runtime::Runtime;
+    ///
+    /// let rt = Runtime::builder().worker_threads(1).build()?;
+    /// let (release, blocked) = std::sync::mpsc::channel::<()>();
+    /// rt.spawn_blocking(move || blocked.recv().ok());
+    /// // Returns at once, although the blocking closure has not finished.
+    /// rt.shutdown_background();
+    /// drop(release); // it finishes in the background
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn shutdown_background(mut self) {
         self.shutdown(Some(Duration::ZERO));
     }

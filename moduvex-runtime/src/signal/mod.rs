@@ -28,6 +28,18 @@
 //! no dispatcher thread in the child (threads do not survive `fork`), so
 //! listeners there are never woken; use signals in the child only after
 //! `exec`, as a fresh process.
+//!
+//! ```
+//! use moduvex_runtime::signal::unix::{signal, SignalKind};
+//!
+//! moduvex_runtime::block_on(async {
+//!     let mut hup = signal(SignalKind::hangup())?;
+//!     // SAFETY: raising a signal this process now has a handler for.
+//!     unsafe { libc::raise(libc::SIGHUP) };
+//!     assert_eq!(hup.recv().await, Some(()));
+//!     Ok::<_, std::io::Error>(())
+//! }).unwrap();
+//! ```
 
 use std::io;
 

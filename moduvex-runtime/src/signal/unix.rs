@@ -1,5 +1,17 @@
 //! Unix signals by kind: [`signal`] returns a [`Signal`] stream that
 //! completes once for each dispatch of that signal.
+//!
+//! ```
+//! use moduvex_runtime::signal::unix::{signal, SignalKind};
+//!
+//! moduvex_runtime::block_on(async {
+//!     let mut usr2 = signal(SignalKind::user_defined2())?;
+//!     // SAFETY: raising a signal this process now has a handler for.
+//!     unsafe { libc::raise(libc::SIGUSR2) };
+//!     usr2.recv().await;
+//!     Ok::<_, std::io::Error>(())
+//! }).unwrap();
+//! ```
 
 use std::fmt;
 use std::future::poll_fn;
@@ -21,67 +33,158 @@ pub struct SignalKind(libc::c_int);
 impl SignalKind {
     /// Any signal by number, such as a real-time one (`SIGRTMIN() + n`).
     /// Whether it may be listened for is checked by [`signal`].
+    ///
+    /// ```
+    /// use moduvex_runtime::signal::unix::SignalKind;
+    ///
+    /// let rt = SignalKind::from_raw(libc::SIGRTMIN() + 1);
+    /// assert_eq!(rt.as_raw_value(), libc::SIGRTMIN() + 1);
+    /// assert_eq!(SignalKind::from_raw(libc::SIGINT), SignalKind::interrupt());
+    /// ```
     pub const fn from_raw(signum: i32) -> SignalKind {
         SignalKind(signum)
     }
 
     /// The signal number.
+    ///
+    /// ```
+    /// use moduvex_runtime::signal::unix::SignalKind;
+    ///
+    /// assert_eq!(SignalKind::terminate().as_raw_value(), libc::SIGTERM);
+    /// ```
     pub const fn as_raw_value(&self) -> i32 {
         self.0
     }
 
     /// `SIGINT`: interrupt from the terminal (Ctrl-C).
+    ///
+    /// ```
+    /// use moduvex_runtime::signal::unix::SignalKind;
+    ///
+    /// assert_eq!(SignalKind::interrupt().as_raw_value(), libc::SIGINT);
+    /// assert_eq!(SignalKind::interrupt().name(), Some("SIGINT"));
+    /// ```
     pub const fn interrupt() -> SignalKind {
         SignalKind(libc::SIGINT)
     }
 
     /// `SIGTERM`: polite request to terminate (what `kill` sends).
+    ///
+    /// ```
+    /// use moduvex_runtime::signal::unix::SignalKind;
+    ///
+    /// assert_eq!(SignalKind::terminate().as_raw_value(), libc::SIGTERM);
+    /// assert_eq!(SignalKind::terminate().name(), Some("SIGTERM"));
+    /// ```
     pub const fn terminate() -> SignalKind {
         SignalKind(libc::SIGTERM)
     }
 
     /// `SIGHUP`: the terminal hung up; daemons often reload on it.
+    ///
+    /// ```
+    /// use moduvex_runtime::signal::unix::SignalKind;
+    ///
+    /// assert_eq!(SignalKind::hangup().as_raw_value(), libc::SIGHUP);
+    /// assert_eq!(SignalKind::hangup().name(), Some("SIGHUP"));
+    /// ```
     pub const fn hangup() -> SignalKind {
         SignalKind(libc::SIGHUP)
     }
 
     /// `SIGQUIT`: quit from the terminal (Ctrl-\\).
+    ///
+    /// ```
+    /// use moduvex_runtime::signal::unix::SignalKind;
+    ///
+    /// assert_eq!(SignalKind::quit().as_raw_value(), libc::SIGQUIT);
+    /// assert_eq!(SignalKind::quit().name(), Some("SIGQUIT"));
+    /// ```
     pub const fn quit() -> SignalKind {
         SignalKind(libc::SIGQUIT)
     }
 
     /// `SIGUSR1`: for the application's own use.
+    ///
+    /// ```
+    /// use moduvex_runtime::signal::unix::SignalKind;
+    ///
+    /// assert_eq!(SignalKind::user_defined1().as_raw_value(), libc::SIGUSR1);
+    /// assert_eq!(SignalKind::user_defined1().name(), Some("SIGUSR1"));
+    /// ```
     pub const fn user_defined1() -> SignalKind {
         SignalKind(libc::SIGUSR1)
     }
 
     /// `SIGUSR2`: for the application's own use.
+    ///
+    /// ```
+    /// use moduvex_runtime::signal::unix::SignalKind;
+    ///
+    /// assert_eq!(SignalKind::user_defined2().as_raw_value(), libc::SIGUSR2);
+    /// assert_eq!(SignalKind::user_defined2().name(), Some("SIGUSR2"));
+    /// ```
     pub const fn user_defined2() -> SignalKind {
         SignalKind(libc::SIGUSR2)
     }
 
     /// `SIGCHLD`: a child process stopped or exited.
+    ///
+    /// ```
+    /// use moduvex_runtime::signal::unix::SignalKind;
+    ///
+    /// assert_eq!(SignalKind::child().as_raw_value(), libc::SIGCHLD);
+    /// assert_eq!(SignalKind::child().name(), Some("SIGCHLD"));
+    /// ```
     pub const fn child() -> SignalKind {
         SignalKind(libc::SIGCHLD)
     }
 
     /// `SIGALRM`: a timer set with `alarm(2)` expired.
+    ///
+    /// ```
+    /// use moduvex_runtime::signal::unix::SignalKind;
+    ///
+    /// assert_eq!(SignalKind::alarm().as_raw_value(), libc::SIGALRM);
+    /// assert_eq!(SignalKind::alarm().name(), Some("SIGALRM"));
+    /// ```
     pub const fn alarm() -> SignalKind {
         SignalKind(libc::SIGALRM)
     }
 
     /// `SIGPIPE`: a write to a pipe or socket with no reader.
+    ///
+    /// ```
+    /// use moduvex_runtime::signal::unix::SignalKind;
+    ///
+    /// assert_eq!(SignalKind::pipe().as_raw_value(), libc::SIGPIPE);
+    /// assert_eq!(SignalKind::pipe().name(), Some("SIGPIPE"));
+    /// ```
     pub const fn pipe() -> SignalKind {
         SignalKind(libc::SIGPIPE)
     }
 
     /// `SIGWINCH`: the terminal window changed size.
+    ///
+    /// ```
+    /// use moduvex_runtime::signal::unix::SignalKind;
+    ///
+    /// assert_eq!(SignalKind::window_change().as_raw_value(), libc::SIGWINCH);
+    /// assert_eq!(SignalKind::window_change().name(), Some("SIGWINCH"));
+    /// ```
     pub const fn window_change() -> SignalKind {
         SignalKind(libc::SIGWINCH)
     }
 
     /// The conventional name (`"SIGINT"`), or `None` for numbers without
     /// one (real-time signals and invalid numbers).
+    ///
+    /// ```
+    /// use moduvex_runtime::signal::unix::SignalKind;
+    ///
+    /// assert_eq!(SignalKind::hangup().name(), Some("SIGHUP"));
+    /// assert_eq!(SignalKind::from_raw(libc::SIGRTMIN()).name(), None);
+    /// ```
     pub fn name(&self) -> Option<&'static str> {
         let name = match self.0 {
             libc::SIGHUP => "SIGHUP",
@@ -204,6 +307,20 @@ impl From<SignalKind> for i32 {
 /// `SIGFPE` and `SIGBUS` (faults of the program itself), and numbers out
 /// of `1..=SIGRTMAX`. An OS error if the handler, the self-pipe or the
 /// dispatcher thread cannot be set up.
+///
+/// ```
+/// use moduvex_runtime::signal::unix::{signal, SignalKind};
+///
+/// moduvex_runtime::block_on(async {
+///     let mut usr1 = signal(SignalKind::user_defined1())?;
+///     // SAFETY: raising a signal this process now has a handler for.
+///     unsafe { libc::raise(libc::SIGUSR1) };
+///     assert_eq!(usr1.recv().await, Some(()));
+///     let err = signal(SignalKind::from_raw(libc::SIGKILL)).err().unwrap();
+///     assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+///     Ok::<_, std::io::Error>(())
+/// }).unwrap();
+/// ```
 pub fn signal(kind: SignalKind) -> io::Result<Signal> {
     kind.check()?;
     let slot = registry::install(kind.0)?;
@@ -219,6 +336,21 @@ pub fn signal(kind: SignalKind) -> io::Result<Signal> {
 /// three quick `SIGHUP`s may complete `recv` once, never more than three
 /// times, and at least once after the last of them. Every `Signal` of the
 /// same kind sees every delivery; listening does not take it from others.
+///
+/// ```
+/// use moduvex_runtime::signal::unix::{signal, SignalKind};
+///
+/// moduvex_runtime::block_on(async {
+///     let mut a = signal(SignalKind::user_defined1())?;
+///     let mut b = signal(SignalKind::user_defined1())?;
+///     // SAFETY: raising a signal this process now has a handler for.
+///     unsafe { libc::raise(libc::SIGUSR1) };
+///     // Every listener of the kind sees the delivery.
+///     assert_eq!(a.recv().await, Some(()));
+///     assert_eq!(b.recv().await, Some(()));
+///     Ok::<_, std::io::Error>(())
+/// }).unwrap();
+/// ```
 pub struct Signal {
     kind: SignalKind,
     listener: Listener,
@@ -231,6 +363,18 @@ impl Signal {
     ///
     /// Cancel-safe: dropping the future loses no delivery; the next call
     /// sees it.
+    ///
+    /// ```
+    /// use moduvex_runtime::signal::unix::{signal, SignalKind};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let mut usr1 = signal(SignalKind::user_defined1())?;
+    ///     // SAFETY: raising a signal this process now has a handler for.
+    ///     unsafe { libc::raise(libc::SIGUSR1) };
+    ///     assert_eq!(usr1.recv().await, Some(()));
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub async fn recv(&mut self) -> Option<()> {
         poll_fn(|cx| self.poll_recv(cx)).await
     }
@@ -238,11 +382,34 @@ impl Signal {
     /// Polls for a delivery since the last one this stream reported,
     /// registering `cx`'s waker if there is none yet. A delivery spends one
     /// unit of the task's cooperative budget (as tokio's).
+    ///
+    /// ```
+    /// use moduvex_runtime::signal::unix::{signal, SignalKind};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let mut usr1 = signal(SignalKind::user_defined1())?;
+    ///     // SAFETY: raising a signal this process now has a handler for.
+    ///     unsafe { libc::raise(libc::SIGUSR1) };
+    ///     let got = std::future::poll_fn(|cx| usr1.poll_recv(cx)).await;
+    ///     assert_eq!(got, Some(()));
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<()>> {
         crate::coop::budgeted(cx, |cx| self.listener.poll(cx).map(Some))
     }
 
     /// The signal this stream listens for.
+    ///
+    /// ```
+    /// use moduvex_runtime::signal::unix::{signal, SignalKind};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let hup = signal(SignalKind::hangup())?;
+    ///     assert_eq!(hup.kind(), SignalKind::hangup());
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub fn kind(&self) -> SignalKind {
         self.kind
     }

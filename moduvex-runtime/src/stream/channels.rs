@@ -47,6 +47,22 @@ pub struct BroadcastStream<T> {
 
 impl<T> BroadcastStream<T> {
     /// Streams the values `rx` receives from now on.
+    ///
+    /// ```
+    /// use futures_lite::StreamExt;
+    /// use moduvex_runtime::stream::BroadcastStream;
+    /// use moduvex_runtime::sync::broadcast;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let (tx, rx) = broadcast::channel(4);
+    ///     tx.send("before").unwrap(); // already queued for `rx`: streamed too
+    ///     let stream = BroadcastStream::new(rx);
+    ///     tx.send("after").unwrap();
+    ///     drop(tx);
+    ///     let got: Vec<_> = stream.map(Result::unwrap).collect().await;
+    ///     assert_eq!(got, ["before", "after"]);
+    /// });
+    /// ```
     pub fn new(rx: broadcast::Receiver<T>) -> Self {
         BroadcastStream { rx, key: None }
     }
@@ -117,6 +133,22 @@ pub struct WatchStream<T> {
 
 impl<T> WatchStream<T> {
     /// Streams the current value at once, then the value after each change.
+    ///
+    /// ```
+    /// use futures_lite::StreamExt;
+    /// use moduvex_runtime::stream::WatchStream;
+    /// use moduvex_runtime::sync::watch;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let (tx, rx) = watch::channel(1);
+    ///     let mut stream = WatchStream::new(rx);
+    ///     assert_eq!(stream.next().await, Some(1), "the current value first");
+    ///     tx.send(2).unwrap();
+    ///     assert_eq!(stream.next().await, Some(2));
+    ///     drop(tx);
+    ///     assert_eq!(stream.next().await, None);
+    /// });
+    /// ```
     pub fn new(rx: watch::Receiver<T>) -> Self {
         WatchStream {
             rx,
@@ -188,8 +220,10 @@ impl<T> fmt::Debug for WatchStream<T> {
     }
 }
 
+/// A channel receiver's stream wrapper; `$example`, a doc example that
+/// uses its methods, is shown on each of them.
 macro_rules! receiver_stream {
-    ($(#[$doc:meta])* $name:ident, $rx:ty) => {
+    ($(#[$doc:meta])* $name:ident, $rx:ty, $example:literal) => {
         $(#[$doc])*
         #[derive(Debug)]
         pub struct $name<T> {
@@ -198,11 +232,15 @@ macro_rules! receiver_stream {
 
         impl<T> $name<T> {
             /// Wraps `recv`.
+            ///
+            #[doc = $example]
             pub fn new(recv: $rx) -> Self {
                 $name { inner: recv }
             }
 
             /// The receiver back.
+            ///
+            #[doc = $example]
             pub fn into_inner(self) -> $rx {
                 self.inner
             }
@@ -210,6 +248,8 @@ macro_rules! receiver_stream {
             /// Closes the channel without dropping the receiver: senders
             /// fail from now on, and the stream yields what is still
             /// queued, then ends.
+            ///
+            #[doc = $example]
             pub fn close(&mut self) {
                 self.inner.close();
             }
@@ -267,7 +307,24 @@ receiver_stream!(
     /// });
     /// ```
     ReceiverStream,
-    mpsc::Receiver<T>
+    mpsc::Receiver<T>,
+    "```
+use futures_lite::StreamExt;
+use moduvex_runtime::stream::ReceiverStream;
+use moduvex_runtime::sync::mpsc;
+
+moduvex_runtime::block_on(async {
+    let (tx, rx) = mpsc::channel(4);
+    let mut stream = ReceiverStream::new(rx);
+    tx.try_send(1).unwrap();
+    stream.close(); // no more sends; what is queued still comes
+    assert!(tx.is_closed());
+    assert_eq!(stream.next().await, Some(1));
+    assert_eq!(stream.next().await, None);
+    let rx = stream.into_inner();
+    assert!(rx.is_closed());
+});
+```"
 );
 
 receiver_stream!(
@@ -290,7 +347,24 @@ receiver_stream!(
     /// });
     /// ```
     UnboundedReceiverStream,
-    mpsc::UnboundedReceiver<T>
+    mpsc::UnboundedReceiver<T>,
+    "```
+use futures_lite::StreamExt;
+use moduvex_runtime::stream::UnboundedReceiverStream;
+use moduvex_runtime::sync::mpsc;
+
+moduvex_runtime::block_on(async {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let mut stream = UnboundedReceiverStream::new(rx);
+    tx.send(1).unwrap();
+    stream.close(); // no more sends; what is queued still comes
+    assert!(tx.is_closed());
+    assert_eq!(stream.next().await, Some(1));
+    assert_eq!(stream.next().await, None);
+    let rx = stream.into_inner();
+    assert!(rx.is_closed());
+});
+```"
 );
 
 impl<T> ReceiverStream<T> {

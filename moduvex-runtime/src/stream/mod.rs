@@ -40,6 +40,13 @@ pub use wrappers::{IntervalStream, SignalStream, TcpListenerStream, UnixListener
 
 /// The errors of this module's streams (tokio-stream's
 /// `wrappers::errors`).
+///
+/// ```
+/// use moduvex_runtime::stream::errors::BroadcastStreamRecvError;
+///
+/// let lag = BroadcastStreamRecvError::Lagged(3);
+/// assert_eq!(lag.to_string(), "channel lagged by 3");
+/// ```
 pub mod errors {
     use std::fmt;
 
@@ -47,6 +54,21 @@ pub mod errors {
     /// a value: the receiver fell behind and this many values were
     /// overwritten before it read them. The stream goes on with the oldest
     /// value still retained.
+    ///
+    /// ```
+    /// use futures_lite::StreamExt;
+    /// use moduvex_runtime::stream::{BroadcastStream, BroadcastStreamRecvError};
+    /// use moduvex_runtime::sync::broadcast;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let (tx, rx) = broadcast::channel(1);
+    ///     let mut stream = BroadcastStream::new(rx);
+    ///     tx.send(1).unwrap();
+    ///     tx.send(2).unwrap();
+    ///     assert_eq!(stream.next().await, Some(Err(BroadcastStreamRecvError::Lagged(1))));
+    ///     assert_eq!(stream.next().await, Some(Ok(2)));
+    /// });
+    /// ```
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     pub enum BroadcastStreamRecvError {
         /// The number of values missed.

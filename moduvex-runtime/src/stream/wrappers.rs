@@ -11,15 +11,21 @@ use crate::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 use crate::signal::unix::Signal;
 use crate::time::{Instant, Interval};
 
+/// `new`/`into_inner` and the conversions of a wrapper; `$example`, a
+/// doc example that uses both methods, is shown on each.
 macro_rules! wrapper_common {
-    ($name:ident, $inner:ty) => {
+    ($name:ident, $inner:ty, $example:literal) => {
         impl $name {
             /// Wraps `inner`.
+            ///
+            #[doc = $example]
             pub fn new(inner: $inner) -> Self {
                 $name { inner }
             }
 
             /// The wrapped value.
+            ///
+            #[doc = $example]
             pub fn into_inner(self) -> $inner {
                 self.inner
             }
@@ -66,7 +72,20 @@ pub struct IntervalStream {
     inner: Interval,
 }
 
-wrapper_common!(IntervalStream, Interval);
+wrapper_common!(
+    IntervalStream,
+    Interval,
+    "```
+use std::time::Duration;
+use moduvex_runtime::stream::IntervalStream;
+use moduvex_runtime::time;
+
+moduvex_runtime::block_on(async {
+    let stream = IntervalStream::new(time::interval(Duration::from_secs(3)));
+    assert_eq!(stream.into_inner().period(), Duration::from_secs(3));
+});
+```"
+);
 
 impl Stream for IntervalStream {
     type Item = Instant;
@@ -101,7 +120,20 @@ pub struct SignalStream {
     inner: Signal,
 }
 
-wrapper_common!(SignalStream, Signal);
+wrapper_common!(
+    SignalStream,
+    Signal,
+    "```
+use moduvex_runtime::signal::unix::{signal, SignalKind};
+use moduvex_runtime::stream::SignalStream;
+
+moduvex_runtime::block_on(async {
+    let stream = SignalStream::new(signal(SignalKind::user_defined2())?);
+    assert_eq!(stream.into_inner().kind(), SignalKind::user_defined2());
+    Ok::<_, std::io::Error>(())
+}).unwrap();
+```"
+);
 
 impl Stream for SignalStream {
     type Item = ();
@@ -139,7 +171,22 @@ pub struct TcpListenerStream {
     inner: TcpListener,
 }
 
-wrapper_common!(TcpListenerStream, TcpListener);
+wrapper_common!(
+    TcpListenerStream,
+    TcpListener,
+    "```
+use moduvex_runtime::net::TcpListener;
+use moduvex_runtime::stream::TcpListenerStream;
+
+moduvex_runtime::block_on(async {
+    let listener = TcpListener::bind(\"127.0.0.1:0\").await?;
+    let addr = listener.local_addr()?;
+    let stream = TcpListenerStream::new(listener);
+    assert_eq!(stream.into_inner().local_addr()?, addr);
+    Ok::<_, std::io::Error>(())
+}).unwrap();
+```"
+);
 
 impl Stream for TcpListenerStream {
     type Item = io::Result<TcpStream>;
@@ -181,7 +228,27 @@ pub struct UnixListenerStream {
     inner: UnixListener,
 }
 
-wrapper_common!(UnixListenerStream, UnixListener);
+wrapper_common!(
+    UnixListenerStream,
+    UnixListener,
+    "```
+# #[cfg(target_os = \"linux\")] {
+use std::os::linux::net::SocketAddrExt;
+use std::os::unix::net::SocketAddr;
+use moduvex_runtime::net::UnixListener;
+use moduvex_runtime::stream::UnixListenerStream;
+
+moduvex_runtime::block_on(async {
+    let name = format!(\"moduvex-doc-uls-{}\", std::process::id());
+    let listener = UnixListener::bind_addr(&SocketAddr::from_abstract_name(&name)?)?;
+    let stream = UnixListenerStream::new(listener);
+    let addr = stream.into_inner().local_addr()?;
+    assert_eq!(addr.as_abstract_name(), Some(name.as_bytes()));
+    Ok::<_, std::io::Error>(())
+}).unwrap();
+# }
+```"
+);
 
 impl Stream for UnixListenerStream {
     type Item = io::Result<UnixStream>;

@@ -16,6 +16,26 @@ use super::wait_queue::WaitQueue;
 use super::wake_list::{register, WakeList};
 
 /// A reusable barrier for a fixed number of tasks.
+///
+/// ```
+/// use std::sync::Arc;
+/// use moduvex_runtime::sync::Barrier;
+///
+/// moduvex_runtime::block_on(async {
+///     let barrier = Arc::new(Barrier::new(3));
+///     let tasks: Vec<_> = (0..3)
+///         .map(|_| {
+///             let barrier = barrier.clone();
+///             moduvex_runtime::spawn(async move { barrier.wait().await.is_leader() })
+///         })
+///         .collect();
+///     let mut leaders = 0;
+///     for t in tasks {
+///         leaders += t.await.unwrap() as usize;
+///     }
+///     assert_eq!(leaders, 1);
+/// });
+/// ```
 pub struct Barrier {
     n: usize,
     state: Mutex<State>,
@@ -28,11 +48,31 @@ struct State {
 
 /// What [`Barrier::wait`] returns; exactly one task per generation is the
 /// leader.
+///
+/// ```
+/// use moduvex_runtime::sync::Barrier;
+///
+/// moduvex_runtime::block_on(async {
+///     let barrier = Barrier::new(1);
+///     let result = barrier.wait().await; // a group of one: released at once
+///     assert!(result.is_leader());
+/// });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BarrierWaitResult(bool);
 
 impl BarrierWaitResult {
     /// Whether this task was the last to arrive (one per generation).
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::Barrier;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let barrier = Barrier::new(2);
+    ///     let (a, b) = moduvex_runtime::join!(barrier.wait(), barrier.wait());
+    ///     assert!(a.is_leader() != b.is_leader(), "exactly one leader");
+    /// });
+    /// ```
     pub fn is_leader(&self) -> bool {
         self.0
     }
@@ -40,6 +80,15 @@ impl BarrierWaitResult {
 
 impl Barrier {
     /// A barrier releasing tasks in groups of `n` (`n == 0` acts as 1).
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::Barrier;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let barrier = Barrier::new(0); // acts as 1
+    ///     assert!(barrier.wait().await.is_leader());
+    /// });
+    /// ```
     pub fn new(n: usize) -> Self {
         Barrier {
             n: n.max(1),
@@ -54,6 +103,19 @@ impl Barrier {
     ///
     /// Cancel safety: dropping the future before the group completes
     /// withdraws this task's arrival.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::Barrier;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let barrier = Barrier::new(2);
+    ///     // Each generation releases two waiters; the barrier is reusable.
+    ///     for _ in 0..2 {
+    ///         let (a, b) = moduvex_runtime::join!(barrier.wait(), barrier.wait());
+    ///         assert_eq!(a.is_leader() as u8 + b.is_leader() as u8, 1);
+    ///     }
+    /// });
+    /// ```
     pub async fn wait(&self) -> BarrierWaitResult {
         Wait {
             barrier: self,

@@ -9,6 +9,18 @@
 //! oldest value still retained. Each slot counts the receivers that have yet
 //! to read it, so the last reader moves the value out instead of cloning it
 //! and memory is released as soon as everyone has read.
+//!
+//! ```
+//! use moduvex_runtime::sync::broadcast;
+//!
+//! moduvex_runtime::block_on(async {
+//!     let (tx, mut a) = broadcast::channel(8);
+//!     let mut b = tx.subscribe();
+//!     tx.send("everyone").unwrap();
+//!     assert_eq!(a.recv().await.unwrap(), "everyone");
+//!     assert_eq!(b.recv().await.unwrap(), "everyone");
+//! });
+//! ```
 
 use std::fmt;
 use std::future::Future;
@@ -20,14 +32,49 @@ use super::wait_queue::WaitQueue;
 use super::wake_list::{register, WakeList};
 
 /// Errors of the `broadcast` channel.
+///
+/// ```
+/// use moduvex_runtime::sync::broadcast::{self, error::TryRecvError};
+///
+/// let (tx, mut rx) = broadcast::channel::<u8>(1);
+/// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+/// drop(tx);
+/// assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+/// ```
 pub mod error {
     use std::fmt;
 
     /// No receiver exists; the value comes back in field `0`.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::broadcast;
+    ///
+    /// let (tx, rx) = broadcast::channel(4);
+    /// drop(rx);
+    /// assert_eq!(tx.send("lost").unwrap_err().0, "lost");
+    /// ```
     #[derive(PartialEq, Eq, Clone, Copy)]
     pub struct SendError<T>(pub T);
 
     /// The error of [`Receiver::recv`](super::Receiver::recv).
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::broadcast;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     use broadcast::error::RecvError;
+    ///
+    ///     let (tx, mut rx) = broadcast::channel(2);
+    ///     for i in 0..3 {
+    ///         tx.send(i).unwrap();
+    ///     }
+    ///     assert_eq!(rx.recv().await, Err(RecvError::Lagged(1)));
+    ///     assert_eq!(rx.recv().await, Ok(1));
+    ///     assert_eq!(rx.recv().await, Ok(2));
+    ///     drop(tx);
+    ///     assert_eq!(rx.recv().await, Err(RecvError::Closed));
+    /// });
+    /// ```
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     pub enum RecvError {
         /// Every sender is gone and every retained value has been read.
@@ -39,6 +86,21 @@ pub mod error {
     }
 
     /// The error of [`Receiver::try_recv`](super::Receiver::try_recv).
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::broadcast;
+    ///
+    /// use broadcast::error::TryRecvError;
+    ///
+    /// let (tx, mut rx) = broadcast::channel(1);
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    /// tx.send(1).unwrap();
+    /// tx.send(2).unwrap();
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Lagged(1)));
+    /// assert_eq!(rx.try_recv(), Ok(2));
+    /// drop(tx);
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+    /// ```
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     pub enum TryRecvError {
         /// No unread value right now.
@@ -127,11 +189,46 @@ type Shared<T> = Arc<Mutex<State<T>>>;
 
 /// Sends values to every [`Receiver`]. Cheap to clone; the channel closes
 /// when the last sender is dropped.
+///
+/// ```
+/// use moduvex_runtime::sync::broadcast;
+///
+/// moduvex_runtime::block_on(async {
+///     let (tx, mut rx1) = broadcast::channel(16);
+///     let mut rx2 = tx.subscribe();
+///     let tx2 = tx.clone();
+///     tx.send(1).unwrap();
+///     tx2.send(2).unwrap();
+///     for rx in [&mut rx1, &mut rx2] {
+///         assert_eq!(rx.recv().await.unwrap(), 1);
+///         assert_eq!(rx.recv().await.unwrap(), 2);
+///     }
+/// });
+/// ```
 pub struct Sender<T> {
     shared: Shared<T>,
 }
 
 /// Receives every value sent after it subscribed.
+///
+/// ```
+/// use moduvex_runtime::sync::broadcast;
+///
+/// moduvex_runtime::block_on(async {
+///     let (tx, mut rx) = broadcast::channel(4);
+///     let task = moduvex_runtime::spawn(async move {
+///         let mut got = Vec::new();
+///         while let Ok(v) = rx.recv().await {
+///             got.push(v);
+///         }
+///         got
+///     });
+///     tx.send('a').unwrap();
+///     tx.send('b').unwrap();
+///     drop(tx);
+///     assert_eq!(task.await.unwrap(), ['a', 'b']);
+/// });
+/// ```
 pub struct Receiver<T> {
     shared: Shared<T>,
     next: u64,
@@ -143,6 +240,14 @@ pub struct Receiver<T> {
 ///
 /// If `capacity` is 0 (no value could ever be retained) or exceeds
 /// `usize::MAX >> 1`.
+///
+/// ```
+/// use moduvex_runtime::sync::broadcast;
+///
+/// let (tx, mut rx) = broadcast::channel(8);
+/// assert_eq!(tx.send("hi").unwrap(), 1, "one receiver");
+/// assert_eq!(rx.try_recv(), Ok("hi"));
+/// ```
 #[track_caller]
 pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
     let tx = Sender::new(capacity);
@@ -220,6 +325,16 @@ impl<T> Sender<T> {
     /// # Errors
     ///
     /// [`SendError`] with the value if no receiver exists.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::broadcast;
+    ///
+    /// let (tx, rx) = broadcast::channel(2);
+    /// let _rx2 = rx.resubscribe();
+    /// assert_eq!(tx.send(1).unwrap(), 2);
+    /// drop(rx);
+    /// assert_eq!(tx.send(2).unwrap(), 1);
+    /// ```
     pub fn send(&self, value: T) -> Result<usize, SendError<T>> {
         let mut wakers = WakeList::new();
         let (old, receivers) = {
@@ -243,6 +358,16 @@ impl<T> Sender<T> {
     }
 
     /// A new receiver that sees values sent from now on.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::broadcast;
+    ///
+    /// let (tx, _rx) = broadcast::channel(4);
+    /// tx.send(1).unwrap();
+    /// let mut late = tx.subscribe();
+    /// tx.send(2).unwrap();
+    /// assert_eq!(late.try_recv(), Ok(2), "1 was sent before it subscribed");
+    /// ```
     pub fn subscribe(&self) -> Receiver<T> {
         let mut st = self.shared.lock();
         st.rx_count += 1;
@@ -255,11 +380,33 @@ impl<T> Sender<T> {
     }
 
     /// Number of receivers.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::broadcast;
+    ///
+    /// let (tx, rx) = broadcast::channel::<()>(1);
+    /// let rx2 = tx.subscribe();
+    /// assert_eq!(tx.receiver_count(), 2);
+    /// drop((rx, rx2));
+    /// assert_eq!(tx.receiver_count(), 0);
+    /// ```
     pub fn receiver_count(&self) -> usize {
         self.shared.lock().rx_count
     }
 
     /// Retained values not yet read by the slowest receiver.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::broadcast;
+    ///
+    /// let (tx, mut fast) = broadcast::channel(4);
+    /// let _slow = tx.subscribe();
+    /// tx.send(1).unwrap();
+    /// tx.send(2).unwrap();
+    /// fast.try_recv().unwrap();
+    /// fast.try_recv().unwrap();
+    /// assert_eq!(tx.len(), 2, "the slow receiver has read nothing");
+    /// ```
     pub fn len(&self) -> usize {
         let mut st = self.shared.lock();
         let (oldest, tail) = (st.oldest(), st.tail);
@@ -267,11 +414,31 @@ impl<T> Sender<T> {
     }
 
     /// Whether every retained value has been read by every receiver.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::broadcast;
+    ///
+    /// let (tx, mut rx) = broadcast::channel(4);
+    /// assert!(tx.is_empty());
+    /// tx.send(1).unwrap();
+    /// assert!(!tx.is_empty());
+    /// rx.try_recv().unwrap();
+    /// assert!(tx.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// Whether both senders feed the same channel.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::broadcast;
+    ///
+    /// let (tx, _rx) = broadcast::channel::<u8>(1);
+    /// let (other, _rx2) = broadcast::channel::<u8>(1);
+    /// assert!(tx.same_channel(&tx.clone()));
+    /// assert!(!tx.same_channel(&other));
+    /// ```
     pub fn same_channel(&self, other: &Self) -> bool {
         Arc::ptr_eq(&self.shared, &other.shared)
     }
@@ -339,6 +506,17 @@ impl<T: Clone> Receiver<T> {
     ///
     /// [`TryRecvError::Empty`], [`TryRecvError::Closed`] or
     /// [`TryRecvError::Lagged`].
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::broadcast;
+    ///
+    /// use broadcast::error::TryRecvError;
+    ///
+    /// let (tx, mut rx) = broadcast::channel(4);
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    /// tx.send(7).unwrap();
+    /// assert_eq!(rx.try_recv(), Ok(7));
+    /// ```
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
         let mut st = self.shared.lock();
         match recv_locked(&mut st, &mut self.next) {
@@ -358,6 +536,16 @@ impl<T: Clone> Receiver<T> {
     /// [`RecvError::Lagged`] if values were overwritten before this receiver
     /// read them (the next call continues with the oldest retained value),
     /// [`RecvError::Closed`] once every sender is gone and all is read.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::broadcast;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let (tx, mut rx) = broadcast::channel(4);
+    ///     moduvex_runtime::spawn(async move { tx.send(String::from("news")).unwrap() });
+    ///     assert_eq!(rx.recv().await.unwrap(), "news");
+    /// });
+    /// ```
     pub async fn recv(&mut self) -> Result<T, RecvError> {
         Recv {
             rx: self,
@@ -378,6 +566,15 @@ impl<T: Clone> Receiver<T> {
     /// `block_on`, a task or a worker thread), where blocking would stall
     /// every task of that thread: use [`recv`](Self::recv)`.await` there, or call this from
     /// `spawn_blocking` or a thread outside the runtime.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::broadcast;
+    ///
+    /// let (tx, mut rx) = broadcast::channel(4);
+    /// let consumer = std::thread::spawn(move || rx.blocking_recv());
+    /// moduvex_runtime::block_on(async move { tx.send(3).unwrap() });
+    /// assert_eq!(consumer.join().unwrap(), Ok(3));
+    /// ```
     #[cfg(not(loom))]
     #[track_caller]
     pub fn blocking_recv(&mut self) -> Result<T, RecvError> {
@@ -387,6 +584,17 @@ impl<T: Clone> Receiver<T> {
 
 impl<T> Receiver<T> {
     /// A new receiver that sees values sent from now on.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::broadcast;
+    ///
+    /// let (tx, mut rx) = broadcast::channel(4);
+    /// tx.send(1).unwrap();
+    /// let mut fresh = rx.resubscribe();
+    /// tx.send(2).unwrap();
+    /// assert_eq!(rx.try_recv(), Ok(1));
+    /// assert_eq!(fresh.try_recv(), Ok(2));
+    /// ```
     pub fn resubscribe(&self) -> Self {
         let mut st = self.shared.lock();
         st.rx_count += 1;
@@ -399,11 +607,32 @@ impl<T> Receiver<T> {
     }
 
     /// Values this receiver has yet to read (retained or lagged).
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::broadcast;
+    ///
+    /// let (tx, mut rx) = broadcast::channel(4);
+    /// tx.send(1).unwrap();
+    /// tx.send(2).unwrap();
+    /// assert_eq!(rx.len(), 2);
+    /// rx.try_recv().unwrap();
+    /// assert_eq!(rx.len(), 1);
+    /// ```
     pub fn len(&self) -> usize {
         (self.shared.lock().tail - self.next) as usize
     }
 
     /// Whether this receiver has read everything sent so far.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::broadcast;
+    ///
+    /// let (tx, mut rx) = broadcast::channel(4);
+    /// tx.send(()).unwrap();
+    /// assert!(!rx.is_empty());
+    /// rx.try_recv().unwrap();
+    /// assert!(rx.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -30,6 +30,26 @@
 //! | [`Notify`] | wake one or all waiters, no data |
 //! | [`Barrier`] | wait until `n` tasks arrive |
 //! | [`OnceCell`] | initialize once, asynchronously |
+//!
+//! ```
+//! use std::sync::Arc;
+//! use moduvex_runtime::sync::{mpsc, Mutex};
+//!
+//! moduvex_runtime::block_on(async {
+//!     let total = Arc::new(Mutex::new(0));
+//!     let (tx, mut rx) = mpsc::channel(4);
+//!     for i in 1..=3 {
+//!         let (tx, total) = (tx.clone(), total.clone());
+//!         moduvex_runtime::spawn(async move {
+//!             *total.lock().await += i;
+//!             tx.send(()).await.unwrap();
+//!         });
+//!     }
+//!     drop(tx);
+//!     while rx.recv().await.is_some() {}
+//!     assert_eq!(*total.lock().await, 6);
+//! });
+//! ```
 
 mod barrier;
 #[cfg(not(loom))]

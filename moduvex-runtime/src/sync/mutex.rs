@@ -50,6 +50,18 @@ pub struct MutexGuard<'a, T: ?Sized> {
 
 /// Exclusive access to a part of a [`Mutex`]'s data, from
 /// [`MutexGuard::map`]; unlocks the whole mutex on drop.
+///
+/// ```
+/// use moduvex_runtime::sync::{Mutex, MutexGuard};
+///
+/// moduvex_runtime::block_on(async {
+///     let m = Mutex::new((1, String::from("a")));
+///     let mut name = MutexGuard::map(m.lock().await, |pair| &mut pair.1);
+///     name.push('b');
+///     drop(name);
+///     assert_eq!(m.lock().await.1, "ab");
+/// });
+/// ```
 #[must_use = "dropping the guard unlocks the mutex immediately"]
 pub struct MappedMutexGuard<'a, T: ?Sized> {
     sem: &'a RawSemaphore,
@@ -65,6 +77,19 @@ unsafe impl<T: ?Sized + Send> Send for MappedMutexGuard<'_, T> {}
 unsafe impl<T: ?Sized + Sync> Sync for MappedMutexGuard<'_, T> {}
 
 /// Exclusive access to the data of an `Arc<Mutex<T>>`; unlocks on drop.
+///
+/// ```
+/// use std::sync::Arc;
+/// use moduvex_runtime::sync::Mutex;
+///
+/// moduvex_runtime::block_on(async {
+///     let m = Arc::new(Mutex::new(0));
+///     let mut guard = m.clone().lock_owned().await;
+///     // The guard owns its `Arc`: it can move into a task.
+///     moduvex_runtime::spawn(async move { *guard += 1 }).await.unwrap();
+///     assert_eq!(*m.lock().await, 1);
+/// });
+/// ```
 #[must_use = "dropping the guard unlocks the mutex immediately"]
 pub struct OwnedMutexGuard<T: ?Sized> {
     lock: Arc<Mutex<T>>,
@@ -73,6 +98,15 @@ pub struct OwnedMutexGuard<T: ?Sized> {
 }
 
 /// The error of [`Mutex::try_lock`]: the lock is held or others queue for it.
+///
+/// ```
+/// use moduvex_runtime::sync::Mutex;
+///
+/// let m = Mutex::new(1);
+/// let _held = m.try_lock().unwrap();
+/// let err = m.try_lock().unwrap_err();
+/// assert!(!err.to_string().is_empty());
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TryLockError(pub(crate) ());
 
@@ -86,6 +120,16 @@ impl std::error::Error for TryLockError {}
 
 impl<T> Mutex<T> {
     /// An unlocked mutex holding `value`.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::Mutex;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let m = Mutex::new(vec![1]);
+    ///     m.lock().await.push(2);
+    ///     assert_eq!(*m.lock().await, [1, 2]);
+    /// });
+    /// ```
     pub fn new(value: T) -> Self {
         Mutex {
             sem: RawSemaphore::new(1),
@@ -94,6 +138,16 @@ impl<T> Mutex<T> {
     }
 
     /// Like [`new`](Self::new), usable in a `static`.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::Mutex;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     static COUNT: Mutex<u32> = Mutex::const_new(0);
+    ///     *COUNT.lock().await += 1;
+    ///     assert_eq!(*COUNT.lock().await, 1);
+    /// });
+    /// ```
     #[cfg(not(loom))]
     pub const fn const_new(value: T) -> Self {
         Mutex {
@@ -103,6 +157,13 @@ impl<T> Mutex<T> {
     }
 
     /// Consumes the mutex, returning its data.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::Mutex;
+    ///
+    /// let m = Mutex::new(String::from("x"));
+    /// assert_eq!(m.into_inner(), "x");
+    /// ```
     pub fn into_inner(self) -> T {
         self.data.into_inner()
     }
@@ -114,6 +175,28 @@ impl<T: ?Sized> Mutex<T> {
     /// Cancel safety: dropping the future gives up the place in the queue;
     /// if the lock had already been handed to it, it passes to the next
     /// waiter.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use moduvex_runtime::sync::Mutex;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let count = Arc::new(Mutex::new(0));
+    ///     let mut tasks = Vec::new();
+    ///     for _ in 0..4 {
+    ///         let count = count.clone();
+    ///         tasks.push(moduvex_runtime::spawn(async move {
+    ///             let mut n = count.lock().await;
+    ///             moduvex_runtime::task::yield_now().await; // still held across the await
+    ///             *n += 1;
+    ///         }));
+    ///     }
+    ///     for t in tasks {
+    ///         t.await.unwrap();
+    ///     }
+    ///     assert_eq!(*count.lock().await, 4);
+    /// });
+    /// ```
     pub async fn lock(&self) -> MutexGuard<'_, T> {
         if self.sem.acquire(1).await.is_err() {
             unreachable!("the semaphore of a Mutex is never closed");
@@ -129,6 +212,16 @@ impl<T: ?Sized> Mutex<T> {
     /// # Errors
     ///
     /// [`TryLockError`] otherwise.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::Mutex;
+    ///
+    /// let m = Mutex::new(1);
+    /// let guard = m.try_lock().unwrap();
+    /// assert!(m.try_lock().is_err());
+    /// drop(guard);
+    /// assert_eq!(*m.try_lock().unwrap(), 1);
+    /// ```
     pub fn try_lock(&self) -> Result<MutexGuard<'_, T>, TryLockError> {
         match self.sem.try_acquire(1) {
             Ok(()) => Ok(MutexGuard {
@@ -170,6 +263,19 @@ impl<T: ?Sized> Mutex<T> {
     /// `block_on`, a task or a worker thread), where blocking would stall
     /// every task of that thread: use [`lock_owned`](Self::lock_owned)`.await` there, or call this from
     /// `spawn_blocking` or a thread outside the runtime.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use moduvex_runtime::sync::Mutex;
+    ///
+    /// let m = Arc::new(Mutex::new(1));
+    /// let t = std::thread::spawn({
+    ///     let m = m.clone();
+    ///     move || *m.blocking_lock_owned() += 1
+    /// });
+    /// t.join().unwrap();
+    /// assert_eq!(*m.blocking_lock_owned(), 2);
+    /// ```
     #[cfg(not(loom))]
     #[track_caller]
     pub fn blocking_lock_owned(self: Arc<Self>) -> OwnedMutexGuard<T> {
@@ -178,6 +284,19 @@ impl<T: ?Sized> Mutex<T> {
 
     /// Waits for the lock of an `Arc<Mutex<T>>`, returning a guard that owns
     /// the `Arc`.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use moduvex_runtime::sync::Mutex;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let m = Arc::new(Mutex::new(1));
+    ///     let mut g = m.clone().lock_owned().await;
+    ///     *g = 5;
+    ///     drop(g);
+    ///     assert_eq!(*m.lock().await, 5);
+    /// });
+    /// ```
     pub async fn lock_owned(self: Arc<Self>) -> OwnedMutexGuard<T> {
         if self.sem.acquire(1).await.is_err() {
             unreachable!("the semaphore of a Mutex is never closed");
@@ -193,6 +312,17 @@ impl<T: ?Sized> Mutex<T> {
     /// # Errors
     ///
     /// [`TryLockError`] if the lock is held or others queue for it.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use moduvex_runtime::sync::Mutex;
+    ///
+    /// let m = Arc::new(Mutex::new(1));
+    /// let g = m.clone().try_lock_owned().unwrap();
+    /// assert!(m.clone().try_lock_owned().is_err());
+    /// drop(g);
+    /// assert!(m.try_lock_owned().is_ok());
+    /// ```
     pub fn try_lock_owned(self: Arc<Self>) -> Result<OwnedMutexGuard<T>, TryLockError> {
         match self.sem.try_acquire(1) {
             Ok(()) => Ok(OwnedMutexGuard {
@@ -204,6 +334,14 @@ impl<T: ?Sized> Mutex<T> {
     }
 
     /// Access through a unique borrow: no locking needed.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::Mutex;
+    ///
+    /// let mut m = Mutex::new(1);
+    /// *m.get_mut() = 2; // no locking: `&mut` proves exclusive access
+    /// assert_eq!(m.into_inner(), 2);
+    /// ```
     pub fn get_mut(&mut self) -> &mut T {
         self.data.get_mut()
     }
@@ -234,6 +372,16 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for Mutex<T> {
 
 impl<'a, T: ?Sized> MutexGuard<'a, T> {
     /// The mutex this guard locks.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::{Mutex, MutexGuard};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let m = Mutex::new(0);
+    ///     let guard = m.lock().await;
+    ///     assert!(std::ptr::eq(MutexGuard::mutex(&guard), &m));
+    /// });
+    /// ```
     pub fn mutex(this: &Self) -> &Mutex<T> {
         this.lock
     }
@@ -266,6 +414,18 @@ impl<'a, T: ?Sized> MutexGuard<'a, T> {
 
     /// Like [`map`](Self::map), when `f` may find no part to narrow to:
     /// then the original guard comes back.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::{Mutex, MutexGuard};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let m = Mutex::new(vec![1, 2]);
+    ///     let first = MutexGuard::try_map(m.lock().await, |v| v.first_mut());
+    ///     assert_eq!(*first.ok().unwrap(), 1);
+    ///     let none = MutexGuard::try_map(m.lock().await, |v| v.get_mut(9));
+    ///     assert!(none.is_err(), "the original guard comes back");
+    /// });
+    /// ```
     pub fn try_map<U: ?Sized>(
         this: Self,
         f: impl FnOnce(&mut T) -> Option<&mut U>,
@@ -287,6 +447,19 @@ impl<'a, T: ?Sized> MutexGuard<'a, T> {
 
 impl<'a, T: ?Sized> MappedMutexGuard<'a, T> {
     /// Narrows the guard further.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::{MappedMutexGuard, Mutex, MutexGuard};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let m = Mutex::new((0, [0u8; 2]));
+    ///     let arr = MutexGuard::map(m.lock().await, |p| &mut p.1);
+    ///     let mut last = MappedMutexGuard::map(arr, |a| &mut a[1]);
+    ///     *last = 9;
+    ///     drop(last);
+    ///     assert_eq!(m.lock().await.1, [0, 9]);
+    /// });
+    /// ```
     pub fn map<U: ?Sized>(this: Self, f: impl FnOnce(&mut T) -> &mut U) -> MappedMutexGuard<'a, U> {
         // If `f` panics, `this` still unlocks while unwinding.
         // SAFETY: the guard holds the lock and `data` points into the locked data.
@@ -369,6 +542,17 @@ impl<T: ?Sized + fmt::Display> fmt::Display for MutexGuard<'_, T> {
 
 impl<T: ?Sized> OwnedMutexGuard<T> {
     /// The mutex this guard locks.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use moduvex_runtime::sync::{Mutex, OwnedMutexGuard};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let m = Arc::new(Mutex::new(0));
+    ///     let guard = m.clone().lock_owned().await;
+    ///     assert!(Arc::ptr_eq(OwnedMutexGuard::mutex(&guard), &m));
+    /// });
+    /// ```
     pub fn mutex(this: &Self) -> &Arc<Mutex<T>> {
         &this.lock
     }

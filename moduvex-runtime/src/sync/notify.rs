@@ -105,6 +105,22 @@ struct Waiting {
 }
 
 /// Future of [`Notify::notified`].
+///
+/// ```
+/// use std::sync::Arc;
+/// use moduvex_runtime::sync::Notify;
+///
+/// moduvex_runtime::block_on(async {
+///     let notify = Arc::new(Notify::new());
+///     let waiter = moduvex_runtime::spawn({
+///         let notify = notify.clone();
+///         async move { notify.notified().await }
+///     });
+///     moduvex_runtime::task::yield_now().await;
+///     notify.notify_one();
+///     waiter.await.unwrap();
+/// });
+/// ```
 #[must_use = "futures do nothing unless polled"]
 pub struct Notified<'a> {
     notify: &'a Notify,
@@ -113,6 +129,18 @@ pub struct Notified<'a> {
 
 /// Future of [`Notify::notified_owned`]: a [`Notified`] that owns an
 /// `Arc<Notify>`, so it is `'static` and can move into a spawned task.
+///
+/// ```
+/// use std::sync::Arc;
+/// use moduvex_runtime::sync::Notify;
+///
+/// moduvex_runtime::block_on(async {
+///     let notify = Arc::new(Notify::new());
+///     let wait = notify.clone().notified_owned(); // owns its Arc: 'static
+///     notify.notify_one(); // stored as a permit
+///     moduvex_runtime::spawn(wait).await.unwrap();
+/// });
+/// ```
 #[must_use = "futures do nothing unless polled"]
 pub struct OwnedNotified {
     notify: Arc<Notify>,
@@ -121,6 +149,16 @@ pub struct OwnedNotified {
 
 impl Notify {
     /// A `Notify` with no stored permit.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::Notify;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let notify = Notify::new();
+    ///     notify.notify_one(); // no waiter yet: a permit is stored
+    ///     notify.notified().await; // takes the permit at once
+    /// });
+    /// ```
     pub fn new() -> Self {
         Notify {
             state: Mutex::new(State {
@@ -132,6 +170,16 @@ impl Notify {
     }
 
     /// Like [`new`](Self::new), usable in a `static`.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::Notify;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     static READY: Notify = Notify::const_new();
+    ///     READY.notify_one();
+    ///     READY.notified().await;
+    /// });
+    /// ```
     #[cfg(not(loom))]
     pub const fn const_new() -> Self {
         Notify {
@@ -147,6 +195,23 @@ impl Notify {
     ///
     /// Cancel safety: dropping it loses nothing; a `notify_one` it had
     /// already received passes to the next waiter.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use moduvex_runtime::sync::Notify;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let notify = Arc::new(Notify::new());
+    ///     let n2 = notify.clone();
+    ///     let t = moduvex_runtime::spawn(async move {
+    ///         n2.notified().await;
+    ///         "woken"
+    ///     });
+    ///     moduvex_runtime::task::yield_now().await;
+    ///     notify.notify_waiters();
+    ///     assert_eq!(t.await.unwrap(), "woken");
+    /// });
+    /// ```
     pub fn notified(&self) -> Notified<'_> {
         Notified {
             notify: self,
@@ -183,6 +248,21 @@ impl Notify {
 
     /// Wakes the oldest waiter; with none waiting, stores one permit (at
     /// most one: repeated calls do not add up).
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::Notify;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let notify = Notify::new();
+    ///     let mut first = std::pin::pin!(notify.notified());
+    ///     let mut second = std::pin::pin!(notify.notified());
+    ///     first.as_mut().enable();
+    ///     second.as_mut().enable();
+    ///     notify.notify_one(); // wakes the first waiter only
+    ///     assert!(first.as_mut().enable());
+    ///     assert!(!second.as_mut().enable());
+    /// });
+    /// ```
     pub fn notify_one(&self) {
         let mut wakers = WakeList::new();
         self.state.lock().notify(Kind::One, &mut wakers);
@@ -192,6 +272,21 @@ impl Notify {
     /// Wakes the newest waiter (the one that started waiting last); with
     /// none waiting, stores the same single permit as
     /// [`notify_one`](Self::notify_one).
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::Notify;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let notify = Notify::new();
+    ///     let mut first = std::pin::pin!(notify.notified());
+    ///     let mut second = std::pin::pin!(notify.notified());
+    ///     first.as_mut().enable();
+    ///     second.as_mut().enable();
+    ///     notify.notify_last(); // wakes the most recent waiter
+    ///     assert!(!first.as_mut().enable());
+    ///     assert!(second.as_mut().enable());
+    /// });
+    /// ```
     pub fn notify_last(&self) {
         let mut wakers = WakeList::new();
         self.state.lock().notify(Kind::Last, &mut wakers);
@@ -200,6 +295,23 @@ impl Notify {
 
     /// Wakes every task waiting right now (and every [`Notified`] created
     /// before this call). Stores no permit.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::Notify;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let notify = Notify::new();
+    ///     let mut a = std::pin::pin!(notify.notified());
+    ///     let mut b = std::pin::pin!(notify.notified());
+    ///     a.as_mut().enable();
+    ///     b.as_mut().enable();
+    ///     notify.notify_waiters();
+    ///     assert!(a.as_mut().enable() && b.as_mut().enable());
+    ///     // No permit is stored for later waiters.
+    ///     let mut late = std::pin::pin!(notify.notified());
+    ///     assert!(!late.as_mut().enable());
+    /// });
+    /// ```
     pub fn notify_waiters(&self) {
         let mut wakers = WakeList::new();
         {
@@ -231,6 +343,20 @@ impl Notified<'_> {
     /// `notify_waiters` already count this future. Returns `true` if it has
     /// already been notified (the next poll is then `Ready`). A notification
     /// seen here is still passed on if the future is dropped unpolled.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::Notify;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let notify = Notify::new();
+    ///     let mut wait = std::pin::pin!(notify.notified());
+    ///     // Registered before the notification is sent, so it is not missed.
+    ///     assert!(!wait.as_mut().enable());
+    ///     notify.notify_waiters();
+    ///     assert!(wait.as_mut().enable());
+    ///     wait.await;
+    /// });
+    /// ```
     pub fn enable(self: Pin<&mut Self>) -> bool {
         let this = self.get_mut();
         this.waiting.poll_with(this.notify, None)
@@ -239,6 +365,19 @@ impl Notified<'_> {
 
 impl OwnedNotified {
     /// As [`Notified::enable`].
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use moduvex_runtime::sync::Notify;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let notify = Arc::new(Notify::new());
+    ///     let mut wait = std::pin::pin!(notify.clone().notified_owned());
+    ///     assert!(!wait.as_mut().enable());
+    ///     notify.notify_waiters();
+    ///     assert!(wait.as_mut().enable());
+    /// });
+    /// ```
     pub fn enable(self: Pin<&mut Self>) -> bool {
         let this = self.get_mut();
         this.waiting.poll_with(&this.notify, None)

@@ -29,6 +29,18 @@ pub struct OnceCell<T> {
 }
 
 /// The error of [`OnceCell::set`]; hands the value back.
+///
+/// ```
+/// use moduvex_runtime::sync::OnceCell;
+/// use moduvex_runtime::sync::SetError;
+///
+/// let cell = OnceCell::new();
+/// cell.set(1).unwrap();
+/// match cell.set(2) {
+///     Err(SetError::AlreadyInitializedError(v)) => assert_eq!(v, 2),
+///     _ => unreachable!(),
+/// }
+/// ```
 #[derive(PartialEq, Eq)]
 pub enum SetError<T> {
     /// The cell already holds a value.
@@ -39,16 +51,42 @@ pub enum SetError<T> {
 
 impl<T> SetError<T> {
     /// Whether the cell already held a value.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::OnceCell;
+    ///
+    /// let cell = OnceCell::new_with(Some(1));
+    /// assert!(cell.set(2).unwrap_err().is_already_init_err());
+    /// ```
     pub fn is_already_init_err(&self) -> bool {
         matches!(self, SetError::AlreadyInitializedError(_))
     }
 
     /// Whether another task was initializing the cell.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::OnceCell;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let cell = OnceCell::new();
+    ///     let mut init = std::pin::pin!(cell.get_or_init(std::future::pending));
+    ///     // Start the initialisation, leave it pending.
+    ///     let _ = futures_lite::future::poll_once(init.as_mut()).await;
+    ///     assert!(cell.set(1).unwrap_err().is_initializing_err());
+    /// });
+    /// ```
     pub fn is_initializing_err(&self) -> bool {
         matches!(self, SetError::InitializingError(_))
     }
 
     /// The value that was not stored.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::OnceCell;
+    ///
+    /// let cell = OnceCell::new_with(Some("first"));
+    /// assert_eq!(cell.set("second").unwrap_err().into_inner(), "second");
+    /// ```
     pub fn into_inner(self) -> T {
         match self {
             SetError::AlreadyInitializedError(v) | SetError::InitializingError(v) => v,
@@ -87,6 +125,14 @@ impl Drop for InitPermit<'_> {
 
 impl<T> OnceCell<T> {
     /// An empty cell.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::OnceCell;
+    ///
+    /// let cell = OnceCell::<u8>::new();
+    /// assert!(!cell.initialized());
+    /// assert_eq!(cell.get(), None);
+    /// ```
     pub fn new() -> Self {
         OnceCell {
             value: OnceLock::new(),
@@ -95,6 +141,14 @@ impl<T> OnceCell<T> {
     }
 
     /// Like [`new`](Self::new), usable in a `static`.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::OnceCell;
+    ///
+    /// static NAME: OnceCell<String> = OnceCell::const_new();
+    /// NAME.set("app".into()).unwrap();
+    /// assert_eq!(NAME.get().map(String::as_str), Some("app"));
+    /// ```
     #[cfg(not(loom))]
     pub const fn const_new() -> Self {
         OnceCell {
@@ -104,6 +158,13 @@ impl<T> OnceCell<T> {
     }
 
     /// A cell holding `value` if it is `Some`.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::OnceCell;
+    ///
+    /// assert_eq!(OnceCell::new_with(Some(3)).get(), Some(&3));
+    /// assert_eq!(OnceCell::<u8>::new_with(None).get(), None);
+    /// ```
     pub fn new_with(value: Option<T>) -> Self {
         let cell = Self::new();
         if let Some(v) = value {
@@ -114,16 +175,42 @@ impl<T> OnceCell<T> {
     }
 
     /// The value, if initialized.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::OnceCell;
+    ///
+    /// let cell = OnceCell::new();
+    /// assert_eq!(cell.get(), None);
+    /// cell.set(5).unwrap();
+    /// assert_eq!(cell.get(), Some(&5));
+    /// ```
     pub fn get(&self) -> Option<&T> {
         self.value.get()
     }
 
     /// The value, mutably, if initialized.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::OnceCell;
+    ///
+    /// let mut cell = OnceCell::new_with(Some(1));
+    /// *cell.get_mut().unwrap() += 1;
+    /// assert_eq!(cell.get(), Some(&2));
+    /// ```
     pub fn get_mut(&mut self) -> Option<&mut T> {
         self.value.get_mut()
     }
 
     /// Whether the cell holds a value.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::OnceCell;
+    ///
+    /// let cell = OnceCell::new();
+    /// assert!(!cell.initialized());
+    /// cell.set(()).unwrap();
+    /// assert!(cell.initialized());
+    /// ```
     pub fn initialized(&self) -> bool {
         self.value.get().is_some()
     }
@@ -133,6 +220,15 @@ impl<T> OnceCell<T> {
     /// # Errors
     ///
     /// [`SetError`] with the value otherwise.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::OnceCell;
+    ///
+    /// let cell = OnceCell::new();
+    /// assert!(cell.set(1).is_ok());
+    /// assert!(cell.set(2).is_err());
+    /// assert_eq!(cell.get(), Some(&1));
+    /// ```
     pub fn set(&self, value: T) -> Result<(), SetError<T>> {
         if self.initialized() {
             return Err(SetError::AlreadyInitializedError(value));
@@ -166,6 +262,18 @@ impl<T> OnceCell<T> {
     ///
     /// Cancel safety: if the initializing task is cancelled, the next
     /// waiting caller runs its own initializer.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::OnceCell;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let cell = OnceCell::new();
+    ///     let v = cell.get_or_init(|| async { 10 }).await;
+    ///     assert_eq!(*v, 10);
+    ///     // Already set: the closure does not run again.
+    ///     assert_eq!(*cell.get_or_init(|| async { unreachable!() }).await, 10);
+    /// });
+    /// ```
     pub async fn get_or_init<F, Fut>(&self, f: F) -> &T
     where
         F: FnOnce() -> Fut,
@@ -186,6 +294,19 @@ impl<T> OnceCell<T> {
     /// # Errors
     ///
     /// The initializer's error.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::OnceCell;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let cell = OnceCell::new();
+    ///     let failed = cell.get_or_try_init(|| async { Err("not yet") }).await;
+    ///     assert_eq!(failed, Err("not yet"));
+    ///     assert!(!cell.initialized(), "a failure leaves it empty");
+    ///     let ok = cell.get_or_try_init(|| async { Ok::<_, &str>(1) }).await;
+    ///     assert_eq!(ok, Ok(&1));
+    /// });
+    /// ```
     pub async fn get_or_try_init<E, F, Fut>(&self, f: F) -> Result<&T, E>
     where
         F: FnOnce() -> Fut,
@@ -210,6 +331,14 @@ impl<T> OnceCell<T> {
     }
 
     /// Takes the value out, leaving the cell empty.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::OnceCell;
+    ///
+    /// let mut cell = OnceCell::new_with(Some(1));
+    /// assert_eq!(cell.take(), Some(1));
+    /// assert!(!cell.initialized());
+    /// ```
     pub fn take(&mut self) -> Option<T> {
         let v = self.value.take();
         self.init = RawSemaphore::new(1);
@@ -217,6 +346,12 @@ impl<T> OnceCell<T> {
     }
 
     /// Consumes the cell, returning its value.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::OnceCell;
+    ///
+    /// assert_eq!(OnceCell::new_with(Some('x')).into_inner(), Some('x'));
+    /// ```
     pub fn into_inner(self) -> Option<T> {
         self.value.into_inner()
     }

@@ -21,14 +21,44 @@ use super::loom_facade::{Arc, Mutex};
 use super::wake_list::register;
 
 /// Errors of the `oneshot` channel.
+///
+/// ```
+/// use moduvex_runtime::sync::oneshot::{self, error::TryRecvError};
+///
+/// let (tx, mut rx) = oneshot::channel::<u8>();
+/// drop(tx);
+/// assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+/// ```
 pub mod error {
     use std::fmt;
 
     /// The sender was dropped without sending a value.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::oneshot;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let (tx, rx) = oneshot::channel::<u8>();
+    ///     drop(tx);
+    ///     let err: oneshot::error::RecvError = rx.await.unwrap_err();
+    ///     assert!(!err.to_string().is_empty());
+    /// });
+    /// ```
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     pub struct RecvError(pub(crate) ());
 
     /// The error of [`Receiver::try_recv`](super::Receiver::try_recv).
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::oneshot;
+    ///
+    /// use oneshot::error::TryRecvError;
+    ///
+    /// let (tx, mut rx) = oneshot::channel::<u8>();
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    /// drop(tx);
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+    /// ```
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     pub enum TryRecvError {
         /// No value yet; the sender may still send one.
@@ -73,6 +103,16 @@ struct State<T> {
 type Shared<T> = Arc<Mutex<State<T>>>;
 
 /// Sends the one value; consumed by [`send`](Sender::send).
+///
+/// ```
+/// use moduvex_runtime::sync::oneshot;
+///
+/// moduvex_runtime::block_on(async {
+///     let (tx, rx) = oneshot::channel();
+///     moduvex_runtime::spawn(async move { tx.send("result").unwrap() });
+///     assert_eq!(rx.await, Ok("result"));
+/// });
+/// ```
 pub struct Sender<T> {
     shared: Shared<T>,
 }
@@ -83,6 +123,16 @@ pub struct Sender<T> {
 /// returned the value or [`TryRecvError::Closed`]) it is terminated:
 /// polling it again panics, as tokio's does; check
 /// [`is_terminated`](Receiver::is_terminated) first.
+///
+/// ```
+/// use moduvex_runtime::sync::oneshot;
+///
+/// moduvex_runtime::block_on(async {
+///     let (tx, rx) = oneshot::channel();
+///     std::thread::spawn(move || tx.send(6 * 7).unwrap());
+///     assert_eq!(rx.await.unwrap(), 42);
+/// });
+/// ```
 pub struct Receiver<T> {
     shared: Shared<T>,
     /// It returned its one result (tokio's receiver drops its `inner`).
@@ -90,6 +140,16 @@ pub struct Receiver<T> {
 }
 
 /// A connected sender/receiver pair.
+///
+/// ```
+/// use moduvex_runtime::sync::oneshot;
+///
+/// moduvex_runtime::block_on(async {
+///     let (tx, rx) = oneshot::channel::<String>();
+///     tx.send("one".into()).unwrap();
+///     assert_eq!(rx.await.unwrap(), "one");
+/// });
+/// ```
 pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
     let shared = Arc::new(Mutex::new(State {
         value: None,
@@ -115,6 +175,14 @@ impl<T> Sender<T> {
     /// # Errors
     ///
     /// Gives `value` back if the receiver closed or was dropped.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::oneshot;
+    ///
+    /// let (tx, rx) = oneshot::channel();
+    /// drop(rx);
+    /// assert_eq!(tx.send(5), Err(5), "the value comes back");
+    /// ```
     pub fn send(self, value: T) -> Result<(), T> {
         let waker = {
             let mut st = self.shared.lock();
@@ -134,12 +202,32 @@ impl<T> Sender<T> {
     }
 
     /// Whether the receiver closed or was dropped.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::oneshot;
+    ///
+    /// let (tx, rx) = oneshot::channel::<()>();
+    /// assert!(!tx.is_closed());
+    /// drop(rx);
+    /// assert!(tx.is_closed());
+    /// ```
     pub fn is_closed(&self) -> bool {
         self.shared.lock().rx_closed
     }
 
     /// Polls for the receiver closing or being dropped; `Ready` spends one
     /// unit of the task's budget, as tokio's.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::oneshot;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let (mut tx, rx) = oneshot::channel::<()>();
+    ///     moduvex_runtime::spawn(async move { drop(rx) });
+    ///     std::future::poll_fn(|cx| tx.poll_closed(cx)).await;
+    ///     assert!(tx.is_closed());
+    /// });
+    /// ```
     pub fn poll_closed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         crate::coop::budgeted(cx, |cx| self.poll_closed_inner(cx))
     }
@@ -157,6 +245,18 @@ impl<T> Sender<T> {
     }
 
     /// Completes when the receiver closes or is dropped.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::oneshot;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let (mut tx, rx) = oneshot::channel::<u32>();
+    ///     moduvex_runtime::spawn(async move { drop(rx) });
+    ///     // Stop the work once nobody wants its result.
+    ///     tx.closed().await;
+    ///     assert!(tx.send(1).is_err());
+    /// });
+    /// ```
     pub async fn closed(&mut self) {
         poll_fn(|cx| self.poll_closed(cx)).await;
     }
@@ -185,6 +285,17 @@ impl<T> Receiver<T> {
     ///
     /// [`TryRecvError::Empty`] if the sender may still send,
     /// [`TryRecvError::Closed`] if it never will.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::oneshot;
+    ///
+    /// use oneshot::error::TryRecvError;
+    ///
+    /// let (tx, mut rx) = oneshot::channel();
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    /// tx.send('x').unwrap();
+    /// assert_eq!(rx.try_recv(), Ok('x'));
+    /// ```
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
         if self.terminated {
             return Err(TryRecvError::Closed);
@@ -221,6 +332,17 @@ impl<T> Receiver<T> {
 
     /// Whether no value is waiting to be received: nothing was sent yet,
     /// the sender is gone without sending, or the receiver is terminated.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::oneshot;
+    ///
+    /// let (tx, mut rx) = oneshot::channel();
+    /// assert!(rx.is_empty());
+    /// tx.send(1).unwrap();
+    /// assert!(!rx.is_empty());
+    /// assert_eq!(rx.try_recv(), Ok(1));
+    /// assert!(rx.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.terminated || self.shared.lock().value.is_none()
     }
@@ -237,6 +359,15 @@ impl<T> Receiver<T> {
     /// `block_on`, a task or a worker thread), where blocking would stall
     /// every task of that thread: use `.await` on the receiver there, or call this from
     /// `spawn_blocking` or a thread outside the runtime.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::oneshot;
+    ///
+    /// let (tx, rx) = oneshot::channel();
+    /// let waiter = std::thread::spawn(move || rx.blocking_recv());
+    /// tx.send(9).unwrap();
+    /// assert_eq!(waiter.join().unwrap(), Ok(9));
+    /// ```
     #[cfg(not(loom))]
     #[track_caller]
     pub fn blocking_recv(self) -> Result<T, RecvError> {
@@ -246,6 +377,15 @@ impl<T> Receiver<T> {
     /// Refuses the value: a later [`Sender::send`] fails and gives it back.
     /// A value sent before this call can still be taken with
     /// [`try_recv`](Self::try_recv).
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::oneshot;
+    ///
+    /// let (tx, mut rx) = oneshot::channel();
+    /// rx.close();
+    /// assert!(tx.is_closed());
+    /// assert_eq!(tx.send(1), Err(1));
+    /// ```
     pub fn close(&mut self) {
         let waker = {
             let mut st = self.shared.lock();

@@ -48,6 +48,16 @@ unsafe impl<T: ?Sized + Send + Sync> Sync for RwLock<T> {}
 
 /// Shared access to the data of a [`RwLock`] (or to a part of it, after
 /// [`RwLockWriteGuard::downgrade_map`]); released on drop.
+///
+/// ```
+/// use moduvex_runtime::sync::RwLock;
+///
+/// moduvex_runtime::block_on(async {
+///     let lock = RwLock::new(5);
+///     let (a, b) = (lock.read().await, lock.read().await); // readers share
+///     assert_eq!(*a + *b, 10);
+/// });
+/// ```
 #[must_use = "dropping the guard releases the lock immediately"]
 pub struct RwLockReadGuard<'a, T: ?Sized> {
     sem: &'a RawSemaphore,
@@ -83,6 +93,19 @@ impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
 }
 
 /// Exclusive access to the data of a [`RwLock`]; released on drop.
+///
+/// ```
+/// use moduvex_runtime::sync::RwLock;
+///
+/// moduvex_runtime::block_on(async {
+///     let lock = RwLock::new(vec![1]);
+///     let mut w = lock.write().await;
+///     w.push(2);
+///     assert!(lock.try_read().is_err(), "the writer is alone");
+///     drop(w);
+///     assert_eq!(*lock.read().await, [1, 2]);
+/// });
+/// ```
 #[must_use = "dropping the guard releases the lock immediately"]
 pub struct RwLockWriteGuard<'a, T: ?Sized> {
     lock: &'a RwLock<T>,
@@ -90,6 +113,18 @@ pub struct RwLockWriteGuard<'a, T: ?Sized> {
 }
 
 /// Shared access to the data of an `Arc<RwLock<T>>`; released on drop.
+///
+/// ```
+/// use std::sync::Arc;
+/// use moduvex_runtime::sync::RwLock;
+///
+/// moduvex_runtime::block_on(async {
+///     let lock = Arc::new(RwLock::new(String::from("shared")));
+///     let guard = lock.clone().read_owned().await;
+///     let len = moduvex_runtime::spawn(async move { guard.len() }).await.unwrap();
+///     assert_eq!(len, 6);
+/// });
+/// ```
 #[must_use = "dropping the guard releases the lock immediately"]
 pub struct OwnedRwLockReadGuard<T: ?Sized> {
     lock: Arc<RwLock<T>>,
@@ -97,6 +132,18 @@ pub struct OwnedRwLockReadGuard<T: ?Sized> {
 }
 
 /// Exclusive access to the data of an `Arc<RwLock<T>>`; released on drop.
+///
+/// ```
+/// use std::sync::Arc;
+/// use moduvex_runtime::sync::RwLock;
+///
+/// moduvex_runtime::block_on(async {
+///     let lock = Arc::new(RwLock::new(0));
+///     let mut guard = lock.clone().write_owned().await;
+///     moduvex_runtime::spawn(async move { *guard = 3 }).await.unwrap();
+///     assert_eq!(*lock.read().await, 3);
+/// });
+/// ```
 #[must_use = "dropping the guard releases the lock immediately"]
 pub struct OwnedRwLockWriteGuard<T: ?Sized> {
     lock: Arc<RwLock<T>>,
@@ -106,6 +153,16 @@ pub struct OwnedRwLockWriteGuard<T: ?Sized> {
 impl<T> RwLock<T> {
     /// An unlocked lock holding `value`, allowing up to `u32::MAX >> 3`
     /// readers at once.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::RwLock;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let lock = RwLock::new(1);
+    ///     *lock.write().await += 1;
+    ///     assert_eq!(*lock.read().await, 2);
+    /// });
+    /// ```
     pub fn new(value: T) -> Self {
         Self::with_max_readers(value, MAX_READS)
     }
@@ -117,6 +174,15 @@ impl<T> RwLock<T> {
     /// If `max_readers` exceeds `u32::MAX >> 3` (tokio's limit and
     /// message), or is 0: a lock no reader could ever take, whose writers
     /// would need no permit (tokio does not check 0; see `docs/PORTING.md`).
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::RwLock;
+    ///
+    /// let lock = RwLock::with_max_readers((), 2);
+    /// let _a = lock.try_read().unwrap();
+    /// let _b = lock.try_read().unwrap();
+    /// assert!(lock.try_read().is_err(), "at most two readers");
+    /// ```
     #[track_caller]
     pub fn with_max_readers(value: T, max_readers: u32) -> Self {
         assert!(
@@ -137,6 +203,15 @@ impl<T> RwLock<T> {
     }
 
     /// Like [`new`](Self::new), usable in a `static`.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::RwLock;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     static CONFIG: RwLock<u32> = RwLock::const_new(8);
+    ///     assert_eq!(*CONFIG.read().await, 8);
+    /// });
+    /// ```
     #[cfg(not(loom))]
     pub const fn const_new(value: T) -> Self {
         RwLock {
@@ -147,6 +222,12 @@ impl<T> RwLock<T> {
     }
 
     /// Consumes the lock, returning its data.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::RwLock;
+    ///
+    /// assert_eq!(RwLock::new("v").into_inner(), "v");
+    /// ```
     pub fn into_inner(self) -> T {
         self.data.into_inner()
     }
@@ -163,6 +244,24 @@ impl<T: ?Sized> RwLock<T> {
     /// writers.
     ///
     /// Cancel safety: dropping the future gives up its place; nothing is lost.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use moduvex_runtime::sync::RwLock;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let lock = Arc::new(RwLock::new(7));
+    ///     let readers: Vec<_> = (0..3)
+    ///         .map(|_| {
+    ///             let lock = lock.clone();
+    ///             moduvex_runtime::spawn(async move { *lock.read().await })
+    ///         })
+    ///         .collect();
+    ///     for r in readers {
+    ///         assert_eq!(r.await.unwrap(), 7);
+    ///     }
+    /// });
+    /// ```
     pub async fn read(&self) -> RwLockReadGuard<'_, T> {
         never_closed(self.sem.acquire(1).await);
         RwLockReadGuard::new(self)
@@ -172,6 +271,16 @@ impl<T: ?Sized> RwLock<T> {
     ///
     /// Cancel safety: dropping the future gives up its place; reader permits
     /// it had collected pass on to the waiters behind it.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::RwLock;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let lock = RwLock::new(String::new());
+    ///     lock.write().await.push_str("written");
+    ///     assert_eq!(*lock.read().await, "written");
+    /// });
+    /// ```
     pub async fn write(&self) -> RwLockWriteGuard<'_, T> {
         never_closed(self.sem.acquire(self.max_readers as usize).await);
         RwLockWriteGuard {
@@ -185,6 +294,16 @@ impl<T: ?Sized> RwLock<T> {
     /// # Errors
     ///
     /// [`TryLockError`] otherwise.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::RwLock;
+    ///
+    /// let lock = RwLock::new(1);
+    /// let r = lock.try_read().unwrap();
+    /// assert!(lock.try_read().is_ok());
+    /// assert!(lock.try_write().is_err());
+    /// drop(r);
+    /// ```
     pub fn try_read(&self) -> Result<RwLockReadGuard<'_, T>, TryLockError> {
         self.sem.try_acquire(1).map_err(|_| TryLockError(()))?;
         Ok(RwLockReadGuard::new(self))
@@ -195,6 +314,15 @@ impl<T: ?Sized> RwLock<T> {
     /// # Errors
     ///
     /// [`TryLockError`] otherwise.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::RwLock;
+    ///
+    /// let lock = RwLock::new(1);
+    /// *lock.try_write().unwrap() = 2;
+    /// let _r = lock.try_read().unwrap();
+    /// assert!(lock.try_write().is_err(), "a reader holds it");
+    /// ```
     pub fn try_write(&self) -> Result<RwLockWriteGuard<'_, T>, TryLockError> {
         self.sem
             .try_acquire(self.max_readers as usize)
@@ -213,6 +341,18 @@ impl<T: ?Sized> RwLock<T> {
     /// `block_on`, a task or a worker thread), where blocking would stall
     /// every task of that thread: use [`read`](Self::read)`.await` there, or call this from
     /// `spawn_blocking` or a thread outside the runtime.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use moduvex_runtime::sync::RwLock;
+    ///
+    /// let lock = Arc::new(RwLock::new(1));
+    /// let reader = std::thread::spawn({
+    ///     let lock = lock.clone();
+    ///     move || *lock.blocking_read()
+    /// });
+    /// assert_eq!(reader.join().unwrap(), 1);
+    /// ```
     #[cfg(not(loom))]
     #[track_caller]
     pub fn blocking_read(&self) -> RwLockReadGuard<'_, T> {
@@ -241,6 +381,18 @@ impl<T: ?Sized> RwLock<T> {
     }
 
     /// [`read`](Self::read) for an `Arc<RwLock<T>>`.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use moduvex_runtime::sync::RwLock;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let lock = Arc::new(RwLock::new(1));
+    ///     let g = lock.clone().read_owned().await;
+    ///     assert_eq!(*g, 1);
+    ///     assert!(lock.try_write().is_err());
+    /// });
+    /// ```
     pub async fn read_owned(self: Arc<Self>) -> OwnedRwLockReadGuard<T> {
         never_closed(self.sem.acquire(1).await);
         OwnedRwLockReadGuard {
@@ -250,6 +402,19 @@ impl<T: ?Sized> RwLock<T> {
     }
 
     /// [`write`](Self::write) for an `Arc<RwLock<T>>`.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use moduvex_runtime::sync::RwLock;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let lock = Arc::new(RwLock::new(1));
+    ///     let mut g = lock.clone().write_owned().await;
+    ///     *g = 2;
+    ///     drop(g);
+    ///     assert_eq!(*lock.read().await, 2);
+    /// });
+    /// ```
     pub async fn write_owned(self: Arc<Self>) -> OwnedRwLockWriteGuard<T> {
         never_closed(self.sem.acquire(self.max_readers as usize).await);
         OwnedRwLockWriteGuard {
@@ -259,6 +424,14 @@ impl<T: ?Sized> RwLock<T> {
     }
 
     /// Access through a unique borrow: no locking needed.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::RwLock;
+    ///
+    /// let mut lock = RwLock::new(1);
+    /// *lock.get_mut() = 10;
+    /// assert_eq!(lock.into_inner(), 10);
+    /// ```
     pub fn get_mut(&mut self) -> &mut T {
         self.data.get_mut()
     }
@@ -375,6 +548,19 @@ impl<T: ?Sized> DerefMut for OwnedRwLockWriteGuard<T> {
 impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
     /// Turns exclusive access into shared access without letting a queued
     /// writer in between.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::RwLock;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let lock = RwLock::new(1);
+    ///     let mut w = lock.write().await;
+    ///     *w = 2;
+    ///     let r = w.downgrade(); // no writer can slip in between
+    ///     assert_eq!(*r, 2);
+    ///     assert!(lock.try_read().is_ok() && lock.try_write().is_err());
+    /// });
+    /// ```
     pub fn downgrade(self) -> RwLockReadGuard<'a, T> {
         let lock = self.lock;
         std::mem::forget(self);
@@ -424,6 +610,20 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
     /// # Errors
     ///
     /// The original guard, if `f` returned `None`.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::{RwLock, RwLockWriteGuard};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let lock = RwLock::new(vec![1, 2]);
+    ///     let w = lock.write().await;
+    ///     let first = RwLockWriteGuard::try_downgrade_map(w, |v| v.first()).ok().unwrap();
+    ///     assert_eq!(*first, 1);
+    ///     drop(first);
+    ///     let w = lock.write().await;
+    ///     assert!(RwLockWriteGuard::try_downgrade_map(w, |v| v.get(9)).is_err());
+    /// });
+    /// ```
     pub fn try_downgrade_map<U: ?Sized>(
         this: Self,
         f: impl FnOnce(&T) -> Option<&U>,
@@ -446,6 +646,20 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
 impl<T: ?Sized> OwnedRwLockWriteGuard<T> {
     /// Turns exclusive access into shared access without letting a queued
     /// writer in between.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use moduvex_runtime::sync::RwLock;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let lock = Arc::new(RwLock::new(1));
+    ///     let mut w = lock.clone().write_owned().await;
+    ///     *w += 1;
+    ///     let r = w.downgrade();
+    ///     assert_eq!(*r, 2);
+    ///     assert!(lock.try_write().is_err());
+    /// });
+    /// ```
     pub fn downgrade(self) -> OwnedRwLockReadGuard<T> {
         let this = std::mem::ManuallyDrop::new(self);
         // SAFETY: `this` is never used or dropped again, so the `Arc` is moved out exactly once.

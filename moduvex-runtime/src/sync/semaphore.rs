@@ -29,10 +29,32 @@ pub struct Semaphore {
 }
 
 /// The error of [`Semaphore::acquire`] and friends: the semaphore was closed.
+///
+/// ```
+/// use moduvex_runtime::sync::Semaphore;
+///
+/// moduvex_runtime::block_on(async {
+///     let sem = Semaphore::new(0);
+///     sem.close();
+///     let err: moduvex_runtime::sync::AcquireError = sem.acquire().await.unwrap_err();
+///     assert!(!err.to_string().is_empty());
+/// });
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AcquireError(pub(crate) ());
 
 /// The error of [`Semaphore::try_acquire`] and friends.
+///
+/// ```
+/// use moduvex_runtime::sync::Semaphore;
+/// use moduvex_runtime::sync::TryAcquireError;
+///
+/// let sem = Semaphore::new(1);
+/// let _p = sem.try_acquire().unwrap();
+/// assert_eq!(sem.try_acquire().unwrap_err(), TryAcquireError::NoPermits);
+/// sem.close();
+/// assert_eq!(sem.try_acquire().unwrap_err(), TryAcquireError::Closed);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TryAcquireError {
     /// The semaphore was closed.
@@ -61,6 +83,17 @@ impl fmt::Display for TryAcquireError {
 impl std::error::Error for TryAcquireError {}
 
 /// Permits borrowed from a [`Semaphore`]; they return to it on drop.
+///
+/// ```
+/// use moduvex_runtime::sync::Semaphore;
+///
+/// let sem = Semaphore::new(2);
+/// {
+///     let _permit = sem.try_acquire().unwrap();
+///     assert_eq!(sem.available_permits(), 1);
+/// }
+/// assert_eq!(sem.available_permits(), 2, "given back on drop");
+/// ```
 #[must_use = "dropping the permit releases it immediately"]
 #[derive(Debug)]
 pub struct SemaphorePermit<'a> {
@@ -69,6 +102,21 @@ pub struct SemaphorePermit<'a> {
 }
 
 /// Permits taken from an `Arc<Semaphore>`; they return to it on drop.
+///
+/// ```
+/// use std::sync::Arc;
+/// use moduvex_runtime::sync::Semaphore;
+///
+/// moduvex_runtime::block_on(async {
+///     let sem = Arc::new(Semaphore::new(1));
+///     let permit = sem.clone().acquire_owned().await.unwrap();
+///     let task = moduvex_runtime::spawn(async move {
+///         let _permit = permit; // held by the task until it ends
+///     });
+///     task.await.unwrap();
+///     assert_eq!(sem.available_permits(), 1);
+/// });
+/// ```
 #[must_use = "dropping the permit releases it immediately"]
 #[derive(Debug)]
 pub struct OwnedSemaphorePermit {
@@ -79,6 +127,13 @@ pub struct OwnedSemaphorePermit {
 impl Semaphore {
     /// The largest number of permits a semaphore can hold
     /// (`usize::MAX >> 3`).
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::Semaphore;
+    ///
+    /// let sem = Semaphore::new(Semaphore::MAX_PERMITS);
+    /// assert_eq!(sem.available_permits(), Semaphore::MAX_PERMITS);
+    /// ```
     pub const MAX_PERMITS: usize = MAX_PERMITS;
 
     /// A semaphore with `permits` free permits.
@@ -86,6 +141,32 @@ impl Semaphore {
     /// # Panics
     ///
     /// If `permits` exceeds [`Semaphore::MAX_PERMITS`].
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use moduvex_runtime::sync::Semaphore;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     // At most two tasks inside at once.
+    ///     let sem = Arc::new(Semaphore::new(2));
+    ///     let inside = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    ///     let tasks: Vec<_> = (0..5)
+    ///         .map(|_| {
+    ///             let (sem, inside) = (sem.clone(), inside.clone());
+    ///             moduvex_runtime::spawn(async move {
+    ///                 let _permit = sem.acquire().await.unwrap();
+    ///                 let n = inside.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+    ///                 assert!(n <= 2);
+    ///                 moduvex_runtime::task::yield_now().await;
+    ///                 inside.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    ///             })
+    ///         })
+    ///         .collect();
+    ///     for t in tasks {
+    ///         t.await.unwrap();
+    ///     }
+    /// });
+    /// ```
     pub fn new(permits: usize) -> Self {
         Semaphore {
             raw: RawSemaphore::new(permits),
@@ -97,6 +178,15 @@ impl Semaphore {
     /// # Panics
     ///
     /// If `permits` exceeds [`Semaphore::MAX_PERMITS`].
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::Semaphore;
+    ///
+    /// static LIMIT: Semaphore = Semaphore::const_new(3);
+    /// let p = LIMIT.try_acquire_many(3).unwrap();
+    /// assert_eq!(LIMIT.available_permits(), 0);
+    /// drop(p);
+    /// ```
     #[cfg(not(loom))]
     pub const fn const_new(permits: usize) -> Self {
         Semaphore {
@@ -105,6 +195,14 @@ impl Semaphore {
     }
 
     /// Free permits right now.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::Semaphore;
+    ///
+    /// let sem = Semaphore::new(3);
+    /// let _p = sem.try_acquire_many(2).unwrap();
+    /// assert_eq!(sem.available_permits(), 1);
+    /// ```
     pub fn available_permits(&self) -> usize {
         self.raw.available()
     }
@@ -114,11 +212,27 @@ impl Semaphore {
     /// # Panics
     ///
     /// If the total would exceed [`Semaphore::MAX_PERMITS`].
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::Semaphore;
+    ///
+    /// let sem = Semaphore::new(0);
+    /// sem.add_permits(2);
+    /// assert_eq!(sem.available_permits(), 2);
+    /// ```
     pub fn add_permits(&self, n: usize) {
         self.raw.release(n);
     }
 
     /// Removes up to `n` free permits for good; returns how many were removed.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::Semaphore;
+    ///
+    /// let sem = Semaphore::new(3);
+    /// assert_eq!(sem.forget_permits(5), 3, "only the free ones");
+    /// assert_eq!(sem.available_permits(), 0);
+    /// ```
     pub fn forget_permits(&self, n: usize) -> usize {
         self.raw.forget(n)
     }
@@ -131,6 +245,18 @@ impl Semaphore {
     /// # Errors
     ///
     /// [`AcquireError`] if the semaphore is closed.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::Semaphore;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let sem = Semaphore::new(1);
+    ///     let permit = sem.acquire().await.unwrap();
+    ///     assert!(sem.try_acquire().is_err());
+    ///     drop(permit);
+    ///     assert!(sem.acquire().await.is_ok());
+    /// });
+    /// ```
     pub async fn acquire(&self) -> Result<SemaphorePermit<'_>, AcquireError> {
         self.raw.acquire(1).await?;
         Ok(SemaphorePermit {
@@ -151,6 +277,16 @@ impl Semaphore {
     /// # Panics
     ///
     /// If `n` exceeds [`Semaphore::MAX_PERMITS`].
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::Semaphore;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let sem = Semaphore::new(5);
+    ///     let permit = sem.acquire_many(3).await.unwrap();
+    ///     assert_eq!((permit.num_permits(), sem.available_permits()), (3, 2));
+    /// });
+    /// ```
     pub async fn acquire_many(&self, n: u32) -> Result<SemaphorePermit<'_>, AcquireError> {
         self.raw.acquire(n as usize).await?;
         Ok(SemaphorePermit {
@@ -198,6 +334,15 @@ impl Semaphore {
     ///
     /// As [`blocking_acquire`](Self::blocking_acquire), and if `n` exceeds
     /// [`Semaphore::MAX_PERMITS`].
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::Semaphore;
+    ///
+    /// let sem = Semaphore::new(4);
+    /// let permit = sem.blocking_acquire_many(4).unwrap();
+    /// assert_eq!(sem.available_permits(), 0);
+    /// drop(permit);
+    /// ```
     #[cfg(not(loom))]
     #[track_caller]
     pub fn blocking_acquire_many(&self, n: u32) -> Result<SemaphorePermit<'_>, AcquireError> {
@@ -209,6 +354,15 @@ impl Semaphore {
     /// # Errors
     ///
     /// [`TryAcquireError::NoPermits`] or [`TryAcquireError::Closed`].
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::Semaphore;
+    ///
+    /// let sem = Semaphore::new(1);
+    /// let p = sem.try_acquire().unwrap();
+    /// assert!(sem.try_acquire().is_err());
+    /// drop(p);
+    /// ```
     pub fn try_acquire(&self) -> Result<SemaphorePermit<'_>, TryAcquireError> {
         self.try_acquire_many(1)
     }
@@ -219,6 +373,14 @@ impl Semaphore {
     /// # Errors
     ///
     /// [`TryAcquireError::NoPermits`] or [`TryAcquireError::Closed`].
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::Semaphore;
+    ///
+    /// let sem = Semaphore::new(2);
+    /// assert!(sem.try_acquire_many(3).is_err());
+    /// assert_eq!(sem.try_acquire_many(2).unwrap().num_permits(), 2);
+    /// ```
     pub fn try_acquire_many(&self, n: u32) -> Result<SemaphorePermit<'_>, TryAcquireError> {
         self.raw.try_acquire(n as usize)?;
         Ok(SemaphorePermit {
@@ -232,6 +394,19 @@ impl Semaphore {
     /// # Errors
     ///
     /// [`AcquireError`] if the semaphore is closed.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use moduvex_runtime::sync::Semaphore;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let sem = Arc::new(Semaphore::new(1));
+    ///     let permit = sem.clone().acquire_owned().await.unwrap();
+    ///     assert_eq!(sem.available_permits(), 0);
+    ///     drop(permit);
+    ///     assert_eq!(sem.available_permits(), 1);
+    /// });
+    /// ```
     pub async fn acquire_owned(self: Arc<Self>) -> Result<OwnedSemaphorePermit, AcquireError> {
         self.acquire_many_owned(1).await
     }
@@ -247,6 +422,17 @@ impl Semaphore {
     /// # Panics
     ///
     /// If `n` exceeds [`Semaphore::MAX_PERMITS`].
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use moduvex_runtime::sync::Semaphore;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let sem = Arc::new(Semaphore::new(3));
+    ///     let permit = sem.clone().acquire_many_owned(2).await.unwrap();
+    ///     assert_eq!(permit.num_permits(), 2);
+    /// });
+    /// ```
     pub async fn acquire_many_owned(
         self: Arc<Self>,
         n: u32,
@@ -263,6 +449,16 @@ impl Semaphore {
     /// # Errors
     ///
     /// [`TryAcquireError::NoPermits`] or [`TryAcquireError::Closed`].
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use moduvex_runtime::sync::Semaphore;
+    ///
+    /// let sem = Arc::new(Semaphore::new(1));
+    /// let p = sem.clone().try_acquire_owned().unwrap();
+    /// assert!(sem.clone().try_acquire_owned().is_err());
+    /// drop(p);
+    /// ```
     pub fn try_acquire_owned(self: Arc<Self>) -> Result<OwnedSemaphorePermit, TryAcquireError> {
         self.try_acquire_many_owned(1)
     }
@@ -273,6 +469,16 @@ impl Semaphore {
     /// # Errors
     ///
     /// [`TryAcquireError::NoPermits`] or [`TryAcquireError::Closed`].
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use moduvex_runtime::sync::Semaphore;
+    ///
+    /// let sem = Arc::new(Semaphore::new(2));
+    /// let p = sem.clone().try_acquire_many_owned(2).unwrap();
+    /// assert_eq!(p.num_permits(), 2);
+    /// assert!(sem.try_acquire_many_owned(1).is_err());
+    /// ```
     pub fn try_acquire_many_owned(
         self: Arc<Self>,
         n: u32,
@@ -286,11 +492,36 @@ impl Semaphore {
 
     /// Closes the semaphore: queued and future acquisitions fail. Permits
     /// already handed out stay valid.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use moduvex_runtime::sync::Semaphore;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let sem = Arc::new(Semaphore::new(0));
+    ///     let waiter = moduvex_runtime::spawn({
+    ///         let sem = sem.clone();
+    ///         async move { sem.acquire().await.is_err() }
+    ///     });
+    ///     moduvex_runtime::task::yield_now().await;
+    ///     sem.close(); // wakes the waiter with an error
+    ///     assert!(waiter.await.unwrap());
+    /// });
+    /// ```
     pub fn close(&self) {
         self.raw.close();
     }
 
     /// Whether [`close`](Self::close) was called.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::Semaphore;
+    ///
+    /// let sem = Semaphore::new(1);
+    /// assert!(!sem.is_closed());
+    /// sem.close();
+    /// assert!(sem.is_closed());
+    /// ```
     pub fn is_closed(&self) -> bool {
         self.raw.is_closed()
     }
@@ -298,6 +529,14 @@ impl Semaphore {
 
 impl SemaphorePermit<'_> {
     /// Keeps the permits out of the semaphore for good.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::Semaphore;
+    ///
+    /// let sem = Semaphore::new(3);
+    /// sem.try_acquire_many(2).unwrap().forget();
+    /// assert_eq!(sem.available_permits(), 1, "the two are gone for good");
+    /// ```
     pub fn forget(mut self) {
         self.permits = 0;
     }
@@ -307,6 +546,15 @@ impl SemaphorePermit<'_> {
     /// # Panics
     ///
     /// If the permits come from different semaphores.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::Semaphore;
+    ///
+    /// let sem = Semaphore::new(3);
+    /// let mut a = sem.try_acquire_many(1).unwrap();
+    /// a.merge(sem.try_acquire_many(2).unwrap());
+    /// assert_eq!(a.num_permits(), 3);
+    /// ```
     #[track_caller]
     pub fn merge(&mut self, mut other: Self) {
         assert!(
@@ -317,6 +565,14 @@ impl SemaphorePermit<'_> {
     }
 
     /// Number of permits held.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::Semaphore;
+    ///
+    /// let sem = Semaphore::new(3);
+    /// let p = sem.try_acquire_many(2).unwrap();
+    /// assert_eq!(p.num_permits(), 2);
+    /// ```
     pub fn num_permits(&self) -> usize {
         self.permits as usize
     }
@@ -352,6 +608,15 @@ impl Drop for SemaphorePermit<'_> {
 
 impl OwnedSemaphorePermit {
     /// Keeps the permits out of the semaphore for good.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use moduvex_runtime::sync::Semaphore;
+    ///
+    /// let sem = Arc::new(Semaphore::new(3));
+    /// sem.clone().try_acquire_many_owned(2).unwrap().forget();
+    /// assert_eq!(sem.available_permits(), 1, "the two are gone for good");
+    /// ```
     pub fn forget(mut self) {
         self.permits = 0;
     }
@@ -361,6 +626,16 @@ impl OwnedSemaphorePermit {
     /// # Panics
     ///
     /// If the permits come from different semaphores.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use moduvex_runtime::sync::Semaphore;
+    ///
+    /// let sem = Arc::new(Semaphore::new(3));
+    /// let mut a = sem.clone().try_acquire_many_owned(1).unwrap();
+    /// a.merge(sem.clone().try_acquire_many_owned(2).unwrap());
+    /// assert_eq!(a.num_permits(), 3);
+    /// ```
     #[track_caller]
     pub fn merge(&mut self, mut other: Self) {
         assert!(
@@ -371,11 +646,29 @@ impl OwnedSemaphorePermit {
     }
 
     /// Number of permits held.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use moduvex_runtime::sync::Semaphore;
+    ///
+    /// let sem = Arc::new(Semaphore::new(3));
+    /// let p = sem.clone().try_acquire_many_owned(2).unwrap();
+    /// assert_eq!(p.num_permits(), 2);
+    /// ```
     pub fn num_permits(&self) -> usize {
         self.permits as usize
     }
 
     /// The semaphore these permits belong to.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use moduvex_runtime::sync::Semaphore;
+    ///
+    /// let sem = Arc::new(Semaphore::new(1));
+    /// let p = sem.clone().try_acquire_owned().unwrap();
+    /// assert!(Arc::ptr_eq(p.semaphore(), &sem));
+    /// ```
     pub fn semaphore(&self) -> &Arc<Semaphore> {
         &self.sem
     }
@@ -385,6 +678,17 @@ impl OwnedSemaphorePermit {
     /// Moves `n` of the held permits into a new permit of the same
     /// semaphore; `None` (and this permit unchanged) if fewer than `n` are
     /// held, as tokio's.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use moduvex_runtime::sync::Semaphore;
+    ///
+    /// let sem = Arc::new(Semaphore::new(3));
+    /// let mut p = sem.clone().try_acquire_many_owned(3).unwrap();
+    /// let part = p.split(1).unwrap();
+    /// assert_eq!((p.num_permits(), part.num_permits()), (2, 1));
+    /// assert!(p.split(5).is_none());
+    /// ```
     pub fn split(&mut self, n: usize) -> Option<OwnedSemaphorePermit> {
         let n = u32::try_from(n).ok().filter(|&n| n <= self.permits)?;
         self.permits -= n;

@@ -6,6 +6,18 @@
 //! two differ. Intermediate values may be skipped, never the latest one. The
 //! value sits behind a blocking `RwLock` held only for the length of a
 //! borrow, so keep [`Ref`]s short and never hold one across an `.await`.
+//!
+//! ```
+//! use moduvex_runtime::sync::watch;
+//!
+//! moduvex_runtime::block_on(async {
+//!     let (tx, mut rx) = watch::channel("v1");
+//!     tx.send("v2").unwrap();
+//!     tx.send("v3").unwrap();
+//!     rx.changed().await.unwrap();
+//!     assert_eq!(*rx.borrow_and_update(), "v3", "only the latest is kept");
+//! });
+//! ```
 
 use std::fmt;
 use std::future::Future;
@@ -18,14 +30,43 @@ use super::wait_queue::WaitQueue;
 use super::wake_list::{register, WakeList};
 
 /// Errors of the `watch` channel.
+///
+/// ```
+/// use moduvex_runtime::sync::watch;
+///
+/// let (tx, rx) = watch::channel(0);
+/// drop(rx);
+/// let err: watch::error::SendError<i32> = tx.send(1).unwrap_err();
+/// assert_eq!(err.0, 1);
+/// ```
 pub mod error {
     use std::fmt;
 
     /// Every receiver is gone; the value comes back in field `0`.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::watch;
+    ///
+    /// let (tx, rx) = watch::channel(0);
+    /// drop(rx);
+    /// let err = tx.send(5).unwrap_err();
+    /// assert_eq!(err.0, 5);
+    /// ```
     #[derive(PartialEq, Eq, Clone, Copy)]
     pub struct SendError<T>(pub T);
 
     /// Every sender is gone and the latest value has been seen.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::watch;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let (tx, mut rx) = watch::channel(0);
+    ///     drop(tx);
+    ///     let err: watch::error::RecvError = rx.changed().await.unwrap_err();
+    ///     assert_eq!(err.to_string(), "channel closed");
+    /// });
+    /// ```
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     pub struct RecvError(pub(crate) ());
 
@@ -72,23 +113,72 @@ struct Waiters {
 }
 
 /// Publishes values to every [`Receiver`].
+///
+/// ```
+/// use moduvex_runtime::sync::watch;
+///
+/// moduvex_runtime::block_on(async {
+///     let (tx, mut rx) = watch::channel("starting");
+///     let watcher = moduvex_runtime::spawn(async move {
+///         rx.changed().await.unwrap();
+///         *rx.borrow_and_update()
+///     });
+///     tx.send("ready").unwrap();
+///     assert_eq!(watcher.await.unwrap(), "ready");
+/// });
+/// ```
 pub struct Sender<T> {
     shared: Arc<Shared<T>>,
 }
 
 /// Observes the latest value of a watch channel.
+///
+/// ```
+/// use moduvex_runtime::sync::watch;
+///
+/// moduvex_runtime::block_on(async {
+///     let (tx, mut rx) = watch::channel(1);
+///     tx.send(2).unwrap();
+///     tx.send(3).unwrap();
+///     // Only the latest value is kept.
+///     rx.changed().await.unwrap();
+///     assert_eq!(*rx.borrow_and_update(), 3);
+///     drop(tx);
+///     assert!(rx.changed().await.is_err());
+/// });
+/// ```
 pub struct Receiver<T> {
     shared: Arc<Shared<T>>,
     seen: usize,
 }
 
 /// A borrow of the current value; holds a read lock until dropped.
+///
+/// ```
+/// use moduvex_runtime::sync::watch;
+///
+/// let (tx, rx) = watch::channel(vec![1, 2]);
+/// tx.send(vec![3]).unwrap();
+/// let r = rx.borrow();
+/// assert_eq!(*r, [3]);
+/// assert!(r.has_changed());
+/// ```
 pub struct Ref<'a, T> {
     guard: RwLockReadGuard<'a, T>,
     has_changed: bool,
 }
 
 /// A watch channel starting with `init`, which receivers consider seen.
+///
+/// ```
+/// use moduvex_runtime::sync::watch;
+///
+/// let (tx, rx) = watch::channel(10);
+/// assert_eq!(*rx.borrow(), 10);
+/// assert!(!rx.has_changed().unwrap(), "the initial value counts as seen");
+/// tx.send(11).unwrap();
+/// assert!(rx.has_changed().unwrap());
+/// ```
 pub fn channel<T>(init: T) -> (Sender<T>, Receiver<T>) {
     let shared = Arc::new(Shared {
         value: RwLock::new(init),
@@ -122,6 +212,15 @@ impl<T> Shared<T> {
 
 impl<T> Ref<'_, T> {
     /// Whether this value was new to the receiver that borrowed it.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::watch;
+    ///
+    /// let (tx, mut rx) = watch::channel('a');
+    /// tx.send('b').unwrap();
+    /// assert!(rx.borrow_and_update().has_changed());
+    /// assert!(!rx.borrow_and_update().has_changed());
+    /// ```
     pub fn has_changed(&self) -> bool {
         self.has_changed
     }
@@ -146,6 +245,16 @@ impl<T> Sender<T> {
     /// # Errors
     ///
     /// [`SendError`] with the value if no receiver exists.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::watch;
+    ///
+    /// let (tx, rx) = watch::channel(0);
+    /// tx.send(1).unwrap();
+    /// assert_eq!(*rx.borrow(), 1);
+    /// drop(rx);
+    /// assert_eq!(tx.send(2).unwrap_err().0, 2);
+    /// ```
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
         if self.shared.rx_count.load(Ordering::Acquire) == 0 {
             return Err(SendError(value));
@@ -155,6 +264,15 @@ impl<T> Sender<T> {
     }
 
     /// Replaces the value even if no receiver exists; returns the old one.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::watch;
+    ///
+    /// let (tx, rx) = watch::channel(1);
+    /// drop(rx);
+    /// assert_eq!(tx.send_replace(2), 1);
+    /// assert_eq!(*tx.borrow(), 2);
+    /// ```
     pub fn send_replace(&self, value: T) -> T {
         let mut value = Some(value);
         self.send_modify(|v| {
@@ -170,6 +288,15 @@ impl<T> Sender<T> {
 
     /// Modifies the value in place and notifies receivers, even if no
     /// receiver exists. `modify` runs under the write lock: keep it short.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::watch;
+    ///
+    /// let (tx, rx) = watch::channel(vec![1]);
+    /// tx.send_modify(|v| v.push(2));
+    /// assert_eq!(*rx.borrow(), [1, 2]);
+    /// assert!(rx.has_changed().unwrap());
+    /// ```
     pub fn send_modify(&self, modify: impl FnOnce(&mut T)) {
         self.send_if_modified(|v| {
             modify(v);
@@ -178,6 +305,16 @@ impl<T> Sender<T> {
     }
 
     /// Runs `modify`; notifies receivers only if it returns `true`.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::watch;
+    ///
+    /// let (tx, rx) = watch::channel(5);
+    /// assert!(!tx.send_if_modified(|v| std::mem::replace(v, 5) != 5));
+    /// assert!(!rx.has_changed().unwrap(), "unchanged: nobody was notified");
+    /// assert!(tx.send_if_modified(|v| std::mem::replace(v, 6) != 6));
+    /// assert!(rx.has_changed().unwrap());
+    /// ```
     pub fn send_if_modified(&self, modify: impl FnOnce(&mut T) -> bool) -> bool {
         {
             let mut guard = self.shared.value.write();
@@ -191,6 +328,14 @@ impl<T> Sender<T> {
     }
 
     /// Borrows the current value (a read lock: keep it short).
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::watch;
+    ///
+    /// let (tx, _rx) = watch::channel(String::from("v1"));
+    /// tx.send("v2".into()).unwrap();
+    /// assert_eq!(*tx.borrow(), "v2");
+    /// ```
     pub fn borrow(&self) -> Ref<'_, T> {
         Ref {
             guard: self.shared.value.read(),
@@ -199,6 +344,17 @@ impl<T> Sender<T> {
     }
 
     /// A new receiver that considers the current value seen.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::watch;
+    ///
+    /// let (tx, _rx) = watch::channel(0);
+    /// tx.send(1).unwrap();
+    /// let late = tx.subscribe();
+    /// assert_eq!(*late.borrow(), 1);
+    /// assert!(!late.has_changed().unwrap());
+    /// assert_eq!(tx.receiver_count(), 2);
+    /// ```
     pub fn subscribe(&self) -> Receiver<T> {
         self.shared.rx_count.fetch_add(1, Ordering::Relaxed);
         let guard = self.shared.value.read();
@@ -211,16 +367,46 @@ impl<T> Sender<T> {
     }
 
     /// Number of receivers.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::watch;
+    ///
+    /// let (tx, rx) = watch::channel(());
+    /// let rx2 = rx.clone();
+    /// assert_eq!(tx.receiver_count(), 2);
+    /// drop((rx, rx2));
+    /// assert_eq!(tx.receiver_count(), 0);
+    /// ```
     pub fn receiver_count(&self) -> usize {
         self.shared.rx_count.load(Ordering::Relaxed)
     }
 
     /// Whether every receiver is gone.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::watch;
+    ///
+    /// let (tx, rx) = watch::channel(());
+    /// assert!(!tx.is_closed());
+    /// drop(rx);
+    /// assert!(tx.is_closed());
+    /// ```
     pub fn is_closed(&self) -> bool {
         self.receiver_count() == 0
     }
 
     /// Completes when every receiver is gone.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::watch;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let (tx, rx) = watch::channel(());
+    ///     moduvex_runtime::spawn(async move { drop(rx) });
+    ///     tx.closed().await;
+    ///     assert!(tx.is_closed());
+    /// });
+    /// ```
     pub async fn closed(&self) {
         TxClosed {
             shared: &self.shared,
@@ -256,6 +442,16 @@ impl<T> Drop for Sender<T> {
 
 impl<T> Receiver<T> {
     /// Borrows the current value without marking it seen.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::watch;
+    ///
+    /// let (tx, rx) = watch::channel(1);
+    /// tx.send(2).unwrap();
+    /// assert_eq!(*rx.borrow(), 2);
+    /// // `borrow` does not mark the value seen.
+    /// assert!(rx.has_changed().unwrap());
+    /// ```
     pub fn borrow(&self) -> Ref<'_, T> {
         let guard = self.shared.value.read();
         let version = self.shared.version.load(Ordering::Acquire);
@@ -266,6 +462,15 @@ impl<T> Receiver<T> {
     }
 
     /// Borrows the current value and marks it seen.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::watch;
+    ///
+    /// let (tx, mut rx) = watch::channel(1);
+    /// tx.send(2).unwrap();
+    /// assert_eq!(*rx.borrow_and_update(), 2);
+    /// assert!(!rx.has_changed().unwrap());
+    /// ```
     pub fn borrow_and_update(&mut self) -> Ref<'_, T> {
         let guard = self.shared.value.read();
         let version = self.shared.version.load(Ordering::Acquire);
@@ -279,6 +484,17 @@ impl<T> Receiver<T> {
     /// # Errors
     ///
     /// [`RecvError`] if every sender is gone.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::watch;
+    ///
+    /// let (tx, rx) = watch::channel(0);
+    /// assert_eq!(rx.has_changed(), Ok(false));
+    /// tx.send(1).unwrap();
+    /// assert_eq!(rx.has_changed(), Ok(true));
+    /// drop(tx);
+    /// assert!(rx.has_changed().is_err());
+    /// ```
     pub fn has_changed(&self) -> Result<bool, RecvError> {
         if self.shared.waiters.lock().tx_closed {
             return Err(RecvError(()));
@@ -287,11 +503,31 @@ impl<T> Receiver<T> {
     }
 
     /// Marks the current value unseen, so `changed` completes at once.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::watch;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let (_tx, mut rx) = watch::channel(0);
+    ///     rx.mark_changed();
+    ///     rx.changed().await.unwrap(); // completes at once
+    ///     assert_eq!(*rx.borrow(), 0);
+    /// });
+    /// ```
     pub fn mark_changed(&mut self) {
         self.seen = self.shared.version.load(Ordering::Acquire).wrapping_sub(1);
     }
 
     /// Marks the current value seen.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::watch;
+    ///
+    /// let (tx, mut rx) = watch::channel(0);
+    /// tx.send(1).unwrap();
+    /// rx.mark_unchanged();
+    /// assert_eq!(rx.has_changed(), Ok(false));
+    /// ```
     pub fn mark_unchanged(&mut self) {
         self.seen = self.shared.version.load(Ordering::Acquire);
     }
@@ -303,6 +539,25 @@ impl<T> Receiver<T> {
     /// # Errors
     ///
     /// [`RecvError`] if every sender is gone and no unseen value remains.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::watch;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let (tx, mut rx) = watch::channel(0);
+    ///     moduvex_runtime::spawn(async move {
+    ///         for i in 1..=3 {
+    ///             tx.send(i).unwrap();
+    ///             moduvex_runtime::task::yield_now().await;
+    ///         }
+    ///     });
+    ///     let mut last = 0;
+    ///     while rx.changed().await.is_ok() {
+    ///         last = *rx.borrow_and_update();
+    ///     }
+    ///     assert_eq!(last, 3);
+    /// });
+    /// ```
     pub async fn changed(&mut self) -> Result<(), RecvError> {
         Changed {
             shared: &self.shared,
@@ -318,6 +573,22 @@ impl<T> Receiver<T> {
     /// # Errors
     ///
     /// [`RecvError`] if every sender is gone before a value satisfies `f`.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::watch;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let (tx, mut rx) = watch::channel(0);
+    ///     moduvex_runtime::spawn(async move {
+    ///         for i in 1..=5 {
+    ///             tx.send(i).unwrap();
+    ///             moduvex_runtime::task::yield_now().await;
+    ///         }
+    ///     });
+    ///     let v = rx.wait_for(|v| *v >= 3).await.unwrap();
+    ///     assert!(*v >= 3);
+    /// });
+    /// ```
     pub async fn wait_for(
         &mut self,
         mut f: impl FnMut(&T) -> bool,
@@ -344,6 +615,15 @@ impl<T> Receiver<T> {
     }
 
     /// Whether both receivers watch the same channel.
+    ///
+    /// ```
+    /// use moduvex_runtime::sync::watch;
+    ///
+    /// let (_tx, rx) = watch::channel(0);
+    /// let (_tx2, other) = watch::channel(0);
+    /// assert!(rx.same_channel(&rx.clone()));
+    /// assert!(!rx.same_channel(&other));
+    /// ```
     pub fn same_channel(&self, other: &Self) -> bool {
         Arc::ptr_eq(&self.shared, &other.shared)
     }

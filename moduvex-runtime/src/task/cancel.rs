@@ -95,6 +95,23 @@ pub struct CancellationToken {
 
 impl CancellationToken {
     /// A new, uncancelled root token.
+    ///
+    /// ```
+    /// use moduvex_runtime::task::CancellationToken;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let token = CancellationToken::new();
+    ///     let worker = moduvex_runtime::spawn({
+    ///         let token = token.clone();
+    ///         async move {
+    ///             token.cancelled().await;
+    ///             "stopped"
+    ///         }
+    ///     });
+    ///     token.cancel();
+    ///     assert_eq!(worker.await.unwrap(), "stopped");
+    /// });
+    /// ```
     pub fn new() -> CancellationToken {
         CancellationToken::with_parent(None)
     }
@@ -114,17 +131,47 @@ impl CancellationToken {
 
     /// A token cancelled whenever this one is (already cancelled if this
     /// one is). Cancelling the child does not cancel this token.
+    ///
+    /// ```
+    /// use moduvex_runtime::task::CancellationToken;
+    ///
+    /// let parent = CancellationToken::new();
+    /// let child = parent.child_token();
+    /// child.cancel(); // does not reach the parent
+    /// assert!(!parent.is_cancelled());
+    /// let other = parent.child_token();
+    /// parent.cancel(); // reaches every child
+    /// assert!(other.is_cancelled());
+    /// ```
     pub fn child_token(&self) -> CancellationToken {
         CancellationToken::with_parent(Some(self.node.clone()))
     }
 
     /// Cancels this token and all its descendants, waking every task
     /// waiting on them. Cancelling again does nothing.
+    ///
+    /// ```
+    /// use moduvex_runtime::task::CancellationToken;
+    ///
+    /// let token = CancellationToken::new();
+    /// let clone = token.clone();
+    /// token.cancel();
+    /// assert!(clone.is_cancelled());
+    /// ```
     pub fn cancel(&self) {
         self.node.cancel();
     }
 
     /// Whether this token (or an ancestor) was cancelled.
+    ///
+    /// ```
+    /// use moduvex_runtime::task::CancellationToken;
+    ///
+    /// let token = CancellationToken::new();
+    /// assert!(!token.is_cancelled());
+    /// token.cancel();
+    /// assert!(token.is_cancelled());
+    /// ```
     pub fn is_cancelled(&self) -> bool {
         self.node.is_cancelled()
     }
@@ -132,6 +179,16 @@ impl CancellationToken {
     /// A future that completes once the token is cancelled.
     ///
     /// Cancel-safe, and cheap to drop.
+    ///
+    /// ```
+    /// use moduvex_runtime::task::CancellationToken;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let token = CancellationToken::new();
+    ///     token.cancel();
+    ///     token.cancelled().await; // completes at once once cancelled
+    /// });
+    /// ```
     pub fn cancelled(&self) -> WaitForCancellationFuture<'_> {
         WaitForCancellationFuture {
             token: self,
@@ -141,6 +198,18 @@ impl CancellationToken {
 
     /// Like [`cancelled`](Self::cancelled), but owning a clone of the
     /// token, so the future is `'static` (for spawning or storing).
+    ///
+    /// ```
+    /// use moduvex_runtime::task::CancellationToken;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let token = CancellationToken::new();
+    ///     let wait = token.clone().cancelled_owned(); // 'static: may move into a task
+    ///     let t = moduvex_runtime::spawn(wait);
+    ///     token.cancel();
+    ///     t.await.unwrap();
+    /// });
+    /// ```
     pub fn cancelled_owned(self) -> WaitForCancellationFutureOwned {
         WaitForCancellationFutureOwned {
             token: self,
@@ -150,6 +219,16 @@ impl CancellationToken {
 
     /// A guard that cancels this token when dropped, unless
     /// [`disarm`](DropGuard::disarm)ed.
+    ///
+    /// ```
+    /// use moduvex_runtime::task::CancellationToken;
+    ///
+    /// let token = CancellationToken::new();
+    /// {
+    ///     let _guard = token.clone().drop_guard();
+    /// } // cancelled here
+    /// assert!(token.is_cancelled());
+    /// ```
     pub fn drop_guard(self) -> DropGuard {
         DropGuard { token: Some(self) }
     }
@@ -157,6 +236,18 @@ impl CancellationToken {
     /// Runs `future` until it completes (`Some(output)`) or the token is
     /// cancelled (`None`, and the future is dropped). Cancellation wins
     /// if both are ready.
+    ///
+    /// ```
+    /// use moduvex_runtime::task::CancellationToken;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let token = CancellationToken::new();
+    ///     assert_eq!(token.run_until_cancelled(async { 1 }).await, Some(1));
+    ///     token.cancel();
+    ///     let never = std::future::pending::<u8>();
+    ///     assert_eq!(token.run_until_cancelled(never).await, None);
+    /// });
+    /// ```
     pub async fn run_until_cancelled<F: Future>(&self, future: F) -> Option<F::Output> {
         let mut future = std::pin::pin!(future);
         let mut cancelled = self.cancelled();
@@ -248,6 +339,18 @@ impl Drop for Wait {
 }
 
 /// The future returned by [`CancellationToken::cancelled`].
+///
+/// ```
+/// use moduvex_runtime::task::CancellationToken;
+///
+/// moduvex_runtime::block_on(async {
+///     let token = CancellationToken::new();
+///     let mut wait = std::pin::pin!(token.cancelled());
+///     assert!(futures_lite::future::poll_once(wait.as_mut()).await.is_none());
+///     token.cancel();
+///     wait.await;
+/// });
+/// ```
 #[must_use = "futures do nothing unless polled"]
 pub struct WaitForCancellationFuture<'a> {
     token: &'a CancellationToken,
@@ -272,6 +375,17 @@ impl fmt::Debug for WaitForCancellationFuture<'_> {
 }
 
 /// The future returned by [`CancellationToken::cancelled_owned`].
+///
+/// ```
+/// use moduvex_runtime::task::CancellationToken;
+///
+/// moduvex_runtime::block_on(async {
+///     let token = CancellationToken::new();
+///     let wait = token.child_token().cancelled_owned();
+///     token.cancel();
+///     wait.await;
+/// });
+/// ```
 #[must_use = "futures do nothing unless polled"]
 pub struct WaitForCancellationFutureOwned {
     token: CancellationToken,
@@ -297,6 +411,15 @@ impl fmt::Debug for WaitForCancellationFutureOwned {
 
 /// Cancels its token when dropped; made by
 /// [`CancellationToken::drop_guard`].
+///
+/// ```
+/// use moduvex_runtime::task::CancellationToken;
+///
+/// let token = CancellationToken::new();
+/// let guard = token.clone().drop_guard();
+/// drop(guard);
+/// assert!(token.is_cancelled());
+/// ```
 #[must_use = "dropping the guard at once cancels the token"]
 pub struct DropGuard {
     token: Option<CancellationToken>,
@@ -304,6 +427,16 @@ pub struct DropGuard {
 
 impl DropGuard {
     /// Gives the token back without cancelling it.
+    ///
+    /// ```
+    /// use moduvex_runtime::task::CancellationToken;
+    ///
+    /// let token = CancellationToken::new();
+    /// let guard = token.clone().drop_guard();
+    /// let kept = guard.disarm(); // dropping it no longer cancels
+    /// drop(kept);
+    /// assert!(!token.is_cancelled());
+    /// ```
     pub fn disarm(mut self) -> CancellationToken {
         self.token
             .take()

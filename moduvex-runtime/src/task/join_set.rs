@@ -104,6 +104,20 @@ impl Wake for EntryWaker {
 
 impl<T> JoinSet<T> {
     /// An empty set.
+    ///
+    /// ```
+    /// use moduvex_runtime::task::JoinSet;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let mut set = JoinSet::new();
+    ///     for i in 0..3 {
+    ///         set.spawn(async move { i * 2 });
+    ///     }
+    ///     let mut out = set.join_all().await;
+    ///     out.sort();
+    ///     assert_eq!(out, [0, 2, 4]);
+    /// });
+    /// ```
     pub fn new() -> JoinSet<T> {
         JoinSet {
             entries: Slab::new(),
@@ -118,17 +132,54 @@ impl<T> JoinSet<T> {
     }
 
     /// The number of tasks in the set (finished ones count until joined).
+    ///
+    /// ```
+    /// use moduvex_runtime::task::JoinSet;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let mut set = JoinSet::new();
+    ///     set.spawn(async {});
+    ///     set.spawn(async {});
+    ///     assert_eq!(set.len(), 2);
+    ///     set.join_next().await;
+    ///     assert_eq!(set.len(), 1);
+    /// });
+    /// ```
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
     /// True if the set holds no tasks.
+    ///
+    /// ```
+    /// use moduvex_runtime::task::JoinSet;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let mut set = JoinSet::new();
+    ///     assert!(set.is_empty());
+    ///     set.spawn(async {});
+    ///     assert!(!set.is_empty());
+    ///     while set.join_next().await.is_some() {}
+    ///     assert!(set.is_empty());
+    /// });
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 
     /// Adds an already spawned task's handle to the set; returns a handle
     /// that aborts that task.
+    ///
+    /// ```
+    /// use moduvex_runtime::task::JoinSet;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let handle = moduvex_runtime::spawn(async { "adopted" });
+    ///     let mut set = JoinSet::new();
+    ///     set.insert(handle);
+    ///     assert_eq!(set.join_next().await.unwrap().unwrap(), "adopted");
+    /// });
+    /// ```
     pub fn insert(&mut self, handle: JoinHandle<T>) -> AbortHandle {
         let abort = handle.abort_handle();
         let id = self.next_id;
@@ -150,6 +201,24 @@ impl<T> JoinSet<T> {
     ///
     /// Cancel-safe: if the future is dropped before it completes, no
     /// result is lost; it stays in the set.
+    ///
+    /// ```
+    /// use moduvex_runtime::task::JoinSet;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let mut set = JoinSet::new();
+    ///     set.spawn(async { 1 });
+    ///     set.spawn(async { panic!("task failed") });
+    ///     let (mut ok, mut failed) = (0, 0);
+    ///     while let Some(res) = set.join_next().await {
+    ///         match res {
+    ///             Ok(v) => ok += v,
+    ///             Err(e) => failed += e.is_panic() as u32,
+    ///         }
+    ///     }
+    ///     assert_eq!((ok, failed), (1, 1));
+    /// });
+    /// ```
     pub async fn join_next(&mut self) -> Option<Result<T, JoinError>> {
         poll_fn(|cx| self.poll_join_next(cx)).await
     }
@@ -157,6 +226,18 @@ impl<T> JoinSet<T> {
     /// Polls for the next finished task: `Ready(None)` when the set is
     /// empty, `Pending` (with `cx`'s waker registered) when no task has
     /// finished yet.
+    ///
+    /// ```
+    /// use moduvex_runtime::task::JoinSet;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let mut set = JoinSet::new();
+    ///     set.spawn(async { 5 });
+    ///     let res = std::future::poll_fn(|cx| set.poll_join_next(cx)).await;
+    ///     assert_eq!(res.unwrap().unwrap(), 5);
+    ///     assert!(std::future::poll_fn(|cx| set.poll_join_next(cx)).await.is_none());
+    /// });
+    /// ```
     pub fn poll_join_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T, JoinError>>> {
         if self.entries.is_empty() {
             return Poll::Ready(None);
@@ -171,6 +252,22 @@ impl<T> JoinSet<T> {
 
     /// Returns a finished task's result without waiting; `None` if no
     /// task has finished (or the set is empty).
+    ///
+    /// ```
+    /// use moduvex_runtime::task::JoinSet;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let mut set = JoinSet::new();
+    ///     set.spawn(async { 3 });
+    ///     let v = loop {
+    ///         match set.try_join_next() {
+    ///             Some(res) => break res.unwrap(),
+    ///             None => moduvex_runtime::task::yield_now().await, // not finished yet
+    ///         }
+    ///     };
+    ///     assert_eq!(v, 3);
+    /// });
+    /// ```
     pub fn try_join_next(&mut self) -> Option<Result<T, JoinError>> {
         self.poll_ready_entries(None)
     }
@@ -218,6 +315,21 @@ impl<T> JoinSet<T> {
     /// Aborts every task in the set. They stay in the set: joining them
     /// yields their results, or cancelled [`JoinError`]s for those that
     /// had not finished.
+    ///
+    /// ```
+    /// use moduvex_runtime::task::JoinSet;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let mut set = JoinSet::new();
+    ///     for _ in 0..3 {
+    ///         set.spawn(std::future::pending::<()>());
+    ///     }
+    ///     set.abort_all();
+    ///     while let Some(res) = set.join_next().await {
+    ///         assert!(res.unwrap_err().is_cancelled());
+    ///     }
+    /// });
+    /// ```
     pub fn abort_all(&mut self) {
         for (_, entry) in self.entries.iter() {
             entry.handle.abort();
@@ -226,6 +338,17 @@ impl<T> JoinSet<T> {
 
     /// Aborts every task and waits until all have stopped, discarding
     /// their results. The set is empty afterwards.
+    ///
+    /// ```
+    /// use moduvex_runtime::task::JoinSet;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let mut set = JoinSet::new();
+    ///     set.spawn(std::future::pending::<()>());
+    ///     set.shutdown().await; // aborts and waits for every task
+    ///     assert!(set.is_empty());
+    /// });
+    /// ```
     pub async fn shutdown(&mut self) {
         self.abort_all();
         while self.join_next().await.is_some() {}
@@ -233,6 +356,19 @@ impl<T> JoinSet<T> {
 
     /// Removes every task from the set without aborting it: the tasks keep
     /// running detached, and their outputs are dropped.
+    ///
+    /// ```
+    /// use moduvex_runtime::task::JoinSet;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let (tx, rx) = moduvex_runtime::sync::oneshot::channel();
+    ///     let mut set = JoinSet::new();
+    ///     set.spawn(async move { tx.send("still ran").unwrap() });
+    ///     set.detach_all();
+    ///     drop(set); // the detached task is not aborted
+    ///     assert_eq!(rx.await.unwrap(), "still ran");
+    /// });
+    /// ```
     pub fn detach_all(&mut self) {
         self.entries.clear();
         self.shared.lock().ready.clear();
@@ -244,6 +380,19 @@ impl<T> JoinSet<T> {
     /// If a task panicked, resumes that panic; if a task was cancelled,
     /// panics saying so. Join with [`join_next`](JoinSet::join_next) to
     /// handle failures instead.
+    ///
+    /// ```
+    /// use moduvex_runtime::task::JoinSet;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let mut set = JoinSet::new();
+    ///     set.spawn(async { 'a' });
+    ///     set.spawn(async { 'b' });
+    ///     let mut all = set.join_all().await;
+    ///     all.sort();
+    ///     assert_eq!(all, ['a', 'b']);
+    /// });
+    /// ```
     pub async fn join_all(mut self) -> Vec<T> {
         let mut out = Vec::with_capacity(self.len());
         while let Some(res) = self.join_next().await {
@@ -264,6 +413,23 @@ impl<T: Send + 'static> JoinSet<T> {
     ///
     /// # Panics
     /// Panics if no runtime is running on this thread.
+    ///
+    /// ```
+    /// use moduvex_runtime::task::JoinSet;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let mut set = JoinSet::new();
+    ///     let abort = set.spawn(std::future::pending::<u8>());
+    ///     set.spawn(async { 1 });
+    ///     abort.abort();
+    ///     let mut got = Vec::new();
+    ///     while let Some(res) = set.join_next().await {
+    ///         got.push(res.ok());
+    ///     }
+    ///     got.sort();
+    ///     assert_eq!(got, [None, Some(1)]);
+    /// });
+    /// ```
     #[track_caller]
     pub fn spawn<F>(&mut self, future: F) -> AbortHandle
     where
@@ -315,6 +481,18 @@ impl<T: Send + 'static> JoinSet<T> {
 
     /// Runs the blocking closure `f` on the blocking pool of `handle`'s
     /// runtime and adds it to the set.
+    ///
+    /// ```
+    /// use moduvex_runtime::task::JoinSet;
+    /// use moduvex_runtime::Runtime;
+    ///
+    /// let rt = Runtime::builder().worker_threads(1).build()?;
+    /// let mut set = JoinSet::new();
+    /// set.spawn_blocking_on(|| 6 * 7, rt.handle());
+    /// let out = rt.block_on(set.join_all());
+    /// assert_eq!(out, [42]);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     #[track_caller]
     pub fn spawn_blocking_on<F>(&mut self, f: F, handle: &Handle) -> AbortHandle
     where
@@ -333,6 +511,21 @@ impl<T: 'static> JoinSet<T> {
     ///
     /// # Panics
     /// Outside a `LocalSet`, if no runtime is running on this thread.
+    ///
+    /// ```
+    /// use std::rc::Rc;
+    /// use moduvex_runtime::task::{JoinSet, LocalSet};
+    ///
+    /// let local = LocalSet::new();
+    /// let out = moduvex_runtime::block_on(local.run_until(async {
+    ///     let mut set = JoinSet::new();
+    ///     let shared = Rc::new(5); // !Send: fine for local tasks
+    ///     let s = shared.clone();
+    ///     set.spawn_local(async move { *s + 1 });
+    ///     set.join_all().await
+    /// }));
+    /// assert_eq!(out, [6]);
+    /// ```
     #[track_caller]
     pub fn spawn_local<F>(&mut self, future: F) -> AbortHandle
     where

@@ -67,6 +67,17 @@ macro_rules! __task_local_key {
 /// future) or a [`sync_scope`](LocalKey::sync_scope) (a closure) and read
 /// with [`with`](LocalKey::with), [`try_with`](LocalKey::try_with) or
 /// [`get`](LocalKey::get).
+///
+/// ```
+/// moduvex_runtime::task_local! {
+///     static USER: String;
+/// }
+///
+/// moduvex_runtime::block_on(USER.scope("ada".into(), async {
+///     moduvex_runtime::task::yield_now().await;
+///     assert_eq!(USER.get(), "ada");
+/// }));
+/// ```
 pub struct LocalKey<T: 'static> {
     cell: &'static std::thread::LocalKey<RefCell<Option<T>>>,
     name: &'static str,
@@ -105,6 +116,15 @@ impl<T: 'static> LocalKey<T> {
     /// # Panics
     /// Panics if called from inside [`with`](LocalKey::with) on the same
     /// key (the value is borrowed there), or while the thread is exiting.
+    ///
+    /// ```
+    /// moduvex_runtime::task_local! {
+    ///     static USER: String;
+    /// }
+    ///
+    /// let len = USER.sync_scope("bob".into(), || USER.with(|u| u.len()));
+    /// assert_eq!(len, 3);
+    /// ```
     #[track_caller]
     pub fn sync_scope<F, R>(&'static self, value: T, f: F) -> R
     where
@@ -123,6 +143,16 @@ impl<T: 'static> LocalKey<T> {
     /// Panics, naming the key, if no scope of this key is active on the
     /// current task (for example inside a spawned task): use
     /// [`try_with`](LocalKey::try_with) to check instead.
+    ///
+    /// ```
+    /// moduvex_runtime::task_local! {
+    ///     static USER: String;
+    /// }
+    ///
+    /// USER.sync_scope("carol".into(), || {
+    ///     USER.with(|u| assert_eq!(u, "carol"));
+    /// });
+    /// ```
     #[track_caller]
     pub fn with<F, R>(&'static self, f: F) -> R
     where
@@ -140,6 +170,15 @@ impl<T: 'static> LocalKey<T> {
 
     /// Calls `f` with a reference to the current value, or returns an
     /// [`AccessError`] if no scope of this key is active.
+    ///
+    /// ```
+    /// moduvex_runtime::task_local! {
+    ///     static USER: String;
+    /// }
+    ///
+    /// assert!(USER.try_with(|u| u.len()).is_err(), "outside any scope");
+    /// assert_eq!(USER.sync_scope("d".into(), || USER.try_with(|u| u.len())), Ok(1));
+    /// ```
     pub fn try_with<F, R>(&'static self, f: F) -> Result<R, AccessError>
     where
         F: FnOnce(&T) -> R,
@@ -159,6 +198,14 @@ impl<T: 'static> LocalKey<T> {
     ///
     /// # Panics
     /// As [`with`](LocalKey::with): panics if no scope is active.
+    ///
+    /// ```
+    /// moduvex_runtime::task_local! {
+    ///     static USER: String;
+    /// }
+    ///
+    /// assert_eq!(USER.sync_scope("eve".into(), || USER.get()), "eve");
+    /// ```
     #[track_caller]
     pub fn get(&'static self) -> T
     where
@@ -187,6 +234,14 @@ impl<T: 'static> LocalKey<T> {
     }
 
     /// The key's name, as declared.
+    ///
+    /// ```
+    /// moduvex_runtime::task_local! {
+    ///     static USER: String;
+    /// }
+    ///
+    /// assert!(USER.name().contains("USER"));
+    /// ```
     pub fn name(&'static self) -> &'static str {
         self.name
     }
@@ -267,6 +322,16 @@ impl EnterError {
 ///
 /// Dropping it drops the inner future inside the scope too, so the inner
 /// future's destructors see the value.
+///
+/// ```
+/// moduvex_runtime::task_local! {
+///     static USER: String;
+/// }
+///
+/// // `scope` returns this future; it sets the value around each poll.
+/// let fut = USER.scope("fay".into(), async { USER.get() });
+/// assert_eq!(moduvex_runtime::block_on(fut), "fay");
+/// ```
 #[must_use = "futures do nothing unless polled"]
 pub struct TaskLocalFuture<T: 'static, F> {
     key: &'static LocalKey<T>,
@@ -367,6 +432,15 @@ impl<T: 'static + fmt::Debug, F> fmt::Debug for TaskLocalFuture<T, F> {
 }
 
 /// The task-local was read outside any of its scopes.
+///
+/// ```
+/// moduvex_runtime::task_local! {
+///     static USER: String;
+/// }
+///
+/// let err = USER.try_get().unwrap_err();
+/// assert_eq!(err.key_name(), USER.name());
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct AccessError {
     name: &'static str,
@@ -374,6 +448,14 @@ pub struct AccessError {
 
 impl AccessError {
     /// The name of the key that was not set.
+    ///
+    /// ```
+    /// moduvex_runtime::task_local! {
+    ///     static USER: String;
+    /// }
+    ///
+    /// assert!(USER.try_with(|_| ()).unwrap_err().key_name().contains("USER"));
+    /// ```
     pub fn key_name(&self) -> &'static str {
         self.name
     }

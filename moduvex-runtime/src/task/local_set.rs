@@ -68,6 +68,19 @@ pub struct LocalSet {
 
 /// The guard of [`LocalSet::enter`]: while it lives,
 /// [`task::spawn_local`](crate::task::spawn_local) spawns onto the set.
+///
+/// ```
+/// use std::rc::Rc;
+/// use moduvex_runtime::task::{self, LocalSet};
+///
+/// let local = LocalSet::new();
+/// let task = {
+///     let _guard = local.enter();
+///     task::spawn_local(async { Rc::new(3) })
+/// };
+/// let v = moduvex_runtime::block_on(local.run_until(task)).unwrap();
+/// assert_eq!(*v, 3);
+/// ```
 #[must_use = "the set is entered only while the guard lives"]
 pub struct LocalEnterGuard {
     _guard: EnterGuard,
@@ -82,6 +95,19 @@ impl fmt::Debug for LocalEnterGuard {
 
 impl LocalSet {
     /// An empty set, owned by the calling thread.
+    ///
+    /// ```
+    /// use std::rc::Rc;
+    /// use moduvex_runtime::task::{self, LocalSet};
+    ///
+    /// let local = LocalSet::new();
+    /// let rc = Rc::new(1);
+    /// let t = local.spawn_local({
+    ///     let rc = rc.clone();
+    ///     async move { *rc + 1 }
+    /// });
+    /// assert_eq!(moduvex_runtime::block_on(local.run_until(t)).unwrap(), 2);
+    /// ```
     pub fn new() -> LocalSet {
         LocalSet {
             inner: local::LocalSet::new_polled(),
@@ -118,6 +144,20 @@ impl LocalSet {
     ///
     /// # Panics
     /// When polled on a thread that runs no moduvex runtime.
+    ///
+    /// ```
+    /// use std::rc::Rc;
+    /// use moduvex_runtime::task::{self, LocalSet};
+    ///
+    /// let local = LocalSet::new();
+    /// let out = moduvex_runtime::block_on(local.run_until(async {
+    ///     let a = task::spawn_local(async { 1 });
+    ///     let b = task::spawn_local(async { 2 });
+    ///     a.await.unwrap() + b.await.unwrap()
+    /// }));
+    /// assert_eq!(out, 3);
+    /// # let _ = Rc::new(());
+    /// ```
     pub fn run_until<F: Future>(&self, future: F) -> RunUntil<'_, F> {
         RunUntil { set: self, future }
     }
@@ -127,6 +167,20 @@ impl LocalSet {
     ///
     /// # Panics
     /// As [`Runtime::block_on`] (inside an async context).
+    ///
+    /// ```
+    /// use std::rc::Rc;
+    /// use moduvex_runtime::task::{self, LocalSet};
+    /// use moduvex_runtime::Builder;
+    ///
+    /// let rt = Builder::new_current_thread().build()?;
+    /// let local = LocalSet::new();
+    /// let n = local.block_on(&rt, async {
+    ///     task::spawn_local(async { Rc::new(8) }).await.unwrap()
+    /// });
+    /// assert_eq!(*n, 8);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     #[track_caller]
     pub fn block_on<F: Future>(&self, rt: &Runtime, future: F) -> F::Output {
         rt.block_on(self.run_until(future))
@@ -135,6 +189,17 @@ impl LocalSet {
     /// Enters the set: until the guard drops,
     /// [`task::spawn_local`](crate::task::spawn_local) on this thread
     /// spawns onto it (the tasks run when the set is polled).
+    ///
+    /// ```
+    /// use std::rc::Rc;
+    /// use moduvex_runtime::task::{self, LocalSet};
+    ///
+    /// let local = LocalSet::new();
+    /// let _guard = local.enter();
+    /// let t = task::spawn_local(async { Rc::new("entered") });
+    /// drop(_guard);
+    /// assert_eq!(*moduvex_runtime::block_on(local.run_until(t)).unwrap(), "entered");
+    /// ```
     pub fn enter(&self) -> LocalEnterGuard {
         LocalEnterGuard {
             _guard: local::enter(&self.inner, false),
@@ -214,6 +279,16 @@ impl Drop for LocalSet {
 }
 
 /// The future of [`LocalSet::run_until`].
+///
+/// ```
+/// use std::rc::Rc;
+/// use moduvex_runtime::task::{self, LocalSet};
+///
+/// let local = LocalSet::new();
+/// let run = local.run_until(async { task::spawn_local(async { 4 }).await.unwrap() });
+/// assert_eq!(moduvex_runtime::block_on(run), 4);
+/// # let _ = Rc::new(());
+/// ```
 #[must_use = "futures do nothing unless polled"]
 pub struct RunUntil<'a, F> {
     set: &'a LocalSet,

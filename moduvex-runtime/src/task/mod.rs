@@ -15,6 +15,23 @@
 //! ([`id`], [`try_id`]) live here as in tokio; [`consume_budget`] and
 //! [`unconstrained`] reach the cooperative budget every task poll runs
 //! under.
+//!
+//! ```
+//! use moduvex_runtime::task::{self, JoinSet};
+//!
+//! moduvex_runtime::block_on(async {
+//!     let mut set = JoinSet::new();
+//!     for i in 0..3 {
+//!         set.spawn(async move {
+//!             task::yield_now().await;
+//!             i
+//!         });
+//!     }
+//!     let mut done = set.join_all().await;
+//!     done.sort();
+//!     assert_eq!(done, [0, 1, 2]);
+//! });
+//! ```
 
 mod cancel;
 mod join_set;

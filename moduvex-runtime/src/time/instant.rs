@@ -41,6 +41,18 @@ impl Instant {
     /// The current instant: the paused clock's if the calling thread runs
     /// a current-thread runtime whose clock is paused (or was, and has been
     /// advanced), std's otherwise.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use moduvex_runtime::time::{self, Instant};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     time::pause();
+    ///     let a = Instant::now();
+    ///     time::advance(Duration::from_secs(1)).await;
+    ///     assert_eq!(Instant::now() - a, Duration::from_secs(1));
+    /// });
+    /// ```
     pub fn now() -> Instant {
         Instant {
             std: super::clock::now(),
@@ -48,43 +60,121 @@ impl Instant {
     }
 
     /// The `Instant` of a std instant.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use moduvex_runtime::time::Instant;
+    ///
+    /// let std_now = std::time::Instant::now();
+    /// let ours = Instant::from_std(std_now);
+    /// assert_eq!(ours.into_std(), std_now);
+    /// # let _ = Duration::ZERO;
+    /// ```
     pub fn from_std(std: std::time::Instant) -> Instant {
         Instant { std }
     }
 
     /// The std instant of this `Instant`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use moduvex_runtime::time::Instant;
+    ///
+    /// let later = Instant::from_std(std::time::Instant::now()) + Duration::from_secs(1);
+    /// let std_later: std::time::Instant = later.into_std();
+    /// assert!(std_later > std::time::Instant::now());
+    /// ```
     pub fn into_std(self) -> std::time::Instant {
         self.std
     }
 
     /// The time elapsed from `earlier` to `self`; zero if `earlier` is later.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use moduvex_runtime::time::Instant;
+    ///
+    /// let a = Instant::from_std(std::time::Instant::now());
+    /// let b = a + Duration::from_secs(3);
+    /// assert_eq!(b.duration_since(a), Duration::from_secs(3));
+    /// assert_eq!(a.duration_since(b), Duration::ZERO);
+    /// ```
     pub fn duration_since(&self, earlier: Instant) -> Duration {
         self.std.saturating_duration_since(earlier.std)
     }
 
     /// The time elapsed from `earlier` to `self`; `None` if `earlier` is
     /// later.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use moduvex_runtime::time::Instant;
+    ///
+    /// let a = Instant::from_std(std::time::Instant::now());
+    /// let b = a + Duration::from_secs(3);
+    /// assert_eq!(b.checked_duration_since(a), Some(Duration::from_secs(3)));
+    /// assert_eq!(a.checked_duration_since(b), None);
+    /// ```
     pub fn checked_duration_since(&self, earlier: Instant) -> Option<Duration> {
         self.std.checked_duration_since(earlier.std)
     }
 
     /// The time elapsed from `earlier` to `self`; zero if `earlier` is later.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use moduvex_runtime::time::Instant;
+    ///
+    /// let a = Instant::from_std(std::time::Instant::now());
+    /// let b = a + Duration::from_millis(1);
+    /// assert_eq!(a.saturating_duration_since(b), Duration::ZERO);
+    /// ```
     pub fn saturating_duration_since(&self, earlier: Instant) -> Duration {
         self.std.saturating_duration_since(earlier.std)
     }
 
     /// The time elapsed since this instant, by [`Instant::now`]'s clock (so
     /// under a paused clock, only what was advanced).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use moduvex_runtime::time::{self, Instant};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     time::pause();
+    ///     let start = Instant::now();
+    ///     time::sleep(Duration::from_secs(30)).await;
+    ///     assert_eq!(start.elapsed(), Duration::from_secs(30));
+    /// });
+    /// ```
     pub fn elapsed(&self) -> Duration {
         Instant::now().saturating_duration_since(*self)
     }
 
     /// `self + duration`, or `None` if that cannot be represented.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use moduvex_runtime::time::Instant;
+    ///
+    /// let a = Instant::from_std(std::time::Instant::now());
+    /// assert!(a.checked_add(Duration::from_secs(1)).is_some());
+    /// assert!(a.checked_add(Duration::MAX).is_none());
+    /// ```
     pub fn checked_add(&self, duration: Duration) -> Option<Instant> {
         self.std.checked_add(duration).map(Instant::from_std)
     }
 
     /// `self - duration`, or `None` if that cannot be represented.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use moduvex_runtime::time::Instant;
+    ///
+    /// let a = Instant::from_std(std::time::Instant::now());
+    /// assert_eq!(a.checked_sub(Duration::ZERO), Some(a));
+    /// assert!(a.checked_sub(Duration::MAX).is_none());
+    /// ```
     pub fn checked_sub(&self, duration: Duration) -> Option<Instant> {
         self.std.checked_sub(duration).map(Instant::from_std)
     }

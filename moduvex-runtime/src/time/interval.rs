@@ -45,6 +45,19 @@ pub fn interval(period: Duration) -> Interval {
 /// # Panics
 ///
 /// If `period` is zero, and outside a moduvex runtime.
+///
+/// ```
+/// use std::time::Duration;
+/// use moduvex_runtime::time::{self, interval_at, Instant};
+///
+/// moduvex_runtime::block_on(async {
+///     time::pause();
+///     let start = Instant::now() + Duration::from_secs(5);
+///     let mut ticks = interval_at(start, Duration::from_secs(1));
+///     assert_eq!(ticks.tick().await, start);
+///     assert_eq!(ticks.tick().await, start + Duration::from_secs(1));
+/// });
+/// ```
 #[track_caller]
 pub fn interval_at(start: Instant, period: Duration) -> Interval {
     assert!(!period.is_zero(), "`interval_at` period must be non-zero");
@@ -59,6 +72,23 @@ pub fn interval_at(start: Instant, period: Duration) -> Interval {
 /// taken so late that the following scheduled instant has already passed.
 ///
 /// Ticks that were not missed always follow the schedule `start + k * period`.
+///
+/// ```
+/// use std::time::Duration;
+/// use moduvex_runtime::time::{self, interval, Instant, MissedTickBehavior};
+///
+/// moduvex_runtime::block_on(async {
+///     time::pause();
+///     let mut ticks = interval(Duration::from_secs(1));
+///     ticks.set_missed_tick_behavior(MissedTickBehavior::Skip);
+///     let t0 = ticks.tick().await;
+///     time::advance(Duration::from_millis(3500)).await; // ticks at 1, 2 and 3 s missed
+///     assert_eq!(ticks.tick().await, t0 + Duration::from_secs(1)); // late, at once
+///     // The ticks of 2 and 3 s are dropped; 4 s is the next one to come.
+///     assert_eq!(ticks.tick().await, t0 + Duration::from_secs(4));
+///     # let _ = Instant::now();
+/// });
+/// ```
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub enum MissedTickBehavior {
     /// Fire the missed ticks at once, one per `tick()`, until the schedule is
@@ -103,6 +133,21 @@ impl MissedTickBehavior {
 ///
 /// `tick()` is cancel-safe: dropping its future before it completes loses
 /// no tick.
+///
+/// ```
+/// use std::time::Duration;
+/// use moduvex_runtime::time::{self, interval, Instant};
+///
+/// moduvex_runtime::block_on(async {
+///     time::pause();
+///     let start = Instant::now();
+///     let mut ticks = interval(Duration::from_millis(100));
+///     for _ in 0..3 {
+///         ticks.tick().await; // the first tick completes at once
+///     }
+///     assert_eq!(start.elapsed(), Duration::from_millis(200));
+/// });
+/// ```
 #[derive(Debug)]
 pub struct Interval {
     /// Completes at the next scheduled tick.
@@ -113,11 +158,37 @@ pub struct Interval {
 
 impl Interval {
     /// Waits for the next tick and returns the instant it was scheduled for.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use moduvex_runtime::time::{self, interval, Instant};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     time::pause();
+    ///     let mut ticks = interval(Duration::from_secs(2));
+    ///     let first = ticks.tick().await;
+    ///     assert_eq!(first, Instant::now());
+    ///     assert_eq!(ticks.tick().await, first + Duration::from_secs(2));
+    /// });
+    /// ```
     pub async fn tick(&mut self) -> Instant {
         poll_fn(|cx| self.poll_tick(cx)).await
     }
 
     /// Polls for the next tick: the scheduled instant once it has come.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use moduvex_runtime::time::{self, interval};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     time::pause();
+    ///     let mut ticks = interval(Duration::from_secs(1));
+    ///     let first = std::future::poll_fn(|cx| ticks.poll_tick(cx)).await;
+    ///     let second = std::future::poll_fn(|cx| ticks.poll_tick(cx)).await;
+    ///     assert_eq!(second - first, Duration::from_secs(1));
+    /// });
+    /// ```
     pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
         if Pin::new(&mut self.delay).poll(cx).is_pending() {
             return Poll::Pending;
@@ -133,11 +204,42 @@ impl Interval {
     }
 
     /// Restarts the schedule: the next tick comes one `period` from now.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use moduvex_runtime::time::{self, interval, Instant};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     time::pause();
+    ///     let mut ticks = interval(Duration::from_secs(1));
+    ///     ticks.tick().await;
+    ///     time::advance(Duration::from_millis(500)).await;
+    ///     ticks.reset();
+    ///     let start = Instant::now();
+    ///     ticks.tick().await;
+    ///     assert_eq!(start.elapsed(), Duration::from_secs(1));
+    /// });
+    /// ```
     pub fn reset(&mut self) {
         self.reset_at(super::saturating_add(Instant::now(), self.period));
     }
 
     /// Restarts the schedule: the next tick comes at once.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use moduvex_runtime::time::{self, interval, Instant};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     time::pause();
+    ///     let mut ticks = interval(Duration::from_secs(60));
+    ///     ticks.tick().await;
+    ///     ticks.reset_immediately();
+    ///     let start = Instant::now();
+    ///     ticks.tick().await;
+    ///     assert_eq!(start.elapsed(), Duration::ZERO);
+    /// });
+    /// ```
     pub fn reset_immediately(&mut self) {
         self.reset_at(Instant::now());
     }
@@ -145,26 +247,93 @@ impl Interval {
     /// Restarts the schedule: the next tick comes `after` from now, and
     /// the following ones a `period` apart from it (tokio's
     /// `reset_after`; the missed-tick behaviour plays no part here).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use moduvex_runtime::time::{self, interval, Instant};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     time::pause();
+    ///     let mut ticks = interval(Duration::from_secs(60));
+    ///     ticks.tick().await;
+    ///     ticks.reset_after(Duration::from_secs(5));
+    ///     let start = Instant::now();
+    ///     ticks.tick().await;
+    ///     assert_eq!(start.elapsed(), Duration::from_secs(5));
+    /// });
+    /// ```
     pub fn reset_after(&mut self, after: Duration) {
         self.reset_at(super::saturating_add(Instant::now(), after));
     }
 
     /// Restarts the schedule: the next tick comes at `deadline`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use moduvex_runtime::time::{self, interval, Instant};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     time::pause();
+    ///     let mut ticks = interval(Duration::from_secs(60));
+    ///     ticks.tick().await;
+    ///     let at = Instant::now() + Duration::from_secs(7);
+    ///     ticks.reset_at(at);
+    ///     assert_eq!(ticks.tick().await, at);
+    /// });
+    /// ```
     pub fn reset_at(&mut self, deadline: Instant) {
         Pin::new(&mut self.delay).reset(deadline);
     }
 
     /// The behaviour when ticks are missed.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use moduvex_runtime::time::{self, interval, MissedTickBehavior};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     time::pause();
+    ///     let ticks = interval(Duration::from_secs(1));
+    ///     assert_eq!(ticks.missed_tick_behavior(), MissedTickBehavior::Burst);
+    /// });
+    /// ```
     pub fn missed_tick_behavior(&self) -> MissedTickBehavior {
         self.missed_tick_behavior
     }
 
     /// Sets the behaviour when ticks are missed.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use moduvex_runtime::time::{self, interval, Instant, MissedTickBehavior};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     time::pause();
+    ///     let mut ticks = interval(Duration::from_secs(1));
+    ///     ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    ///     ticks.tick().await;
+    ///     time::advance(Duration::from_millis(2500)).await;
+    ///     ticks.tick().await; // late
+    ///     let late = Instant::now();
+    ///     // Delay: the schedule restarts one period after the late tick.
+    ///     assert_eq!(ticks.tick().await, late + Duration::from_secs(1));
+    /// });
+    /// ```
     pub fn set_missed_tick_behavior(&mut self, behavior: MissedTickBehavior) {
         self.missed_tick_behavior = behavior;
     }
 
     /// The period between ticks.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use moduvex_runtime::time::{self, interval};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     time::pause();
+    ///     assert_eq!(interval(Duration::from_millis(250)).period(), Duration::from_millis(250));
+    /// });
+    /// ```
     pub fn period(&self) -> Duration {
         self.period
     }

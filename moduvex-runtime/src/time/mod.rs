@@ -65,6 +65,18 @@
 //! `From`. Durations too large to add, such as
 //! [`Duration::MAX`](std::time::Duration::MAX), saturate to about 30 years
 //! from now: they never panic and never wrap into the past.
+//!
+//! ```
+//! use std::time::Duration;
+//! use moduvex_runtime::time;
+//!
+//! moduvex_runtime::block_on(async {
+//!     let fast = time::timeout(Duration::from_secs(1), async { 1 }).await;
+//!     assert_eq!(fast, Ok(1));
+//!     let slow = time::timeout(Duration::from_millis(1), time::sleep(Duration::from_secs(60))).await;
+//!     assert!(slow.is_err());
+//! });
+//! ```
 
 use std::time::{Duration, Instant as StdInstant};
 

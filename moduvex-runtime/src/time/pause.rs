@@ -96,6 +96,20 @@ pub fn pause() {
 /// # Panics
 ///
 /// If the clock is not paused (see [`pause`]), and outside any runtime.
+///
+/// ```
+/// use std::time::Duration;
+/// use moduvex_runtime::time::{self, Instant};
+///
+/// moduvex_runtime::block_on(async {
+///     time::pause();
+///     let frozen = Instant::now();
+///     time::advance(Duration::from_secs(10)).await;
+///     time::resume();
+///     // Running again, from where it was advanced to.
+///     assert!(Instant::now() >= frozen + Duration::from_secs(10));
+/// });
+/// ```
 #[track_caller]
 pub fn resume() {
     match with_clock(|shard| shard.clock().resume()) {

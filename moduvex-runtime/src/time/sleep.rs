@@ -69,6 +69,18 @@ pub fn sleep(duration: Duration) -> Sleep {
 ///
 /// When called outside a moduvex runtime (`block_on` or a spawned task).
 /// The returned `Sleep` may then be polled anywhere.
+///
+/// ```
+/// use std::time::Duration;
+/// use moduvex_runtime::time::{self, sleep_until, Instant};
+///
+/// moduvex_runtime::block_on(async {
+///     time::pause();
+///     let deadline = Instant::now() + Duration::from_secs(60);
+///     sleep_until(deadline).await;
+///     assert_eq!(Instant::now(), deadline);
+/// });
+/// ```
 #[track_caller]
 pub fn sleep_until(deadline: Instant) -> Sleep {
     driver::assert_in_runtime();
@@ -85,6 +97,20 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 /// `Unpin`: it may be created, polled and dropped on different threads, and
 /// polled by any executor (outside a moduvex runtime, the foster thread
 /// fires it).
+///
+/// ```
+/// use std::time::Duration;
+/// use moduvex_runtime::time::{self, sleep, Instant};
+///
+/// moduvex_runtime::block_on(async {
+///     time::pause();
+///     let start = Instant::now();
+///     let a = sleep(Duration::from_secs(1));
+///     let b = sleep(Duration::from_secs(2));
+///     moduvex_runtime::join!(a, b);
+///     assert_eq!(start.elapsed(), Duration::from_secs(2));
+/// });
+/// ```
 #[must_use = "futures do nothing unless polled"]
 pub struct Sleep {
     deadline: Instant,
@@ -147,11 +173,35 @@ impl Sleep {
     }
 
     /// The instant at which this sleep completes.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use moduvex_runtime::time::{self, sleep, Instant};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     time::pause();
+    ///     let s = sleep(Duration::from_secs(5));
+    ///     assert_eq!(s.deadline(), Instant::now() + Duration::from_secs(5));
+    /// });
+    /// ```
     pub fn deadline(&self) -> Instant {
         self.deadline
     }
 
     /// Whether the deadline has passed.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use moduvex_runtime::time::{self, sleep};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     time::pause();
+    ///     let s = sleep(Duration::from_secs(5));
+    ///     assert!(!s.is_elapsed());
+    ///     time::advance(Duration::from_secs(5)).await;
+    ///     assert!(s.is_elapsed());
+    /// });
+    /// ```
     pub fn is_elapsed(&self) -> bool {
         self.deadline <= Instant::now()
     }
@@ -159,6 +209,20 @@ impl Sleep {
     /// Moves the deadline, in place: a filed timer is moved on its wheel
     /// without a new allocation, and keeps waking the task that last polled
     /// this sleep. A sleep that had completed can run again.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use moduvex_runtime::time::{self, sleep, Instant};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     time::pause();
+    ///     let mut s = std::pin::pin!(sleep(Duration::from_secs(3600)));
+    ///     let sooner = Instant::now() + Duration::from_secs(1);
+    ///     s.as_mut().reset(sooner);
+    ///     s.await;
+    ///     assert_eq!(Instant::now(), sooner);
+    /// });
+    /// ```
     pub fn reset(self: Pin<&mut Self>, deadline: Instant) {
         self.get_mut().reset_with(deadline, None);
     }

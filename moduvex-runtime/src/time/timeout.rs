@@ -53,6 +53,19 @@ pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
 /// # Panics
 ///
 /// Outside a moduvex runtime (`block_on` or a spawned task).
+///
+/// ```
+/// use std::time::Duration;
+/// use moduvex_runtime::time::{self, timeout_at, Instant};
+///
+/// moduvex_runtime::block_on(async {
+///     time::pause();
+///     let deadline = Instant::now() + Duration::from_secs(1);
+///     assert_eq!(timeout_at(deadline, async { 5 }).await, Ok(5));
+///     let never = std::future::pending::<()>();
+///     assert!(timeout_at(deadline, never).await.is_err());
+/// });
+/// ```
 #[track_caller]
 pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
     Timeout {
@@ -65,6 +78,18 @@ pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
 ///
 /// It owns the inner future: dropping the `Timeout` (for example after it
 /// returned `Err(Elapsed)`) drops the inner future and cancels the timer.
+///
+/// ```
+/// use std::time::Duration;
+/// use moduvex_runtime::time::{self, timeout};
+///
+/// moduvex_runtime::block_on(async {
+///     time::pause();
+///     let slow = time::sleep(Duration::from_secs(10));
+///     let res = timeout(Duration::from_secs(1), slow).await;
+///     assert!(res.is_err(), "gave up after one second");
+/// });
+/// ```
 #[must_use = "futures do nothing unless polled"]
 #[derive(Debug)]
 pub struct Timeout<F> {
@@ -76,22 +101,72 @@ pub struct Timeout<F> {
 
 impl<F> Timeout<F> {
     /// The inner future.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use moduvex_runtime::sync::oneshot;
+    /// use moduvex_runtime::time::timeout;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let (tx, rx) = oneshot::channel();
+    ///     let t = timeout(Duration::from_secs(1), rx);
+    ///     assert!(t.get_ref().is_empty());
+    ///     tx.send(3).unwrap();
+    ///     assert_eq!(t.await, Ok(Ok(3)));
+    /// });
+    /// ```
     pub fn get_ref(&self) -> &F {
         &self.value
     }
 
     /// The inner future, mutably (only for an unpinned `Timeout`).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use moduvex_runtime::sync::oneshot;
+    /// use moduvex_runtime::time::timeout;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let (tx, rx) = oneshot::channel::<u8>();
+    ///     let mut t = timeout(Duration::from_secs(1), rx);
+    ///     t.get_mut().close();
+    ///     assert_eq!(tx.send(1), Err(1));
+    /// });
+    /// ```
     pub fn get_mut(&mut self) -> &mut F {
         &mut self.value
     }
 
     /// Consumes the `Timeout`, returning the inner future and cancelling the
     /// timer.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use moduvex_runtime::time::{self, timeout};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     time::pause();
+    ///     let t = timeout(Duration::from_secs(1), async { "kept" });
+    ///     // Drop the deadline, keep the future.
+    ///     assert_eq!(t.into_inner().await, "kept");
+    /// });
+    /// ```
     pub fn into_inner(self) -> F {
         self.value
     }
 
     /// The instant at which this timeout expires.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use moduvex_runtime::time::{self, timeout, Instant};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     time::pause();
+    ///     let t = timeout(Duration::from_secs(4), async {});
+    ///     assert_eq!(t.deadline(), Instant::now() + Duration::from_secs(4));
+    /// });
+    /// ```
     pub fn deadline(&self) -> Instant {
         self.delay.deadline()
     }
@@ -117,6 +192,19 @@ impl<F: Future> Future for Timeout<F> {
 
 /// The error of a [`Timeout`] whose deadline passed before its future
 /// completed.
+///
+/// ```
+/// use std::time::Duration;
+/// use moduvex_runtime::time::{self, timeout, Elapsed};
+///
+/// moduvex_runtime::block_on(async {
+///     time::pause();
+///     let err: Elapsed = timeout(Duration::from_millis(5), std::future::pending::<()>())
+///         .await
+///         .unwrap_err();
+///     assert_eq!(err.to_string(), "deadline has elapsed");
+/// });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Elapsed(());
 

@@ -30,6 +30,16 @@ struct SyncPanic(Box<dyn Any + Send + 'static>);
 unsafe impl Sync for SyncPanic {}
 
 /// The task failed to complete: it was cancelled, or it panicked.
+///
+/// ```
+/// use moduvex_runtime::spawn;
+///
+/// moduvex_runtime::block_on(async {
+///     let err = spawn(async { panic!("oops") }).await.unwrap_err();
+///     assert!(err.is_panic() && !err.is_cancelled());
+///     assert!(err.to_string().contains("oops"));
+/// });
+/// ```
 pub struct JoinError {
     repr: Repr,
 }
@@ -52,6 +62,17 @@ impl JoinError {
 
     /// The id of the task that failed (the same as its
     /// [`JoinHandle::id`](crate::JoinHandle::id)).
+    ///
+    /// ```
+    /// use moduvex_runtime::spawn;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let t = spawn(std::future::pending::<()>());
+    ///     let id = t.id();
+    ///     t.abort();
+    ///     assert_eq!(t.await.unwrap_err().id(), id);
+    /// });
+    /// ```
     pub fn id(&self) -> Id {
         match &self.repr {
             Repr::Cancelled(id) => *id,
@@ -60,11 +81,30 @@ impl JoinError {
     }
 
     /// The task was aborted or its runtime shut down before it finished.
+    ///
+    /// ```
+    /// use moduvex_runtime::spawn;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let t = spawn(std::future::pending::<()>());
+    ///     t.abort();
+    ///     assert!(t.await.unwrap_err().is_cancelled());
+    /// });
+    /// ```
     pub fn is_cancelled(&self) -> bool {
         matches!(self.repr, Repr::Cancelled(_))
     }
 
     /// The task panicked.
+    ///
+    /// ```
+    /// use moduvex_runtime::spawn;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let err = spawn(async { panic!("bad") }).await.unwrap_err();
+    ///     assert!(err.is_panic());
+    /// });
+    /// ```
     pub fn is_panic(&self) -> bool {
         matches!(self.repr, Repr::Panic(_))
     }
@@ -74,6 +114,17 @@ impl JoinError {
     /// # Panics
     /// Panics if the task was cancelled rather than panicking; use
     /// [`try_into_panic`](JoinError::try_into_panic) to check.
+    ///
+    /// ```
+    /// use moduvex_runtime::spawn;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let err = spawn(async { std::panic::panic_any(42u32) }).await.unwrap_err();
+    ///     let payload = err.into_panic();
+    ///     assert_eq!(payload.downcast_ref::<u32>(), Some(&42));
+    ///     // or: std::panic::resume_unwind(payload) to re-raise it here
+    /// });
+    /// ```
     #[track_caller]
     pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
         self.try_into_panic().expect(
@@ -82,6 +133,18 @@ impl JoinError {
     }
 
     /// The panic payload, or the error itself if the task was cancelled.
+    ///
+    /// ```
+    /// use moduvex_runtime::spawn;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let t = spawn(std::future::pending::<()>());
+    ///     t.abort();
+    ///     let err = t.await.unwrap_err();
+    ///     let err = err.try_into_panic().unwrap_err(); // not a panic: the error comes back
+    ///     assert!(err.is_cancelled());
+    /// });
+    /// ```
     pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
         match self.repr {
             Repr::Panic(p) => Ok(p.payload.0),

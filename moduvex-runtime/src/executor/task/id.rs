@@ -119,6 +119,18 @@ pub fn id() -> Id {
 }
 
 /// The id of the task running this code, or `None` outside a task.
+///
+/// ```
+/// use moduvex_runtime::{spawn, task};
+///
+/// moduvex_runtime::block_on(async {
+///     // `block_on`'s own future is not a task.
+///     assert_eq!(task::try_id(), None);
+///     let t = spawn(async { task::try_id() });
+///     let id = t.id();
+///     assert_eq!(t.await.unwrap(), Some(id));
+/// });
+/// ```
 pub fn try_id() -> Option<Id> {
     let task = CURRENT.try_with(Cell::get).ok().flatten()?;
     // SAFETY: a header in `CURRENT` is live while it is there (the invariant on `CURRENT`).

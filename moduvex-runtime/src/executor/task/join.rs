@@ -20,6 +20,17 @@ use super::{Id, JoinError, RawTask};
 ///
 /// # Panics
 /// Polling the handle again after it returned its result panics.
+///
+/// ```
+/// use moduvex_runtime::spawn;
+///
+/// moduvex_runtime::block_on(async {
+///     let ok = spawn(async { 2 + 2 });
+///     assert_eq!(ok.await.unwrap(), 4);
+///     let boom = spawn(async { panic!("boom") });
+///     assert!(boom.await.unwrap_err().is_panic());
+/// });
+/// ```
 pub struct JoinHandle<T> {
     raw: RawTask,
     _output: PhantomData<T>,
@@ -50,16 +61,48 @@ impl<T> JoinHandle<T> {
     /// point (at once if idle, after its current poll if running) and the
     /// handle then yields a cancelled [`JoinError`]. Aborting a finished
     /// task, or aborting twice, does nothing.
+    ///
+    /// ```
+    /// use moduvex_runtime::{spawn, time};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let task = spawn(time::sleep(std::time::Duration::from_secs(3600)));
+    ///     task.abort();
+    ///     assert!(task.await.unwrap_err().is_cancelled());
+    /// });
+    /// ```
     pub fn abort(&self) {
         abort(self.raw);
     }
 
     /// True once the task has finished (with output, panic or cancellation).
+    ///
+    /// ```
+    /// use moduvex_runtime::{spawn, task};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let t = spawn(async { 1 });
+    ///     while !t.is_finished() {
+    ///         task::yield_now().await;
+    ///     }
+    ///     assert_eq!(t.await.unwrap(), 1);
+    /// });
+    /// ```
     pub fn is_finished(&self) -> bool {
         self.raw.header().state.load().is_complete()
     }
 
     /// The task's id: what [`task::id()`](crate::task::id) returns inside it.
+    ///
+    /// ```
+    /// use moduvex_runtime::{spawn, task};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let t = spawn(async { task::id() });
+    ///     let id = t.id();
+    ///     assert_eq!(t.await.unwrap(), id);
+    /// });
+    /// ```
     pub fn id(&self) -> Id {
         self.raw.id()
     }
@@ -67,6 +110,17 @@ impl<T> JoinHandle<T> {
     /// A handle that can abort the task without owning its output: keep it
     /// where the `JoinHandle` cannot go (another task, a registry of
     /// connections). It does not keep the task alive or running.
+    ///
+    /// ```
+    /// use moduvex_runtime::{spawn, time};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let t = spawn(time::sleep(std::time::Duration::from_secs(3600)));
+    ///     let abort = t.abort_handle();
+    ///     spawn(async move { abort.abort() }).await.unwrap();
+    ///     assert!(t.await.unwrap_err().is_cancelled());
+    /// });
+    /// ```
     pub fn abort_handle(&self) -> AbortHandle {
         self.raw.header().state.ref_inc();
         // SAFETY: the reference was just counted for the new handle.
@@ -79,6 +133,20 @@ impl<T> JoinHandle<T> {
 /// Made by [`JoinHandle::abort_handle`] (and returned by
 /// [`JoinSet::spawn`](crate::task::JoinSet::spawn)). Cloneable, `Send` and
 /// `Sync` whatever the task's output; dropping it does nothing to the task.
+///
+/// ```
+/// use moduvex_runtime::spawn;
+///
+/// moduvex_runtime::block_on(async {
+///     let t = spawn(std::future::pending::<()>());
+///     let a = t.abort_handle();
+///     let b = a.clone();
+///     assert_eq!(a.id(), t.id());
+///     b.abort();
+///     assert!(t.await.unwrap_err().is_cancelled());
+///     assert!(a.is_finished());
+/// });
+/// ```
 pub struct AbortHandle {
     raw: RawTask,
 }
@@ -97,16 +165,47 @@ impl AbortHandle {
     }
 
     /// Cancels the task, exactly as [`JoinHandle::abort`] does.
+    ///
+    /// ```
+    /// use moduvex_runtime::spawn;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let t = spawn(std::future::pending::<()>());
+    ///     t.abort_handle().abort();
+    ///     assert!(t.await.unwrap_err().is_cancelled());
+    /// });
+    /// ```
     pub fn abort(&self) {
         abort(self.raw);
     }
 
     /// True once the task has finished (with output, panic or cancellation).
+    ///
+    /// ```
+    /// use moduvex_runtime::spawn;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let t = spawn(async {});
+    ///     let a = t.abort_handle();
+    ///     t.await.unwrap();
+    ///     assert!(a.is_finished());
+    /// });
+    /// ```
     pub fn is_finished(&self) -> bool {
         self.raw.header().state.load().is_complete()
     }
 
     /// The task's id (the same as its [`JoinHandle::id`]).
+    ///
+    /// ```
+    /// use moduvex_runtime::spawn;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let t = spawn(async {});
+    ///     assert_eq!(t.abort_handle().id(), t.id());
+    ///     t.await.unwrap();
+    /// });
+    /// ```
     pub fn id(&self) -> Id {
         self.raw.id()
     }

@@ -114,6 +114,17 @@ impl TcpListener {
     /// Each resolved address is tried in turn; the last error is returned
     /// if none works (`AddrInUse` if the port is taken, `InvalidInput` for
     /// an address that does not parse).
+    ///
+    /// ```
+    /// use moduvex_runtime::net::{TcpListener, TcpStream};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let addr = listener.local_addr()?;
+    ///     assert!(addr.ip().is_loopback() && addr.port() != 0, "port 0 picks a free port");
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub async fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<TcpListener> {
         let addrs = resolve(&addr).await?;
         each_addr(addrs, |addr| async move { Self::bind_addr(addr) }).await
@@ -139,6 +150,18 @@ impl TcpListener {
 
     /// Wraps a listening std socket, switching it to non-blocking mode and
     /// registering it with this thread's reactor.
+    ///
+    /// ```
+    /// use moduvex_runtime::net::{TcpListener, TcpStream};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let std = std::net::TcpListener::bind("127.0.0.1:0")?;
+    ///     let listener = TcpListener::from_std(std)?;
+    ///     let _client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     listener.accept().await?;
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
         listener.set_nonblocking(true)?;
         Self::from_nonblocking(listener)
@@ -146,6 +169,18 @@ impl TcpListener {
 
     /// Deregisters the listener and returns the std one, still in
     /// non-blocking mode.
+    ///
+    /// ```
+    /// use moduvex_runtime::net::{TcpListener, TcpStream};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let addr = listener.local_addr()?;
+    ///     let std = listener.into_std()?;
+    ///     assert_eq!(std.local_addr()?, addr);
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub fn into_std(self) -> io::Result<std::net::TcpListener> {
         self.io.into_inner()
     }
@@ -162,6 +197,19 @@ impl TcpListener {
     /// connection wakes them all, one gets it and the others wait again.
     /// Dropping the future (cancelling it, as `select!` does) leaves no
     /// trace on the listener.
+    ///
+    /// ```
+    /// use moduvex_runtime::net::{TcpListener, TcpStream};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (server, peer) = listener.accept().await?;
+    ///     assert_eq!(peer, client.local_addr()?);
+    ///     assert_eq!(server.peer_addr()?, peer);
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
         let mut waiter = self.io.waiter(Direction::Read);
         poll_fn(|cx| self.poll_accept_with(cx, Some(&mut waiter))).await
@@ -172,6 +220,18 @@ impl TcpListener {
     /// As with every `poll_*` method, only the task of the latest call is
     /// woken when a connection arrives; tasks that accept side by side
     /// should each await [`accept`](Self::accept), which wakes them all.
+    ///
+    /// ```
+    /// use moduvex_runtime::net::{TcpListener, TcpStream};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (_server, peer) = std::future::poll_fn(|cx| listener.poll_accept(cx)).await?;
+    ///     assert_eq!(peer, client.local_addr()?);
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
         self.poll_accept_with(cx, None)
     }
@@ -241,21 +301,64 @@ impl TcpListener {
     }
 
     /// The local address the listener is bound to.
+    ///
+    /// ```
+    /// use moduvex_runtime::net::{TcpListener, TcpStream};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let addr = listener.local_addr()?;
+    ///     let client = TcpStream::connect(addr).await?;
+    ///     assert_eq!(client.peer_addr()?, addr);
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.io.get_ref().local_addr()
     }
 
     /// The IP time-to-live of accepted connections' packets.
+    ///
+    /// ```
+    /// use moduvex_runtime::net::{TcpListener, TcpStream};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     assert!(listener.ttl()? > 0);
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub fn ttl(&self) -> io::Result<u32> {
         self.io.get_ref().ttl()
     }
 
     /// Sets the IP time-to-live.
+    ///
+    /// ```
+    /// use moduvex_runtime::net::{TcpListener, TcpStream};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     listener.set_ttl(100)?;
+    ///     assert_eq!(listener.ttl()?, 100);
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
         self.io.get_ref().set_ttl(ttl)
     }
 
     /// Takes the pending socket error (`SO_ERROR`), if any.
+    ///
+    /// ```
+    /// use moduvex_runtime::net::{TcpListener, TcpStream};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     assert!(listener.take_error()?.is_none());
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
         self.io.get_ref().take_error()
     }
@@ -264,6 +367,28 @@ impl TcpListener {
 /// The connections a [`TcpListener`] accepts, from
 /// [`TcpListener::incoming`]: a `Stream` of `io::Result<TcpStream>` that
 /// never ends.
+///
+/// ```
+/// use futures_lite::StreamExt;
+/// use moduvex_runtime::net::{TcpListener, TcpStream};
+///
+/// moduvex_runtime::block_on(async {
+///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+///     let addr = listener.local_addr()?;
+///     moduvex_runtime::spawn(async move {
+///         for _ in 0..2 {
+///             TcpStream::connect(addr).await?;
+///         }
+///         Ok::<_, std::io::Error>(())
+///     });
+///     let mut incoming = listener.incoming();
+///     for _ in 0..2 {
+///         let stream = incoming.next().await.unwrap()?;
+///         assert!(stream.peer_addr()?.ip().is_loopback());
+///     }
+///     Ok::<_, std::io::Error>(())
+/// }).unwrap();
+/// ```
 pub struct Incoming<'a> {
     listener: &'a TcpListener,
     /// This stream's own place among the listener's read waiters.

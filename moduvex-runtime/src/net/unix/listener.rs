@@ -36,6 +36,24 @@ pub struct UnixListener {
 impl UnixListener {
     /// Creates the socket file at `path` and listens on it. Fails with
     /// `AddrInUse` if the file exists (remove a stale one first).
+    ///
+    /// ```
+    /// use moduvex_runtime::net::{UnixListener, UnixStream};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let dir = std::env::temp_dir().join(format!("moduvex-doc-listener1-{}", std::process::id()));
+    ///     std::fs::create_dir_all(&dir)?;
+    ///     let path = dir.join("app.sock");
+    ///     # let _ = std::fs::remove_file(&path);
+    ///     let listener = UnixListener::bind(&path)?;
+    ///     assert!(path.exists());
+    ///     let again = UnixListener::bind(&path).err().unwrap();
+    ///     assert_eq!(again.kind(), std::io::ErrorKind::AddrInUse);
+    ///     # drop(listener);
+    ///     std::fs::remove_dir_all(&dir)?;
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub fn bind<P: AsRef<Path>>(path: P) -> io::Result<UnixListener> {
         Self::bind_sock_addr(&SockAddr::unix(path)?)
     }
@@ -44,6 +62,19 @@ impl UnixListener {
     /// abstract name (`SocketAddr::from_abstract_name`: no file, gone when
     /// the last socket bound to it closes). An unnamed address is
     /// `InvalidInput`. See [`UnixStream::connect_addr`] for an example.
+    ///
+    /// ```
+    /// use std::os::linux::net::SocketAddrExt;
+    /// use std::os::unix::net::SocketAddr;
+    /// use moduvex_runtime::net::UnixListener;
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let name = format!("moduvex-doc-bind-{}", std::process::id());
+    ///     let listener = UnixListener::bind_addr(&SocketAddr::from_abstract_name(&name)?)?;
+    ///     assert_eq!(listener.local_addr()?.as_abstract_name(), Some(name.as_bytes()));
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub fn bind_addr(addr: &SocketAddr) -> io::Result<UnixListener> {
         Self::bind_sock_addr(&super::sock_addr(addr)?)
     }
@@ -59,6 +90,22 @@ impl UnixListener {
 
     /// Wraps a std listener, switching it to non-blocking mode and
     /// registering it with this thread's reactor.
+    ///
+    /// ```
+    /// use moduvex_runtime::net::{UnixListener, UnixStream};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let dir = std::env::temp_dir().join(format!("moduvex-doc-listener2-{}", std::process::id()));
+    ///     std::fs::create_dir_all(&dir)?;
+    ///     let path = dir.join("app.sock");
+    ///     # let _ = std::fs::remove_file(&path);
+    ///     let listener = UnixListener::from_std(std::os::unix::net::UnixListener::bind(&path)?)?;
+    ///     let _client = UnixStream::connect(&path).await?;
+    ///     listener.accept().await?;
+    ///     std::fs::remove_dir_all(&dir)?;
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub fn from_std(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
         listener.set_nonblocking(true)?;
         Ok(UnixListener {
@@ -67,6 +114,22 @@ impl UnixListener {
     }
 
     /// Deregisters the listener and returns the std one, still non-blocking.
+    ///
+    /// ```
+    /// use moduvex_runtime::net::{UnixListener, UnixStream};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let dir = std::env::temp_dir().join(format!("moduvex-doc-listener3-{}", std::process::id()));
+    ///     std::fs::create_dir_all(&dir)?;
+    ///     let path = dir.join("app.sock");
+    ///     # let _ = std::fs::remove_file(&path);
+    ///     let listener = UnixListener::bind(&path)?;
+    ///     let std = listener.into_std()?;
+    ///     assert_eq!(std.local_addr()?.as_pathname(), Some(path.as_path()));
+    ///     std::fs::remove_dir_all(&dir)?;
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub fn into_std(self) -> io::Result<std::os::unix::net::UnixListener> {
         self.io.into_inner()
     }
@@ -76,6 +139,27 @@ impl UnixListener {
     /// As with [`TcpListener::accept`](crate::net::TcpListener::accept),
     /// descriptor or memory exhaustion is returned at once; back off
     /// before accepting again.
+    ///
+    /// ```
+    /// use moduvex_runtime::net::{UnixListener, UnixStream};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let dir = std::env::temp_dir().join(format!("moduvex-doc-listener4-{}", std::process::id()));
+    ///     std::fs::create_dir_all(&dir)?;
+    ///     let path = dir.join("app.sock");
+    ///     # let _ = std::fs::remove_file(&path);
+    ///     let listener = UnixListener::bind(&path)?;
+    ///     let client = moduvex_runtime::spawn({
+    ///         let path = path.clone();
+    ///         async move { UnixStream::connect(path).await }
+    ///     });
+    ///     let (server, peer) = listener.accept().await?;
+    ///     assert!(peer.is_unnamed(), "the client did not bind a name");
+    ///     # drop((server, client.await.unwrap()?));
+    ///     std::fs::remove_dir_all(&dir)?;
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
         let mut waiter = self.io.waiter(Direction::Read);
         poll_fn(|cx| self.poll_accept_with(cx, Some(&mut waiter))).await
@@ -86,6 +170,22 @@ impl UnixListener {
     /// As with every `poll_*` method, only the task of the latest call is
     /// woken when a connection arrives; tasks that accept side by side
     /// should each await [`accept`](Self::accept), which wakes them all.
+    ///
+    /// ```
+    /// use moduvex_runtime::net::{UnixListener, UnixStream};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let dir = std::env::temp_dir().join(format!("moduvex-doc-listener5-{}", std::process::id()));
+    ///     std::fs::create_dir_all(&dir)?;
+    ///     let path = dir.join("app.sock");
+    ///     # let _ = std::fs::remove_file(&path);
+    ///     let listener = UnixListener::bind(&path)?;
+    ///     let _client = UnixStream::connect(&path).await?;
+    ///     let (_server, _) = std::future::poll_fn(|cx| listener.poll_accept(cx)).await?;
+    ///     std::fs::remove_dir_all(&dir)?;
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
         self.poll_accept_with(cx, None)
     }
@@ -151,11 +251,41 @@ impl UnixListener {
     }
 
     /// The address the listener is bound to.
+    ///
+    /// ```
+    /// use moduvex_runtime::net::{UnixListener, UnixStream};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let dir = std::env::temp_dir().join(format!("moduvex-doc-listener6-{}", std::process::id()));
+    ///     std::fs::create_dir_all(&dir)?;
+    ///     let path = dir.join("app.sock");
+    ///     # let _ = std::fs::remove_file(&path);
+    ///     let listener = UnixListener::bind(&path)?;
+    ///     assert_eq!(listener.local_addr()?.as_pathname(), Some(path.as_path()));
+    ///     std::fs::remove_dir_all(&dir)?;
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.io.get_ref().local_addr()
     }
 
     /// Takes the pending socket error (`SO_ERROR`), if any.
+    ///
+    /// ```
+    /// use moduvex_runtime::net::{UnixListener, UnixStream};
+    ///
+    /// moduvex_runtime::block_on(async {
+    ///     let dir = std::env::temp_dir().join(format!("moduvex-doc-listener7-{}", std::process::id()));
+    ///     std::fs::create_dir_all(&dir)?;
+    ///     let path = dir.join("app.sock");
+    ///     # let _ = std::fs::remove_file(&path);
+    ///     let listener = UnixListener::bind(&path)?;
+    ///     assert!(listener.take_error()?.is_none());
+    ///     std::fs::remove_dir_all(&dir)?;
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
         self.io.get_ref().take_error()
     }
@@ -191,6 +321,23 @@ impl std::fmt::Debug for UnixListener {
 /// The connections a [`UnixListener`] accepts, from
 /// [`UnixListener::incoming`]: a `Stream` of `io::Result<UnixStream>` that
 /// never ends.
+///
+/// ```
+/// use std::os::linux::net::SocketAddrExt;
+/// use std::os::unix::net::SocketAddr;
+/// use futures_lite::StreamExt;
+/// use moduvex_runtime::net::{UnixListener, UnixStream};
+///
+/// moduvex_runtime::block_on(async {
+///     let name = format!("moduvex-doc-incoming-{}", std::process::id());
+///     let addr = SocketAddr::from_abstract_name(&name)?;
+///     let listener = UnixListener::bind_addr(&addr)?;
+///     let _client = UnixStream::connect_addr(&addr).await?;
+///     let stream = listener.incoming().next().await.unwrap()?;
+///     assert!(stream.peer_addr()?.is_unnamed());
+///     Ok::<_, std::io::Error>(())
+/// }).unwrap();
+/// ```
 pub struct Incoming<'a> {
     listener: &'a UnixListener,
     /// This stream's own place among the listener's read waiters.

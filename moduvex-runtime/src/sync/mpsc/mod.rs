@@ -29,6 +29,25 @@ pub use unbounded::{UnboundedReceiver, UnboundedSender, WeakUnboundedSender};
 ///
 /// If `buffer` is 0 (a channel with no slot could never carry a message), or
 /// exceeds `Semaphore::MAX_PERMITS`.
+///
+/// ```
+/// use moduvex_runtime::sync::mpsc;
+///
+/// moduvex_runtime::block_on(async {
+///     let (tx, mut rx) = mpsc::channel(8);
+///     for i in 0..3 {
+///         let tx = tx.clone();
+///         moduvex_runtime::spawn(async move { tx.send(i).await.unwrap() });
+///     }
+///     drop(tx);
+///     let mut got = Vec::new();
+///     while let Some(v) = rx.recv().await {
+///         got.push(v);
+///     }
+///     got.sort();
+///     assert_eq!(got, [0, 1, 2]);
+/// });
+/// ```
 #[track_caller]
 pub fn channel<T>(buffer: usize) -> (Sender<T>, Receiver<T>) {
     assert!(buffer > 0, "mpsc bounded channel requires buffer > 0");
@@ -40,6 +59,19 @@ pub fn channel<T>(buffer: usize) -> (Sender<T>, Receiver<T>) {
 }
 
 /// An unbounded channel: sends never wait.
+///
+/// ```
+/// use moduvex_runtime::sync::mpsc;
+///
+/// moduvex_runtime::block_on(async {
+///     let (tx, mut rx) = mpsc::unbounded_channel();
+///     for i in 0..1000 {
+///         tx.send(i).unwrap(); // never waits
+///     }
+///     assert_eq!(rx.len(), 1000);
+///     assert_eq!(rx.recv().await, Some(0));
+/// });
+/// ```
 pub fn unbounded_channel<T>() -> (UnboundedSender<T>, UnboundedReceiver<T>) {
     unbounded::new_pair()
 }
