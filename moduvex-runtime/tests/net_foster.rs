@@ -190,6 +190,13 @@ fn a_dead_threads_reactor_closes_its_fds_with_its_last_socket() {
     // Each dead thread's reactor (epoll + eventfd) lives on with its socket.
     assert!(fd_count() >= baseline + 4 * 3);
     drop(listeners);
+    // The foster thread may be draining one of those reactors right now,
+    // holding a handle to it: that reactor closes when the drain ends.
+    // Wait for it (bounded: a descriptor that never closes fails the test).
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while fd_count() != baseline && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(1));
+    }
     assert_eq!(fd_count(), baseline, "every dead thread's reactor closed");
 }
 

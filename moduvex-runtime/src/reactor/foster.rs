@@ -90,9 +90,18 @@ fn foster() -> io::Result<&'static Foster> {
         .map_err(copy_err)?;
     STARTED
         .get_or_init(|| {
+            // The fallback timers' reactor is made before the thread
+            // starts, so every descriptor the foster owns exists once this
+            // returns (a process counting its descriptors sees them all).
+            let timers = Reactor::new().and_then(|r| {
+                foster
+                    .backend
+                    .register(r.inner.backend.raw(), TIMER_TOKEN, Interest::READABLE)?;
+                Ok(r)
+            });
             std::thread::Builder::new()
                 .name("moduvex-foster".into())
-                .spawn(move || foster_loop(foster))
+                .spawn(move || foster_loop(foster, timers))
                 .map(drop)
         })
         .as_ref()
@@ -179,16 +188,10 @@ const TIMER_TOKEN: usize = usize::MAX;
 /// The fallback shard's driver is a reactor of the foster's own, nested
 /// like a child: its eventfd, written when a timer is filed earlier than
 /// the current wait, ends the wait.
-fn foster_loop(foster: &'static Foster) {
+fn foster_loop(foster: &'static Foster, timers: io::Result<Reactor>) {
     let mut events = events_with_capacity(64);
     let mut child_events = events_with_capacity(EVENTS_PER_POLL);
     let mut wakers: Vec<Waker> = Vec::new();
-    let timers = Reactor::new().and_then(|r| {
-        foster
-            .backend
-            .register(r.inner.backend.raw(), TIMER_TOKEN, Interest::READABLE)?;
-        Ok(r)
-    });
     if let Ok(timers) = &timers {
         crate::time::driver::foster::start(timers.unparker());
     }
