@@ -100,7 +100,7 @@ impl<F: Future> MaybeDone<F> {
 /// ```
 #[macro_export]
 macro_rules! join {
-    (biased; $($fut:expr),+ $(,)?) => {
+    (biased; $($fut:expr_2021),+ $(,)?) => {
         $crate::__join!(@join true {} [] $($fut,)+)
     };
     (biased;) => {
@@ -109,7 +109,7 @@ macro_rules! join {
     () => {
         async {}.await
     };
-    ($($fut:expr),+ $(,)?) => {
+    ($($fut:expr_2021),+ $(,)?) => {
         $crate::__join!(@join false {} [] $($fut,)+)
     };
 }
@@ -135,7 +135,7 @@ macro_rules! join {
 /// ```
 #[macro_export]
 macro_rules! try_join {
-    (biased; $($fut:expr),+ $(,)?) => {
+    (biased; $($fut:expr_2021),+ $(,)?) => {
         $crate::__join!(@try true {} [] $($fut,)+)
     };
     (biased;) => {
@@ -144,7 +144,7 @@ macro_rules! try_join {
     () => {
         async { ::std::result::Result::Ok(()) }.await
     };
-    ($($fut:expr),+ $(,)?) => {
+    ($($fut:expr_2021),+ $(,)?) => {
         $crate::__join!(@try false {} [] $($fut,)+)
     };
 }
@@ -159,10 +159,10 @@ macro_rules! try_join {
 #[macro_export]
 macro_rules! __join {
     // Pair each future with the `_`s that skip the ones before it.
-    (@$kind:ident $biased:tt { $($done:tt)* } [ $($skip:tt)* ] $fut:expr, $($rest:tt)*) => {
+    (@$kind:ident $biased:tt { $($done:tt)* } [ $($skip:tt)* ] $fut:expr_2021, $($rest:tt)*) => {
         $crate::__join!(@$kind $biased { $($done)* [ $($skip)* ] $fut, } [ $($skip)* _ ] $($rest)*)
     };
-    (@$kind:ident $biased:tt { $( [ $($skip:tt)* ] $fut:expr, )+ } [ $($all:tt)* ]) => {{
+    (@$kind:ident $biased:tt { $( [ $($skip:tt)* ] $fut:expr_2021, )+ } [ $($all:tt)* ]) => {{
         // The operands are stored as written first, so temporaries they
         // borrow (`&mut ready(1)`) live as long as this `let`; then each is
         // turned into its future.

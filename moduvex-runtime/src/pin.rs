@@ -45,11 +45,11 @@ macro_rules! pin {
         #[allow(unused_mut)]
         let mut $x = ::std::pin::pin!($x);
     )* };
-    ($(let $x:ident = $init:expr;)*) => { $(
+    ($(let $x:ident = $init:expr_2021;)*) => { $(
         let $x = $init;
         $crate::pin!($x);
     )* };
-    ($e:expr) => {
+    ($e:expr_2021) => {
         ::std::pin::pin!($e)
     };
 }

@@ -103,7 +103,7 @@ macro_rules! select {
     };
     // (A `match` arm, not a block, so a block handler draws no
     // `unused_braces` warning.)
-    ($(biased;)? else => $else:expr $(,)?) => {
+    ($(biased;)? else => $else:expr_2021 $(,)?) => {
         match () {
             () => $else,
         }
@@ -136,7 +136,7 @@ macro_rules! __select {
     (@parse $b:tt $br:tt $used:tt $s:tt $left:tt else => $h:block $(,)?) => {
         $crate::__select!(@emit $b $br $used $h)
     };
-    (@parse $b:tt $br:tt $used:tt $s:tt $left:tt else => $h:expr $(,)?) => {
+    (@parse $b:tt $br:tt $used:tt $s:tt $left:tt else => $h:expr_2021 $(,)?) => {
         $crate::__select!(@emit $b $br $used $h)
     };
     (@parse $b:tt $br:tt $used:tt $s:tt $left:tt) => {
@@ -151,32 +151,32 @@ macro_rules! __select {
     // optional: the rules with the comma come first, or the comma would be
     // ambiguous) or an expression handler (comma unless last).
     (@parse $b:tt [$($br:tt)*] [$($used:tt)*] [$($s:tt)*] [$i:tt $($left:tt)*]
-        $p:pat = $f:expr, if $c:expr => $h:block, $($rest:tt)*) => {
+        $p:pat = $f:expr_2021, if $c:expr_2021 => $h:block, $($rest:tt)*) => {
         $crate::__select!(@parse $b [$($br)* { $i [$($s)*] ($p) ($f) ($c) ($h) }]
             [$($used)* $i] [$($s)* _] [$($left)*] $($rest)*)
     };
     (@parse $b:tt [$($br:tt)*] [$($used:tt)*] [$($s:tt)*] [$i:tt $($left:tt)*]
-        $p:pat = $f:expr => $h:block, $($rest:tt)*) => {
+        $p:pat = $f:expr_2021 => $h:block, $($rest:tt)*) => {
         $crate::__select!(@parse $b [$($br)* { $i [$($s)*] ($p) ($f) (true) ($h) }]
             [$($used)* $i] [$($s)* _] [$($left)*] $($rest)*)
     };
     (@parse $b:tt [$($br:tt)*] [$($used:tt)*] [$($s:tt)*] [$i:tt $($left:tt)*]
-        $p:pat = $f:expr, if $c:expr => $h:block $($rest:tt)*) => {
+        $p:pat = $f:expr_2021, if $c:expr_2021 => $h:block $($rest:tt)*) => {
         $crate::__select!(@parse $b [$($br)* { $i [$($s)*] ($p) ($f) ($c) ($h) }]
             [$($used)* $i] [$($s)* _] [$($left)*] $($rest)*)
     };
     (@parse $b:tt [$($br:tt)*] [$($used:tt)*] [$($s:tt)*] [$i:tt $($left:tt)*]
-        $p:pat = $f:expr => $h:block $($rest:tt)*) => {
+        $p:pat = $f:expr_2021 => $h:block $($rest:tt)*) => {
         $crate::__select!(@parse $b [$($br)* { $i [$($s)*] ($p) ($f) (true) ($h) }]
             [$($used)* $i] [$($s)* _] [$($left)*] $($rest)*)
     };
     (@parse $b:tt [$($br:tt)*] [$($used:tt)*] [$($s:tt)*] [$i:tt $($left:tt)*]
-        $p:pat = $f:expr, if $c:expr => $h:expr $(, $($rest:tt)*)?) => {
+        $p:pat = $f:expr_2021, if $c:expr_2021 => $h:expr_2021 $(, $($rest:tt)*)?) => {
         $crate::__select!(@parse $b [$($br)* { $i [$($s)*] ($p) ($f) ($c) ($h) }]
             [$($used)* $i] [$($s)* _] [$($left)*] $($($rest)*)?)
     };
     (@parse $b:tt [$($br:tt)*] [$($used:tt)*] [$($s:tt)*] [$i:tt $($left:tt)*]
-        $p:pat = $f:expr => $h:expr $(, $($rest:tt)*)?) => {
+        $p:pat = $f:expr_2021 => $h:expr_2021 $(, $($rest:tt)*)?) => {
         $crate::__select!(@parse $b [$($br)* { $i [$($s)*] ($p) ($f) (true) ($h) }]
             [$($used)* $i] [$($s)* _] [$($left)*] $($($rest)*)?)
     };

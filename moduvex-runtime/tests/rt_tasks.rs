@@ -387,8 +387,7 @@ fn spawn_local_runs_non_send_futures() {
         for h in hs {
             h.await.unwrap();
         }
-        let v = *shared.borrow();
-        v
+        *shared.borrow()
     });
     assert_eq!(out, 45);
 }

@@ -54,8 +54,7 @@ mod sync_runtime {
                 leaders += h.await.unwrap() as u32;
             }
             assert_eq!(leaders, 1);
-            let v = *m.lock().await;
-            v
+            *m.lock().await
         });
         assert_eq!(out, 800);
     }

@@ -86,8 +86,7 @@ fn sleeps_in_several_tasks_wake_in_deadline_order_under_auto_advance() {
             for t in tasks {
                 t.await.unwrap();
             }
-            let order = order.lock().unwrap().clone();
-            order
+            order.lock().unwrap().clone()
         })
     });
     assert_eq!(order, [10, 20, 30, 40, 50]);

@@ -62,8 +62,7 @@ fn sleeping_tasks_finish_in_deadline_order() {
         for h in handles {
             h.await.unwrap();
         }
-        let order = order.lock().unwrap().clone();
-        order
+        order.lock().unwrap().clone()
     });
     assert_eq!(order, (0..10).collect::<Vec<_>>());
 }

@@ -98,7 +98,7 @@ fn host_colon_port(s: &str) -> Resolve {
 }
 
 macro_rules! inline_addr {
-    ($($ty:ty => |$v:ident| $e:expr;)*) => {$(
+    ($($ty:ty => |$v:ident| $e:expr_2021;)*) => {$(
         impl ToSocketAddrs for $ty {}
         impl ToSocketAddrsPriv for $ty {
             fn to_resolve(&self) -> Resolve {
@@ -180,7 +180,7 @@ impl<T: ToSocketAddrsPriv + ?Sized> ToSocketAddrsPriv for &T {
 /// future does not borrow it.
 pub(crate) fn resolve<A: ToSocketAddrs + ?Sized>(
     addr: &A,
-) -> impl std::future::Future<Output = io::Result<Vec<SocketAddr>>> + Send + 'static {
+) -> impl std::future::Future<Output = io::Result<Vec<SocketAddr>>> + Send + 'static + use<A> {
     let all = resolve_all(addr);
     async move {
         let addrs = all.await?;
@@ -194,7 +194,7 @@ pub(crate) fn resolve<A: ToSocketAddrs + ?Sized>(
 /// Resolves `addr` to its addresses, possibly none.
 fn resolve_all<A: ToSocketAddrs + ?Sized>(
     addr: &A,
-) -> impl std::future::Future<Output = io::Result<Vec<SocketAddr>>> + Send + 'static {
+) -> impl std::future::Future<Output = io::Result<Vec<SocketAddr>>> + Send + 'static + use<A> {
     let how = addr.to_resolve();
     async move {
         match how {

@@ -35,7 +35,7 @@ pub type RawSource = RawFd;
 /// Runs a libc call and turns a `-1` return into the thread's `errno` as an
 /// [`io::Error`].
 macro_rules! syscall {
-    ($fn:ident ( $($arg:expr),* $(,)? )) => {{
+    ($fn:ident ( $($arg:expr_2021),* $(,)? )) => {{
         // SAFETY: the caller of the macro upholds the contract of the named
         // libc function; every use site documents it.
         #[allow(clippy::macro_metavars_in_unsafe)]
@@ -55,7 +55,7 @@ pub(crate) use syscall;
 /// `epoll_wait` with a fresh timeout computed by the caller is *not* one:
 /// the reactor handles its own `EINTR`).
 macro_rules! syscall_retry {
-    ($fn:ident ( $($arg:expr),* $(,)? )) => {{
+    ($fn:ident ( $($arg:expr_2021),* $(,)? )) => {{
         loop {
             match $crate::platform::sys::syscall!($fn($($arg),*)) {
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,

@@ -189,7 +189,7 @@ impl Drop for ReliefGuard {
 pub(crate) fn begin(
     shared: &Arc<Shared>,
     index: usize,
-) -> (ReliefGuard, impl FnOnce() + Send + 'static) {
+) -> (ReliefGuard, impl FnOnce() + Send + 'static + use<>) {
     let relief = Arc::new(Relief {
         index,
         signal: Signal::new(),
