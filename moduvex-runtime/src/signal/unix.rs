@@ -294,7 +294,6 @@ impl From<SignalKind> for i32 {
 ///     let mut usr1 = signal(SignalKind::user_defined1())?;
 ///     // SAFETY: raise(3) only sends a signal to this process, which now
 ///     // has a handler for it.
-///     // SAFETY: raising a signal the example has a handler for.
 ///     unsafe { libc::raise(libc::SIGUSR1) };
 ///     usr1.recv().await;
 ///     Ok::<(), std::io::Error>(())
