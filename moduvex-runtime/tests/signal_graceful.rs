@@ -179,8 +179,8 @@ fn requests_waiting_in_the_kernel_when_the_signal_arrives_are_answered() {
 
     kill(&child, libc::SIGSTOP);
     let mut status = 0;
-    // SAFETY: waitpid(2) on our own child with a valid status pointer;
     // WUNTRACED reports the stop and leaves the child to be reaped later.
+    // SAFETY: waitpid(2) on our own child with a valid status pointer.
     let pid = unsafe { libc::waitpid(child.0.id() as libc::pid_t, &mut status, libc::WUNTRACED) };
     assert_eq!(pid, child.0.id() as libc::pid_t);
     assert!(

@@ -433,6 +433,7 @@ macro_rules! stream_common {
             ///     let fd = a.as_raw_fd();
             ///     let n = a.try_io(Interest::READABLE, || {
             ///         let mut byte = 0u8;
+            ///         // SAFETY: fd is the socket's open descriptor and the buffer is valid for the length passed.
             ///         let n = unsafe { libc::recv(fd, (&mut byte as *mut u8).cast(), 1, 0) };
             ///         if n < 0 { Err(std::io::Error::last_os_error()) } else { Ok(n) }
             ///     })?;

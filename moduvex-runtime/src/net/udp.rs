@@ -639,6 +639,7 @@ impl UdpSocket {
     ///     let fd = a.as_raw_fd();
     ///     let n = a.try_io(Interest::READABLE, || {
     ///         let mut buf = [0u8; 8];
+    ///         // SAFETY: fd is the socket's open descriptor and the buffer is valid for the length passed.
     ///         let n = unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), 0) };
     ///         if n < 0 { Err(std::io::Error::last_os_error()) } else { Ok(n as usize) }
     ///     })?;

@@ -11,6 +11,7 @@
 //! let (r, w) = create_pipe()?; // non-blocking, close-on-exec
 //! let events = events_with_capacity(32);
 //! assert!(events.is_empty() && Interest::BOTH.is_readable());
+//! # // SAFETY: r and w are this example's own descriptors, closed once after their last use.
 //! # unsafe { libc::close(r); libc::close(w) };
 //! # Ok::<_, std::io::Error>(())
 //! ```
@@ -27,6 +28,7 @@ use std::os::fd::RawFd;
 ///
 /// let (r, w): (RawSource, RawSource) = create_pipe()?;
 /// assert_ne!(r, w);
+/// # // SAFETY: r and w are this example's own descriptors, closed once after their last use.
 /// # unsafe { libc::close(r); libc::close(w) };
 /// # Ok::<_, std::io::Error>(())
 /// ```
@@ -245,12 +247,14 @@ impl fmt::Debug for Interest {
 /// let reactor = Reactor::new()?;
 /// let (r, w) = create_pipe()?;
 /// reactor.register(r, 7, Interest::READABLE)?;
+/// // SAFETY: w is an open pipe descriptor and the buffer holds the byte count passed.
 /// unsafe { libc::write(w, b"x".as_ptr().cast(), 1) };
 /// let mut events = events_with_capacity(8);
 /// reactor.poll(&mut events, Some(1000))?;
 /// let ev = events.iter().find(|ev| ev.token == 7).unwrap();
 /// assert!(ev.readable && !ev.read_closed && !ev.error);
 /// # reactor.deregister(r)?;
+/// # // SAFETY: r and w are this example's own descriptors, closed once after their last use.
 /// # unsafe { libc::close(r); libc::close(w) };
 /// # Ok::<_, std::io::Error>(())
 /// ```
@@ -342,6 +346,7 @@ impl Events {
     /// assert!(events.capacity() >= 4);
     /// assert!(events.len() <= events.capacity());
     /// # reactor.deregister(w)?;
+    /// # // SAFETY: r and w are this example's own descriptors, closed once after their last use.
     /// # unsafe { libc::close(r); libc::close(w) };
     /// # Ok::<_, std::io::Error>(())
     /// ```
@@ -362,6 +367,7 @@ impl Events {
     /// reactor.poll(&mut events, Some(1000))?;
     /// assert_eq!(events.len(), 1);
     /// # reactor.deregister(w)?;
+    /// # // SAFETY: r and w are this example's own descriptors, closed once after their last use.
     /// # unsafe { libc::close(r); libc::close(w) };
     /// # Ok::<_, std::io::Error>(())
     /// ```
@@ -382,6 +388,7 @@ impl Events {
     /// reactor.poll(&mut events, Some(1000))?;
     /// assert!(!events.is_empty());
     /// # reactor.deregister(w)?;
+    /// # // SAFETY: r and w are this example's own descriptors, closed once after their last use.
     /// # unsafe { libc::close(r); libc::close(w) };
     /// # Ok::<_, std::io::Error>(())
     /// ```
@@ -403,6 +410,7 @@ impl Events {
     /// events.clear();
     /// assert!(events.is_empty());
     /// # reactor.deregister(w)?;
+    /// # // SAFETY: r and w are this example's own descriptors, closed once after their last use.
     /// # unsafe { libc::close(r); libc::close(w) };
     /// # Ok::<_, std::io::Error>(())
     /// ```
@@ -424,6 +432,7 @@ impl Events {
     /// let ev = events.iter().next().unwrap();
     /// assert_eq!((ev.token, ev.writable), (1, true));
     /// # reactor.deregister(w)?;
+    /// # // SAFETY: r and w are this example's own descriptors, closed once after their last use.
     /// # unsafe { libc::close(r); libc::close(w) };
     /// # Ok::<_, std::io::Error>(())
     /// ```
@@ -464,6 +473,7 @@ impl fmt::Debug for Events {
 ///
 /// let (r, w) = create_pipe()?;
 /// let mut buf = [0u8; 2];
+/// // SAFETY: r and w are open pipe descriptors and each buffer is valid for the length passed.
 /// unsafe {
 ///     assert_eq!(libc::write(w, b"hi".as_ptr().cast(), 2), 2);
 ///     assert_eq!(libc::read(r, buf.as_mut_ptr().cast(), 2), 2);
@@ -514,6 +524,7 @@ pub fn set_nonblocking(fd: RawSource) -> io::Result<()> {
 ///
 /// let file = std::fs::File::open("/dev/null")?;
 /// set_cloexec(file.as_raw_fd())?;
+/// // SAFETY: F_GETFD only reads the descriptor flags of an open descriptor.
 /// let flags = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_GETFD) };
 /// assert_ne!(flags & libc::FD_CLOEXEC, 0);
 /// # Ok::<_, std::io::Error>(())

@@ -135,6 +135,7 @@ struct Inner {
 /// let mut events = events_with_capacity(4);
 /// assert_eq!(b.poll(&mut events, Some(1000))?, 1);
 /// # b.deregister(w)?;
+/// # // SAFETY: r and w are this example's own descriptors, closed once after their last use.
 /// # unsafe { libc::close(r); libc::close(w) };
 /// # Ok::<_, std::io::Error>(())
 /// ```
@@ -191,6 +192,7 @@ impl Reactor {
     /// reactor.poll(&mut events, Some(1000))?;
     /// assert!(events.iter().any(|ev| ev.token == 42 && ev.writable));
     /// reactor.deregister(w)?;
+    /// # // SAFETY: r and w are this example's own descriptors, closed once after their last use.
     /// # unsafe { libc::close(r); libc::close(w) };
     /// # Ok::<_, std::io::Error>(())
     /// ```
@@ -210,10 +212,12 @@ impl Reactor {
     /// let mut events = events_with_capacity(8);
     /// reactor.register(r, 1, Interest::WRITABLE)?;
     /// reactor.reregister(r, 2, Interest::READABLE)?;
+    /// // SAFETY: w is an open pipe descriptor and the buffer holds the byte count passed.
     /// unsafe { libc::write(w, b"x".as_ptr().cast(), 1) };
     /// reactor.poll(&mut events, Some(1000))?;
     /// assert!(events.iter().any(|ev| ev.token == 2 && ev.readable));
     /// reactor.deregister(r)?;
+    /// # // SAFETY: r and w are this example's own descriptors, closed once after their last use.
     /// # unsafe { libc::close(r); libc::close(w) };
     /// # Ok::<_, std::io::Error>(())
     /// ```
@@ -240,6 +244,7 @@ impl Reactor {
     /// reactor.deregister(w)?;
     /// assert_eq!(reactor.poll(&mut events, Some(0))?, 0);
     /// assert!(reactor.deregister(w).is_err(), "no longer registered");
+    /// # // SAFETY: r and w are this example's own descriptors, closed once after their last use.
     /// # unsafe { libc::close(r); libc::close(w) };
     /// # Ok::<_, std::io::Error>(())
     /// ```
@@ -293,6 +298,7 @@ impl Reactor {
     /// assert_eq!(reactor.poll(&mut events, Some(1000))?, 1);
     /// assert_eq!(events.iter().next().unwrap().token, 9);
     /// reactor.deregister(w)?;
+    /// # // SAFETY: r and w are this example's own descriptors, closed once after their last use.
     /// # unsafe { libc::close(r); libc::close(w) };
     /// # Ok::<_, std::io::Error>(())
     /// ```

@@ -149,6 +149,7 @@ impl<T: AsRawFd> IoSource<T> {
     ///     assert_eq!(a.try_io(Direction::Write, |s| (&*s).write(b"x"))?, 1);
     ///     // A descriptor registers once.
     ///     let fd = std::os::fd::AsRawFd::as_raw_fd(a.get_ref());
+    ///     // SAFETY: fd is `a`'s open descriptor, and `a` outlives `again`.
     ///     let again = IoSource::new(unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) });
     ///     assert!(again.is_err());
     ///     # drop(b);
