@@ -20,13 +20,16 @@ use std::io;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
 
-use super::ReactorBackend;
-use crate::platform::sys::{syscall, Events, Interest, RawSource};
+use super::{ReactorBackend, UNPARK_TOKEN};
+use crate::platform::sys::{syscall, EventFd, Events, Interest, RawSource};
 
-/// An owned epoll instance.
+/// An owned epoll instance, and the eventfd that unparks it.
 #[derive(Debug)]
 pub struct EpollReactor {
     epfd: RawSource,
+    /// Registered edge-triggered under [`UNPARK_TOKEN`] for the life of
+    /// `epfd`: every `notify` is a fresh edge, so it is never read.
+    unpark: EventFd,
 }
 
 impl EpollReactor {
@@ -65,9 +68,13 @@ fn timeout_ms_rounded_up(d: Duration) -> libc::c_int {
 
 impl ReactorBackend for EpollReactor {
     fn new() -> io::Result<Self> {
+        let unpark = EventFd::new()?;
         // SAFETY: epoll_create1 takes a flag word only.
         let epfd = syscall!(epoll_create1(libc::EPOLL_CLOEXEC))?;
-        Ok(EpollReactor { epfd })
+        // Both owned from here: a failure below closes them through Drop.
+        let reactor = EpollReactor { epfd, unpark };
+        reactor.register(reactor.unpark.as_raw(), UNPARK_TOKEN, Interest::READABLE)?;
+        Ok(reactor)
     }
 
     fn register(&self, source: RawSource, token: usize, interest: Interest) -> io::Result<()> {
@@ -148,6 +155,11 @@ impl ReactorBackend for EpollReactor {
         // SAFETY: the kernel initialised the first `n` (≤ cap) entries.
         unsafe { events.set_len(n) };
         Ok(n)
+    }
+
+    #[inline]
+    fn unpark(&self) {
+        self.unpark.notify();
     }
 }
 

@@ -178,8 +178,9 @@ fn release_when(reactor: &Reactor, cond: impl FnOnce() -> bool) {
     drop(removed);
 }
 
-/// The foster's token for its own timer reactor (slab keys never reach it).
-const TIMER_TOKEN: usize = usize::MAX;
+/// The foster's token for its own timer reactor (slab keys never reach it,
+/// and it differs from the foster backend's own unpark token).
+const TIMER_TOKEN: usize = super::UNPARK_TOKEN - 1;
 
 /// The foster thread: wait until a child has events or a fallback timer is
 /// due, drain that child, wake its tasks, fire the timers; for the life of

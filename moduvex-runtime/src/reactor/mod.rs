@@ -46,7 +46,7 @@ use std::sync::Arc;
 use std::task::Waker;
 use std::time::Duration;
 
-use crate::platform::sys::{EventFd, Events, Interest, RawSource};
+use crate::platform::sys::{Events, Interest, RawSource};
 
 #[cfg(target_os = "linux")]
 mod epoll;
@@ -75,10 +75,10 @@ pub use waker_registry::WakerRegistry;
 pub use waker_registry::{Direction, ReadyEvent};
 pub(crate) use waker_registry::{ScheduledIo, Waiter};
 
-/// Token of the reactor's own eventfd, used to interrupt a blocked poll.
+/// Token of the events a backend reports for [`ReactorBackend::unpark`].
 /// Never a source's token: those keep the top bit clear (see
 /// `waker_registry`'s "Tokens carry a generation").
-const UNPARK_TOKEN: usize = usize::MAX;
+pub(crate) const UNPARK_TOKEN: usize = usize::MAX;
 
 // ── ReactorBackend trait ──────────────────────────────────────────────────────
 
@@ -89,7 +89,7 @@ const UNPARK_TOKEN: usize = usize::MAX;
 /// poll loop and by sources deregistering from other threads.
 #[doc(hidden)]
 pub trait ReactorBackend: Sized {
-    /// Opens the underlying OS resource.
+    /// Opens the underlying OS resource, with its unpark mechanism.
     fn new() -> io::Result<Self>;
 
     /// Registers `source` under `token` (returned verbatim in events).
@@ -106,7 +106,16 @@ pub trait ReactorBackend: Sized {
     /// Blocks until an event arrives or `timeout` passes (`None`: no limit,
     /// `Some(ZERO)`: do not block). Fills `events` (cleared first) and
     /// returns their number. An interrupted wait returns `Ok(0)`.
+    ///
+    /// An [`unpark`](Self::unpark) shows up as one event with token
+    /// [`UNPARK_TOKEN`] (several unparks before a poll may merge into one).
     fn poll(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<usize>;
+
+    /// Makes the current or the next `poll` return promptly, from any
+    /// thread (an eventfd on Linux, an `EVFILT_USER` event on kqueue, a
+    /// posted completion on IOCP). Never blocks; an unpark is never lost
+    /// while the backend lives.
+    fn unpark(&self);
 }
 
 // ── Reactor ───────────────────────────────────────────────────────────────────
@@ -114,12 +123,11 @@ pub trait ReactorBackend: Sized {
 struct Inner {
     backend: PlatformReactor,
     wakers: WakerRegistry,
-    unpark: EventFd,
     foster: foster::FosterState,
 }
 
-/// A reactor: a backend, the waker registry of its sources, and an eventfd
-/// that interrupts a blocked poll from any thread.
+/// A reactor: a backend (which can interrupt its own blocked poll from any
+/// thread) and the waker registry of its sources.
 ///
 /// Cloning yields another handle to the same reactor.
 ///
@@ -145,7 +153,8 @@ pub struct Reactor {
 }
 
 impl Reactor {
-    /// Creates a reactor, opening the OS polling resource and its eventfd.
+    /// Creates a reactor, opening the OS polling resource and its unpark
+    /// mechanism.
     ///
     /// ```
     /// use moduvex_runtime::platform::sys::events_with_capacity;
@@ -157,14 +166,10 @@ impl Reactor {
     /// # Ok::<_, std::io::Error>(())
     /// ```
     pub fn new() -> io::Result<Self> {
-        let backend = PlatformReactor::new()?;
-        let unpark = EventFd::new()?;
-        backend.register(unpark.as_raw(), UNPARK_TOKEN, Interest::READABLE)?;
         Ok(Reactor {
             inner: Arc::new(Inner {
-                backend,
+                backend: PlatformReactor::new()?,
                 wakers: WakerRegistry::new(),
-                unpark,
                 foster: Default::default(),
             }),
         })
@@ -340,7 +345,7 @@ impl Reactor {
     ) -> io::Result<usize> {
         let n = self.inner.backend.poll(events, timeout)?;
         if n > 0 {
-            // The eventfd is edge-triggered: its event needs no action.
+            // An unpark event needs no action: the poll has returned.
             let io_events = events.iter().filter(|ev| ev.token != UNPARK_TOKEN);
             self.inner.wakers.deliver(io_events, wake);
         }
@@ -363,7 +368,7 @@ impl Reactor {
             let io_events = events.iter().filter(|ev| ev.token != UNPARK_TOKEN);
             self.inner.wakers.deliver(io_events, wake);
             if unpark {
-                self.inner.unpark.notify();
+                self.inner.backend.unpark();
             }
         }
         Ok(n)
@@ -437,7 +442,7 @@ impl Unparker {
     /// # Ok::<_, std::io::Error>(())
     /// ```
     pub fn unpark(&self) {
-        self.inner.unpark.notify();
+        self.inner.backend.unpark();
     }
 }
 
