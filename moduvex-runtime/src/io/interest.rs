@@ -159,6 +159,8 @@ impl Interest {
     }
 
     /// The kernel registration for this interest.
+    // Used by `io::unix::AsyncFd` only.
+    #[cfg_attr(not(unix), allow(dead_code))]
     pub(crate) fn to_registration(self) -> sys::Interest {
         let mut reg = sys::Interest::ERROR;
         if self.is_readable() {
@@ -366,6 +368,8 @@ impl Ready {
     }
 
     /// This readiness as the reactor's word bits.
+    // Used by `io::unix::AsyncFd` only.
+    #[cfg_attr(not(unix), allow(dead_code))]
     pub(crate) fn to_mask(self) -> usize {
         let pairs = [
             (word::READABLE, R_READABLE),
@@ -440,9 +444,12 @@ mod tests {
         assert_eq!(format!("{both:?}"), "READABLE | WRITABLE");
         assert_eq!(both.remove(Interest::READABLE), Some(Interest::WRITABLE));
         assert_eq!(Interest::ERROR.remove(Interest::ERROR), None);
-        let mut i = Interest::PRIORITY;
-        i |= Interest::ERROR;
-        assert!(i.is_priority() && i.is_error() && !i.is_readable());
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        {
+            let mut i = Interest::PRIORITY;
+            i |= Interest::ERROR;
+            assert!(i.is_priority() && i.is_error() && !i.is_readable());
+        }
         assert_eq!(
             Interest::READABLE.to_mask(),
             word::READABLE | word::READ_CLOSED
