@@ -6,17 +6,21 @@
 mod ready_common;
 
 use std::io;
+#[cfg(unix)]
 use std::os::fd::AsRawFd;
+#[cfg(target_os = "linux")]
 use std::os::linux::net::SocketAddrExt;
+#[cfg(unix)]
 use std::os::unix::net::SocketAddr as UnixAddr;
 use std::time::Duration;
 
 use moduvex_runtime::io::{AsyncReadExt, AsyncWriteExt};
-use moduvex_runtime::net::{
-    TcpListener, TcpSocket, TcpStream, UdpSocket, UnixDatagram, UnixListener, UnixStream,
-};
+use moduvex_runtime::net::{TcpListener, TcpSocket, TcpStream, UdpSocket};
+#[cfg(unix)]
+use moduvex_runtime::net::{UnixDatagram, UnixListener, UnixStream};
 use ready_common::run;
 
+#[cfg(unix)]
 fn is_nonblocking(fd: &impl AsRawFd) -> bool {
     // SAFETY: F_GETFL on a descriptor we hold open.
     let flags = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFL) };
@@ -33,8 +37,12 @@ fn tcp_socket_options_round_trip() -> io::Result<()> {
     assert!(!s.keepalive()?);
     s.set_reuseaddr(true)?;
     assert!(s.reuseaddr()?);
-    s.set_reuseport(true)?;
-    assert!(s.reuseport()?);
+    // SO_REUSEPORT exists on Unix only.
+    #[cfg(unix)]
+    {
+        s.set_reuseport(true)?;
+        assert!(s.reuseport()?);
+    }
     s.set_nodelay(true)?;
     assert!(s.nodelay()?);
     s.set_nodelay(false)?;
@@ -58,6 +66,7 @@ fn tcp_socket_options_round_trip() -> io::Result<()> {
     Ok(())
 }
 
+#[cfg(unix)]
 #[test]
 fn bind_device_names_an_interface_or_says_why_not() {
     let s = TcpSocket::new_v4().unwrap();
@@ -96,6 +105,7 @@ fn zero_linger_resets_the_connection_on_drop() {
     .unwrap();
 }
 
+#[cfg(unix)]
 #[test]
 fn try_from_std_sockets_sets_non_blocking_and_registers() {
     run("try_from", async {
@@ -145,6 +155,7 @@ fn try_from_std_sockets_sets_non_blocking_and_registers() {
     .unwrap();
 }
 
+#[cfg(unix)]
 #[test]
 fn bind_addr_and_connect_addr_with_an_abstract_name() {
     run("abstract", async {
@@ -173,6 +184,7 @@ fn bind_addr_and_connect_addr_with_an_abstract_name() {
     .unwrap();
 }
 
+#[cfg(unix)]
 #[test]
 fn bind_addr_with_a_path_and_an_unnamed_address_is_invalid_input() {
     run("path addr", async {

@@ -1,6 +1,9 @@
 //! TCP behaviour: round trips, bulk transfer, half-close, resets, refused
 //! connects, bad addresses, full duplex, bursts and spurious wake-ups.
 
+// The Unix-only tests below are `cfg(unix)`; what only they use is unused elsewhere.
+#![cfg_attr(not(unix), allow(unused_imports, dead_code))]
+
 use std::future::poll_fn;
 use std::io::{ErrorKind, IoSlice, IoSliceMut, Read, Write};
 use std::net::{Shutdown, SocketAddr};
@@ -419,6 +422,8 @@ fn socket_options_and_std_conversions() -> Result {
     })
 }
 
+// SO_REUSEPORT exists on Unix only.
+#[cfg(unix)]
 #[test]
 fn tcp_socket_builder_reuseport_and_connect() -> Result {
     block_on(async {
@@ -488,7 +493,12 @@ fn a_thousand_concurrent_connections_on_one_thread() -> Result {
     })
 }
 
+/// Windows has no per-process descriptor limit to raise.
+#[cfg(windows)]
+fn raise_fd_limit(_want: u64) {}
+
 /// Raises the soft descriptor limit to at least `want` (up to the hard one).
+#[cfg(unix)]
 fn raise_fd_limit(want: u64) {
     let mut lim = libc::rlimit {
         rlim_cur: 0,
