@@ -258,7 +258,7 @@ fn a_closed_descriptor_is_an_error_not_a_panic() {
     };
     // SAFETY: `lim` is a writable rlimit.
     assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) }, 0);
-    let closed = lim.rlim_cur.min(i32::MAX as u64 - 1) as RawFd + 1;
+    let closed = lim.rlim_cur.min(i32::MAX as libc::rlim_t - 1) as RawFd + 1;
     struct Closed(RawFd);
     impl AsRawFd for Closed {
         fn as_raw_fd(&self) -> RawFd {
@@ -269,6 +269,8 @@ fn a_closed_descriptor_is_an_error_not_a_panic() {
     assert_eq!(err.raw_os_error(), Some(libc::EBADF), "{err}");
 }
 
+// `Interest::PRIORITY` (`EPOLLPRI`) is Linux's, as in tokio.
+#[cfg(any(target_os = "linux", target_os = "android"))]
 #[test]
 fn priority_readiness_for_out_of_band_data() {
     run("priority", async {

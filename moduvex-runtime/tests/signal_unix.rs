@@ -98,7 +98,12 @@ async fn a_burst_completes_recv_and_a_later_delivery_completes_it_again() {
 
 #[moduvex_runtime::test]
 async fn a_listener_made_after_a_delivery_waits_for_the_next_one() {
+    // A signal no other test here raises, whose default action would be
+    // harmless: a real-time one on Linux, SIGURG (ignored) elsewhere.
+    #[cfg(target_os = "linux")]
     let rt = libc::SIGRTMIN() + 2;
+    #[cfg(not(target_os = "linux"))]
+    let rt = libc::SIGURG;
     let mut early = signal(SignalKind::from_raw(rt)).unwrap();
     raise(rt);
     early.recv().await;
@@ -123,6 +128,21 @@ async fn ctrl_c_completes_on_sigint() {
     ctrl_c.await.unwrap();
 }
 
+/// The largest signal number: real-time signals end at SIGRTMAX on Linux
+/// and at 126 on FreeBSD; macOS has none (NSIG is 32).
+#[cfg(target_os = "linux")]
+fn max_signal() -> i32 {
+    libc::SIGRTMAX()
+}
+#[cfg(target_os = "freebsd")]
+fn max_signal() -> i32 {
+    126
+}
+#[cfg(target_vendor = "apple")]
+fn max_signal() -> i32 {
+    31
+}
+
 #[test]
 fn uncatchable_faulting_and_out_of_range_signals_are_invalid_input() {
     let cases = [
@@ -134,7 +154,7 @@ fn uncatchable_faulting_and_out_of_range_signals_are_invalid_input() {
         (libc::SIGBUS, "SIGBUS"),
         (0, "0"),
         (-1, "-1"),
-        (libc::SIGRTMAX() + 1, &(libc::SIGRTMAX() + 1).to_string()),
+        (max_signal() + 1, &(max_signal() + 1).to_string()),
         (i32::MAX, &i32::MAX.to_string()),
     ];
     for (signum, name) in cases {

@@ -1,16 +1,18 @@
 //! Platform layer: the only place (with the reactor backends and the raw
 //! task) where the runtime talks to the operating system through `unsafe`.
 //!
-//! `sys` is chosen at compile time: Linux (epoll) and Windows (IOCP, with
-//! sockets as its sources). Everything above it — the executor, timers,
-//! sync, the sockets' public types — compiles unchanged on each. On other
-//! systems the crate refuses to build rather than pretend.
+//! `sys` is chosen at compile time, one module per OS, in one `cfg` chain
+//! that refuses to build anywhere else rather than pretend: Linux (epoll),
+//! macOS and FreeBSD (kqueue), Windows (IOCP, with sockets as its sources).
+//! Everything above it — the executor, timers, sync, the sockets' public
+//! types — compiles unchanged on each.
 //!
 //! [`Interest`](sys::Interest) and [`Event`](sys::Event) are shared by every
-//! system; `RawSource` is a file descriptor on Unix and a socket on Windows,
-//! and [`AsRawSource`] is implemented for everything that has one (`AsRawFd`
-//! on Unix, `AsRawSocket` on Windows), so [`IoSource`](crate::reactor::IoSource)
-//! takes either.
+//! system, and what every Unix shares (descriptors, pipes, the event
+//! buffer) is written once. `RawSource` is a file descriptor on Unix and a
+//! socket on Windows, and [`AsRawSource`] is implemented for everything
+//! that has one (`AsRawFd` on Unix, `AsRawSocket` on Windows), so
+//! [`IoSource`](crate::reactor::IoSource) takes either.
 //!
 //! ```
 //! use moduvex_runtime::platform::sys::{Interest, RawSource};
@@ -21,18 +23,30 @@
 //! ```
 
 mod readiness;
+#[cfg(unix)]
+mod unix;
 
 #[cfg(target_os = "linux")]
 #[path = "linux.rs"]
+pub mod sys;
+
+#[cfg(any(target_os = "macos", target_os = "freebsd"))]
+#[path = "bsd.rs"]
 pub mod sys;
 
 #[cfg(windows)]
 #[path = "windows.rs"]
 pub mod sys;
 
-#[cfg(not(any(target_os = "linux", windows)))]
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "macos",
+    target_os = "freebsd",
+    windows
+)))]
 compile_error!(
-    "moduvex-runtime supports Linux (epoll) and Windows (IOCP); no backend exists for this target"
+    "moduvex-runtime supports Linux (epoll), macOS and FreeBSD (kqueue) and \
+     Windows (IOCP); no backend exists for this target"
 );
 
 /// An object that owns or borrows a source the reactor can watch: a file

@@ -201,3 +201,18 @@ pub struct Event {
     /// readable, as mio reports it.
     pub priority: bool,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interest_combines_and_never_empties() {
+        let both = Interest::READABLE | Interest::WRITABLE;
+        assert!(both.is_readable() && both.is_writable());
+        assert_eq!(both, Interest::BOTH);
+        assert_eq!(both.remove(Interest::READABLE), Some(Interest::WRITABLE));
+        assert_eq!(Interest::READABLE.remove(Interest::READABLE), None);
+        assert_eq!(format!("{:?}", Interest::BOTH), "READABLE | WRITABLE");
+    }
+}

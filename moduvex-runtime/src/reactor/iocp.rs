@@ -43,10 +43,14 @@
 //! packet (`PostQueuedCompletionStatus`); the poll that returns takes the
 //! flag and reports it as one [`UNPARK_TOKEN`] event, so the reactor's
 //! foreign polls can hand a consumed unpark back. `polling` lets one thread
-//! wait at a time (a second `wait` returns at once with nothing). A
-//! blocking poll therefore waits for the lock below, while a zero-timeout
-//! poll (an idle worker standing in for a busy sibling) never waits behind
-//! the owner: it returns `Ok(0)`, and the waiter delivers the events itself.
+//! wait at a time (a second `wait` returns at once with nothing), so the
+//! backend keeps its own "someone waits" flag. A poll that finds it set
+//! waits for it to clear for at most its own timeout and then returns
+//! `Ok(0)`: the thread waiting on the port delivers the events itself. So a
+//! zero-timeout poll (an idle worker standing in for a busy sibling) never
+//! waits behind the owner, a timed poll never waits longer than asked (a
+//! fostered reactor's driving thread may hold the port indefinitely), and
+//! only a poll without a timeout waits as long as it takes.
 //!
 //! Timeouts are rounded up to whole milliseconds by the completion port.
 
@@ -54,8 +58,8 @@ use std::collections::HashMap;
 use std::io;
 use std::os::windows::io::BorrowedSocket;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard, TryLockError};
-use std::time::Duration;
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use polling::{PollMode, Poller};
 
@@ -98,8 +102,10 @@ pub struct IocpReactor {
     poller: Poller,
     /// Set by `unpark`, taken by the poll that returns next.
     unparked: AtomicBool,
-    /// Held by the one thread waiting on the port (see the module docs).
-    wait_lock: Mutex<()>,
+    /// Whether a thread waits on the port (see the module docs), and the
+    /// condition the next waiter waits on for it to clear.
+    waiting: Mutex<bool>,
+    waiting_done: Condvar,
     regs: Mutex<Regs>,
 }
 
@@ -119,7 +125,44 @@ unsafe fn borrow(source: RawSource) -> BorrowedSocket<'static> {
     unsafe { BorrowedSocket::borrow_raw(source) }
 }
 
+/// The right to wait on the port, given back on drop.
+struct Waiting<'a>(&'a IocpReactor);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        *lock(&self.0.waiting) = false;
+        self.0.waiting_done.notify_one();
+    }
+}
+
 impl IocpReactor {
+    /// Takes the right to wait on the port, waiting for it at most
+    /// `timeout` (`None`: as long as it takes).
+    fn begin_wait(&self, timeout: Option<Duration>) -> Option<Waiting<'_>> {
+        let deadline = timeout.map(|t| Instant::now().checked_add(t));
+        let mut busy = lock(&self.waiting);
+        while *busy {
+            busy = match deadline {
+                None | Some(None) => self
+                    .waiting_done
+                    .wait(busy)
+                    .unwrap_or_else(|e| e.into_inner()),
+                Some(Some(deadline)) => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return None;
+                    }
+                    self.waiting_done
+                        .wait_timeout(busy, left)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0
+                }
+            };
+        }
+        *busy = true;
+        Some(Waiting(self))
+    }
+
     /// Arms `reg` for `wanted − reported` if that differs from what is armed.
     fn arm(&self, source: RawSource, reg: &mut Reg) -> io::Result<()> {
         let want = reg.wanted & !reg.reported;
@@ -141,7 +184,8 @@ impl ReactorBackend for IocpReactor {
         Ok(IocpReactor {
             poller: Poller::new()?,
             unparked: AtomicBool::new(false),
-            wait_lock: Mutex::new(()),
+            waiting: Mutex::new(false),
+            waiting_done: Condvar::new(),
             regs: Mutex::new(Regs::default()),
         })
     }
@@ -205,16 +249,12 @@ impl ReactorBackend for IocpReactor {
 
     fn poll(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<usize> {
         events.clear();
-        let _waiting = if timeout == Some(Duration::ZERO) {
-            match self.wait_lock.try_lock() {
-                Ok(guard) => guard,
-                Err(TryLockError::Poisoned(e)) => e.into_inner(),
-                // Another thread waits on the port and delivers the events.
-                Err(TryLockError::WouldBlock) => return Ok(0),
-            }
-        } else {
-            lock(&self.wait_lock)
+        let start = Instant::now();
+        let Some(_waiting) = self.begin_wait(timeout) else {
+            // Another thread waits on the port and delivers the events.
+            return Ok(0);
         };
+        let timeout = timeout.map(|t| t.saturating_sub(start.elapsed()));
         match self.poller.wait(events.raw_mut(), timeout) {
             Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -378,6 +418,24 @@ mod tests {
         // The unpark is reported by a poll that ran after it: the waiter's,
         // unless the zero-timeout poll above took it (it ran before).
         assert!(waiter.join().unwrap());
+    }
+
+    #[test]
+    fn a_timed_poll_returns_while_another_thread_waits_without_a_timeout() {
+        let r = std::sync::Arc::new(IocpReactor::new().unwrap());
+        let r2 = r.clone();
+        let waiter = std::thread::spawn(move || {
+            let mut events = events_with_capacity(4);
+            while !events.iter().any(|ev| ev.token == UNPARK_TOKEN) {
+                r2.poll(&mut events, None).unwrap();
+            }
+        });
+        let mut events = events_with_capacity(4);
+        for _ in 0..3 {
+            r.poll(&mut events, Some(Duration::from_millis(5))).unwrap();
+        }
+        r.unpark();
+        waiter.join().unwrap();
     }
 
     #[test]

@@ -109,8 +109,23 @@ fn globals() -> io::Result<&'static Globals> {
 }
 
 /// The largest valid signal number on this system.
+#[cfg(target_os = "linux")]
 pub(crate) fn max_signal() -> i32 {
     libc::SIGRTMAX()
+}
+
+/// The largest valid signal number on this system (FreeBSD's real-time
+/// signals end at 126: `_SIG_MAXSIG - 2`).
+#[cfg(target_os = "freebsd")]
+pub(crate) fn max_signal() -> i32 {
+    126
+}
+
+/// The largest valid signal number on this system (macOS has no real-time
+/// signals: `NSIG - 1`).
+#[cfg(target_vendor = "apple")]
+pub(crate) fn max_signal() -> i32 {
+    31
 }
 
 /// Makes sure `signal` has our handler and the dispatcher runs, and

@@ -215,6 +215,7 @@ impl SignalKind {
             libc::SIGPROF => "SIGPROF",
             libc::SIGWINCH => "SIGWINCH",
             libc::SIGIO => "SIGIO",
+            #[cfg(target_os = "linux")]
             libc::SIGPWR => "SIGPWR",
             libc::SIGSYS => "SIGSYS",
             _ => return None,
