@@ -1,5 +1,9 @@
 //! Sockets: TCP, UDP and Unix-domain, driven by this thread's reactor.
 //!
+//! TCP and UDP exist everywhere; Unix-domain sockets ([`unix`],
+//! `UnixStream`, `UnixListener`, `UnixDatagram`) only on Unix
+//! (`cfg(unix)`), as in std and tokio.
+//!
 //! The one idea: **every socket is an [`IoSource`] over the std type, and
 //! every operation is "try the syscall, and wait for readiness only when the
 //! kernel says `WouldBlock`".** Readiness is cached per direction and cleared
@@ -46,13 +50,16 @@
 //! ```
 
 mod addr;
+pub(crate) mod os;
 pub mod split;
 mod stream_io;
 pub mod tcp;
 mod udp;
+#[cfg(unix)]
 pub mod unix;
 
 pub use addr::{lookup_host, ToSocketAddrs};
 pub use tcp::{TcpListener, TcpSocket, TcpStream};
 pub use udp::UdpSocket;
+#[cfg(unix)]
 pub use unix::{UnixDatagram, UnixListener, UnixStream};

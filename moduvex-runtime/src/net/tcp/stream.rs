@@ -69,9 +69,9 @@ impl TcpStream {
 
     /// Connects a fresh socket to one address.
     pub(crate) async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
-        let socket = Socket::new(
+        let socket = crate::net::os::new_socket(
             Domain::for_address(addr),
-            Type::STREAM.nonblocking().cloexec(),
+            Type::STREAM,
             Some(Protocol::TCP),
         )?;
         Self::connect_socket(socket, addr).await
