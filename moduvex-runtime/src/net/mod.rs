@@ -11,10 +11,12 @@
 //! or write on a stream, which means the kernel buffer was drained or
 //! filled), so an edge is never lost and an idle socket costs no syscalls.
 //!
-//! Descriptors are non-blocking and close-on-exec from the syscall that
-//! creates them (`socket(SOCK_NONBLOCK | SOCK_CLOEXEC)`, `accept4`). Stream
-//! writes use `send`/`sendmsg` with `MSG_NOSIGNAL`, so writing to a closed
-//! peer is a `BrokenPipe` error, never a `SIGPIPE`. Socket options go
+//! Sockets are non-blocking and close-on-exec (not inherited, on Windows)
+//! from the start: from the syscall that creates them where the OS can
+//! (`socket(SOCK_NONBLOCK | SOCK_CLOEXEC)`, `accept4` on Linux and
+//! FreeBSD), right after it elsewhere (see `net/os.rs`). Writing to a
+//! closed peer is a `BrokenPipe` error, never a `SIGPIPE` (`MSG_NOSIGNAL`,
+//! or `SO_NOSIGPIPE` on macOS). Socket options go
 //! through `socket2`.
 //!
 //! Beside the futures, every socket has tokio's readiness API:

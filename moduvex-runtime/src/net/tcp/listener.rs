@@ -200,7 +200,8 @@ impl TcpListener {
 
     /// Waits for a connection and returns it with the peer's address.
     ///
-    /// The new socket is non-blocking and close-on-exec from `accept4`.
+    /// The new socket is non-blocking and close-on-exec (from `accept4`
+    /// on Linux and FreeBSD).
     /// When the process or system is out of descriptors or memory
     /// (`EMFILE`, `ENFILE`, `ENOBUFS`, `ENOMEM`) the error is returned at
     /// once, without retrying: the pending connection stays queued, and the

@@ -34,7 +34,7 @@ pub struct UnixDatagram {
 
 impl UnixDatagram {
     fn socket() -> io::Result<Socket> {
-        Socket::new(Domain::UNIX, Type::DGRAM.nonblocking().cloexec(), None)
+        crate::net::os::new_socket(Domain::UNIX, Type::DGRAM, None)
     }
 
     fn from_nonblocking(socket: std::os::unix::net::UnixDatagram) -> io::Result<UnixDatagram> {
@@ -100,7 +100,7 @@ impl UnixDatagram {
     /// }).unwrap();
     /// ```
     pub fn pair() -> io::Result<(UnixDatagram, UnixDatagram)> {
-        let (a, b) = Socket::pair(Domain::UNIX, Type::DGRAM.nonblocking().cloexec(), None)?;
+        let (a, b) = crate::net::os::pair(Type::DGRAM)?;
         Ok((
             Self::from_nonblocking(a.into())?,
             Self::from_nonblocking(b.into())?,

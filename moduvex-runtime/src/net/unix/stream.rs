@@ -4,7 +4,7 @@ use std::io;
 use std::net::Shutdown;
 use std::path::Path;
 
-use socket2::{Domain, SockAddr, Socket, Type};
+use socket2::{Domain, SockAddr, Type};
 
 use super::SocketAddr;
 use crate::net::stream_io;
@@ -91,7 +91,7 @@ impl UnixStream {
     }
 
     async fn connect_sock_addr(addr: SockAddr) -> io::Result<UnixStream> {
-        let socket = Socket::new(Domain::UNIX, Type::STREAM.nonblocking().cloexec(), None)?;
+        let socket = crate::net::os::new_socket(Domain::UNIX, Type::STREAM, None)?;
         let io = stream_io::connect(socket, &addr).await?;
         Ok(UnixStream { io })
     }
@@ -113,7 +113,7 @@ impl UnixStream {
     /// }).unwrap();
     /// ```
     pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
-        let (a, b) = Socket::pair(Domain::UNIX, Type::STREAM.nonblocking().cloexec(), None)?;
+        let (a, b) = crate::net::os::pair(Type::STREAM)?;
         Ok((
             Self::from_nonblocking(a.into())?,
             Self::from_nonblocking(b.into())?,
