@@ -41,10 +41,22 @@ fn in_child(name: &str) -> bool {
 }
 
 fn open_fds() -> Vec<i32> {
-    std::fs::read_dir("/proc/self/fd")
+    #[cfg(target_os = "linux")]
+    let fds = std::fs::read_dir("/proc/self/fd")
         .expect("/proc/self/fd")
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-        .collect()
+        .collect();
+    // No /proc: probe every number below the descriptor limit.
+    #[cfg(not(target_os = "linux"))]
+    let fds = {
+        // SAFETY: getdtablesize takes no arguments.
+        let limit = unsafe { libc::getdtablesize() }.min(1 << 16);
+        (0..limit)
+            // SAFETY: F_GETFD only reads a descriptor's flags (or fails with EBADF).
+            .filter(|&fd| unsafe { libc::fcntl(fd, libc::F_GETFD) } != -1)
+            .collect()
+    };
+    fds
 }
 
 fn is_exhaustion(e: &std::io::Error) -> bool {
@@ -137,7 +149,7 @@ fn accept_recovers_after_descriptor_exhaustion() {
         });
 
         // Leave room for a few dozen descriptors only.
-        let highest = open_fds().into_iter().max().unwrap_or(2) as u64;
+        let highest = open_fds().into_iter().max().unwrap_or(2) as libc::rlim_t;
         let mut lim = libc::rlimit {
             rlim_cur: 0,
             rlim_max: 0,
@@ -233,7 +245,7 @@ fn building_a_runtime_without_descriptors_is_an_error_not_a_dead_worker() {
     // lowest free number, so the limit is set to that): a worker cannot
     // open its reactor (an epoll instance and an eventfd).
     let open = open_fds();
-    let lowest_free = (0..).find(|n| !open.contains(n)).unwrap() as u64;
+    let lowest_free = (0..).find(|n| !open.contains(n)).unwrap() as libc::rlim_t;
     let mut lim = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,

@@ -7,6 +7,7 @@ mod ready_common;
 
 use std::io;
 use std::os::fd::AsRawFd;
+#[cfg(target_os = "linux")]
 use std::os::linux::net::SocketAddrExt;
 use std::os::unix::net::SocketAddr as UnixAddr;
 use std::time::Duration;
@@ -58,6 +59,8 @@ fn tcp_socket_options_round_trip() -> io::Result<()> {
     Ok(())
 }
 
+/// `SO_BINDTODEVICE` is Linux's.
+#[cfg(any(target_os = "linux", target_os = "android"))]
 #[test]
 fn bind_device_names_an_interface_or_says_why_not() {
     let s = TcpSocket::new_v4().unwrap();
@@ -134,7 +137,15 @@ fn try_from_std_sockets_sets_non_blocking_and_registers() {
         assert_eq!(b.recv(&mut buf).await?, 1);
 
         let name = format!("moduvex-tryfrom-{}", std::process::id());
+        #[cfg(target_os = "linux")]
         let addr = UnixAddr::from_abstract_name(name.as_bytes())?;
+        // Abstract names are Linux's: elsewhere a path.
+        #[cfg(not(target_os = "linux"))]
+        let addr = {
+            let path = std::env::temp_dir().join(&name);
+            let _ = std::fs::remove_file(&path);
+            UnixAddr::from_pathname(&path)?
+        };
         let l = std::os::unix::net::UnixListener::bind_addr(&addr)?;
         let l = UnixListener::try_from(l)?;
         assert!(is_nonblocking(&l));
@@ -145,6 +156,8 @@ fn try_from_std_sockets_sets_non_blocking_and_registers() {
     .unwrap();
 }
 
+/// Abstract names are Linux's.
+#[cfg(target_os = "linux")]
 #[test]
 fn bind_addr_and_connect_addr_with_an_abstract_name() {
     run("abstract", async {

@@ -447,7 +447,7 @@ fn tcp_socket_builder_reuseport_and_connect() -> Result {
 #[test]
 fn a_thousand_concurrent_connections_on_one_thread() -> Result {
     const N: usize = 1000;
-    raise_fd_limit(2 * N as u64 + 256);
+    raise_fd_limit(2 * N as libc::rlim_t + 256);
     block_on(async {
         let l = TcpListener::bind("127.0.0.1:0").await?;
         let addr = l.local_addr()?;
@@ -489,7 +489,7 @@ fn a_thousand_concurrent_connections_on_one_thread() -> Result {
 }
 
 /// Raises the soft descriptor limit to at least `want` (up to the hard one).
-fn raise_fd_limit(want: u64) {
+fn raise_fd_limit(want: libc::rlim_t) {
     let mut lim = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,

@@ -8,9 +8,11 @@
 //! filled), so an edge is never lost and an idle socket costs no syscalls.
 //!
 //! Descriptors are non-blocking and close-on-exec from the syscall that
-//! creates them (`socket(SOCK_NONBLOCK | SOCK_CLOEXEC)`, `accept4`). Stream
-//! writes use `send`/`sendmsg` with `MSG_NOSIGNAL`, so writing to a closed
-//! peer is a `BrokenPipe` error, never a `SIGPIPE`. Socket options go
+//! creates them (`socket(SOCK_NONBLOCK | SOCK_CLOEXEC)`, `accept4`; on
+//! Apple systems, which lack both, right after it). Stream writes use
+//! `send`/`sendmsg` with `MSG_NOSIGNAL` (on Apple systems stream sockets
+//! carry `SO_NOSIGPIPE`), so writing to a closed peer is a `BrokenPipe`
+//! error, never a `SIGPIPE`. Socket options go
 //! through `socket2`.
 //!
 //! Beside the futures, every socket has tokio's readiness API:
@@ -46,6 +48,7 @@
 //! ```
 
 mod addr;
+mod sock;
 pub mod split;
 mod stream_io;
 pub mod tcp;

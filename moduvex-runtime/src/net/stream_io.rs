@@ -14,6 +14,7 @@ use std::task::{ready, Context, Poll};
 
 use socket2::{SockAddr, SockRef, Socket};
 
+use crate::net::sock;
 use crate::reactor::{Direction, IoSource};
 
 /// Retries `op` while it fails with `EINTR`.
@@ -122,7 +123,7 @@ pub(crate) fn poll_write<T: AsRawFd + AsFd>(
         return Poll::Ready(Ok(0));
     }
     poll_transfer(src, cx, Direction::Write, buf.len(), |io| {
-        SockRef::from(io).send_with_flags(buf, libc::MSG_NOSIGNAL)
+        SockRef::from(io).send_with_flags(buf, sock::SEND_FLAGS)
     })
 }
 
@@ -137,7 +138,7 @@ pub(crate) fn poll_write_vectored<T: AsRawFd + AsFd>(
         return Poll::Ready(Ok(0));
     }
     poll_transfer(src, cx, Direction::Write, want, |io| {
-        SockRef::from(io).send_vectored_with_flags(bufs, libc::MSG_NOSIGNAL)
+        SockRef::from(io).send_vectored_with_flags(bufs, sock::SEND_FLAGS)
     })
 }
 
@@ -173,7 +174,7 @@ pub(crate) fn try_write<T: AsRawFd + AsFd>(src: &IoSource<T>, buf: &[u8]) -> io:
         return Ok(0);
     }
     src.try_io(Direction::Write, |io| {
-        retry_eintr(|| SockRef::from(io).send_with_flags(buf, libc::MSG_NOSIGNAL))
+        retry_eintr(|| SockRef::from(io).send_with_flags(buf, sock::SEND_FLAGS))
     })
 }
 
@@ -183,7 +184,7 @@ pub(crate) fn try_write_vectored<T: AsRawFd + AsFd>(
     bufs: &[IoSlice<'_>],
 ) -> io::Result<usize> {
     src.try_io(Direction::Write, |io| {
-        retry_eintr(|| SockRef::from(io).send_vectored_with_flags(bufs, libc::MSG_NOSIGNAL))
+        retry_eintr(|| SockRef::from(io).send_vectored_with_flags(bufs, sock::SEND_FLAGS))
     })
 }
 

@@ -9,11 +9,12 @@ use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::task::{Context, Poll};
 
-use socket2::{Domain, Protocol, SockAddr, SockRef, Socket, Type};
+use socket2::{Domain, Protocol, SockAddr, SockRef, Type};
 
 use super::addr::{each_addr, resolve, ToSocketAddrs};
 use super::stream_io::{self, retry_eintr};
 use crate::io::{Interest, Ready};
+use crate::net::sock;
 use crate::reactor::{Direction, IoSource};
 
 /// A UDP socket.
@@ -66,11 +67,7 @@ impl UdpSocket {
     }
 
     fn bind_addr(addr: SocketAddr) -> io::Result<UdpSocket> {
-        let socket = Socket::new(
-            Domain::for_address(addr),
-            Type::DGRAM.nonblocking().cloexec(),
-            Some(Protocol::UDP),
-        )?;
+        let socket = sock::socket(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
         socket.bind(&addr.into())?;
         Ok(UdpSocket {
             io: IoSource::new(socket.into())?,

@@ -1,9 +1,10 @@
 //! Reactor — the I/O readiness event loop.
 //!
-//! The reactor multiplexes OS readiness events (epoll on Linux) onto async
-//! tasks. Each thread owns exactly one reactor, created lazily in the
-//! thread-local `REACTOR` and reached through [`with_reactor`]. Platform
-//! dispatch happens at compile time through `cfg`: no vtable.
+//! The reactor multiplexes OS readiness events (epoll on Linux, kqueue on
+//! the BSDs and Apple systems) onto async tasks. Each thread owns exactly
+//! one reactor, created lazily in the thread-local `REACTOR` and reached
+//! through [`with_reactor`]. Platform dispatch happens at compile time
+//! through `cfg`: no vtable.
 //!
 //! The one idea: **readiness is state, wakers are notifications.** A poll
 //! records each event in the source's `ScheduledIo` and collects the
@@ -55,6 +56,35 @@ mod epoll;
 pub use epoll::EpollReactor;
 #[cfg(target_os = "linux")]
 use epoll::EpollReactor as PlatformReactor;
+
+#[cfg(any(
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "freebsd",
+    target_os = "dragonfly",
+    target_os = "netbsd",
+    target_os = "openbsd",
+))]
+mod kqueue;
+#[cfg(any(
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "freebsd",
+    target_os = "dragonfly",
+    target_os = "netbsd",
+    target_os = "openbsd",
+))]
+#[doc(hidden)]
+pub use kqueue::KqueueReactor;
+#[cfg(any(
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "freebsd",
+    target_os = "dragonfly",
+    target_os = "netbsd",
+    target_os = "openbsd",
+))]
+use kqueue::KqueueReactor as PlatformReactor;
 
 mod foster;
 mod loom_facade;
@@ -469,7 +499,7 @@ fn thread_reactor(cell: &OnceCell<Reactor>) -> &Reactor {
     cell.get_or_init(|| {
         Reactor::new().expect(
             "moduvex-runtime: failed to create this thread's reactor (epoll_create1 or \
-             eventfd failed; is the process out of file descriptors?)",
+             eventfd, or kqueue, failed; is the process out of file descriptors?)",
         )
     })
 }

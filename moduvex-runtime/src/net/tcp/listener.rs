@@ -5,10 +5,11 @@ use std::io;
 use std::net::SocketAddr;
 use std::task::{Context, Poll};
 
-use socket2::{Domain, Protocol, SockRef, Socket, Type};
+use socket2::{Domain, Protocol, Type};
 
 use super::TcpStream;
 use crate::net::addr::{each_addr, resolve, ToSocketAddrs};
+use crate::net::sock;
 use crate::net::stream_io::retry_eintr;
 use crate::reactor::{Direction, IoSource, Waiter};
 
@@ -93,11 +94,8 @@ impl TcpListener {
         let mut addr = addr;
         let mut listeners = Vec::with_capacity(count);
         for _ in 0..count {
-            let socket = Socket::new(
-                Domain::for_address(addr),
-                Type::STREAM.nonblocking().cloexec(),
-                Some(Protocol::TCP),
-            )?;
+            let socket =
+                sock::socket(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
             socket.set_reuse_address(true)?;
             socket.set_reuse_port(true)?;
             socket.bind(&addr.into())?;
@@ -131,11 +129,7 @@ impl TcpListener {
     }
 
     fn bind_addr(addr: SocketAddr) -> io::Result<TcpListener> {
-        let socket = Socket::new(
-            Domain::for_address(addr),
-            Type::STREAM.nonblocking().cloexec(),
-            Some(Protocol::TCP),
-        )?;
+        let socket = sock::socket(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
         socket.set_reuse_address(true)?;
         socket.bind(&addr.into())?;
         socket.listen(DEFAULT_BACKLOG)?;
@@ -245,9 +239,7 @@ impl TcpListener {
             let res = self
                 .io
                 .poll_io_with(cx, Direction::Read, waiter.as_deref_mut(), |l| {
-                    retry_eintr(|| {
-                        SockRef::from(l).accept4(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC)
-                    })
+                    retry_eintr(|| sock::accept(l))
                 });
             let (socket, addr) = match res {
                 Poll::Pending => return Poll::Pending,

@@ -8,6 +8,7 @@ use std::time::Duration;
 use socket2::{Domain, Protocol, Socket, Type};
 
 use super::{TcpListener, TcpStream};
+use crate::net::sock;
 
 /// A TCP socket being configured; becomes a [`TcpListener`] with
 /// [`listen`](Self::listen) or a [`TcpStream`] with
@@ -33,11 +34,7 @@ pub struct TcpSocket {
 
 impl TcpSocket {
     fn new(domain: Domain) -> io::Result<TcpSocket> {
-        let inner = Socket::new(
-            domain,
-            Type::STREAM.nonblocking().cloexec(),
-            Some(Protocol::TCP),
-        )?;
+        let inner = sock::socket(domain, Type::STREAM, Some(Protocol::TCP))?;
         Ok(TcpSocket { inner })
     }
 
@@ -385,6 +382,7 @@ impl TcpSocket {
         let inner = Socket::from(stream);
         // Cannot fail on a valid descriptor; a bad one fails its next use.
         let _ = inner.set_nonblocking(true);
+        let _ = sock::prepare_stream(&inner);
         TcpSocket { inner }
     }
 

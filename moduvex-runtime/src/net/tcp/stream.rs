@@ -7,6 +7,7 @@ use std::time::Duration;
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 
 use crate::net::addr::{each_addr, resolve, ToSocketAddrs};
+use crate::net::sock;
 use crate::net::stream_io;
 use crate::reactor::IoSource;
 
@@ -69,11 +70,7 @@ impl TcpStream {
 
     /// Connects a fresh socket to one address.
     pub(crate) async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
-        let socket = Socket::new(
-            Domain::for_address(addr),
-            Type::STREAM.nonblocking().cloexec(),
-            Some(Protocol::TCP),
-        )?;
+        let socket = sock::socket(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
         Self::connect_socket(socket, addr).await
     }
 
@@ -112,6 +109,7 @@ impl TcpStream {
     /// ```
     pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
         stream.set_nonblocking(true)?;
+        sock::prepare_stream(&stream)?;
         Self::from_nonblocking(stream)
     }
 

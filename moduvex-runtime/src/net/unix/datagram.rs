@@ -9,6 +9,7 @@ use socket2::{Domain, SockAddr, Socket, Type};
 
 use super::SocketAddr;
 use crate::io::{Interest, Ready};
+use crate::net::sock;
 use crate::net::stream_io::{self, retry_eintr};
 use crate::reactor::{Direction, IoSource};
 use std::task::{Context, Poll};
@@ -34,7 +35,7 @@ pub struct UnixDatagram {
 
 impl UnixDatagram {
     fn socket() -> io::Result<Socket> {
-        Socket::new(Domain::UNIX, Type::DGRAM.nonblocking().cloexec(), None)
+        sock::socket(Domain::UNIX, Type::DGRAM, None)
     }
 
     fn from_nonblocking(socket: std::os::unix::net::UnixDatagram) -> io::Result<UnixDatagram> {
@@ -100,7 +101,7 @@ impl UnixDatagram {
     /// }).unwrap();
     /// ```
     pub fn pair() -> io::Result<(UnixDatagram, UnixDatagram)> {
-        let (a, b) = Socket::pair(Domain::UNIX, Type::DGRAM.nonblocking().cloexec(), None)?;
+        let (a, b) = sock::pair(Domain::UNIX, Type::DGRAM)?;
         Ok((
             Self::from_nonblocking(a.into())?,
             Self::from_nonblocking(b.into())?,

@@ -6,9 +6,10 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::path::Path;
 use std::task::{Context, Poll};
 
-use socket2::{Domain, SockAddr, SockRef, Socket, Type};
+use socket2::{Domain, SockAddr, Type};
 
 use super::{SocketAddr, UnixStream};
+use crate::net::sock;
 use crate::net::stream_io::retry_eintr;
 use crate::net::tcp::DEFAULT_BACKLOG;
 use crate::reactor::{Direction, IoSource, Waiter};
@@ -80,7 +81,7 @@ impl UnixListener {
     }
 
     fn bind_sock_addr(addr: &SockAddr) -> io::Result<UnixListener> {
-        let socket = Socket::new(Domain::UNIX, Type::STREAM.nonblocking().cloexec(), None)?;
+        let socket = sock::socket(Domain::UNIX, Type::STREAM, None)?;
         socket.bind(addr)?;
         socket.listen(DEFAULT_BACKLOG)?;
         Ok(UnixListener {
@@ -199,9 +200,7 @@ impl UnixListener {
             let res = self
                 .io
                 .poll_io_with(cx, Direction::Read, waiter.as_deref_mut(), |l| {
-                    retry_eintr(|| {
-                        SockRef::from(l).accept4(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC)
-                    })
+                    retry_eintr(|| sock::accept(l))
                 });
             let socket = match res {
                 Poll::Pending => return Poll::Pending,

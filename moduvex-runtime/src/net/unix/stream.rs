@@ -4,9 +4,10 @@ use std::io;
 use std::net::Shutdown;
 use std::path::Path;
 
-use socket2::{Domain, SockAddr, Socket, Type};
+use socket2::{Domain, SockAddr, Type};
 
 use super::SocketAddr;
+use crate::net::sock;
 use crate::net::stream_io;
 use crate::reactor::IoSource;
 
@@ -91,7 +92,7 @@ impl UnixStream {
     }
 
     async fn connect_sock_addr(addr: SockAddr) -> io::Result<UnixStream> {
-        let socket = Socket::new(Domain::UNIX, Type::STREAM.nonblocking().cloexec(), None)?;
+        let socket = sock::socket(Domain::UNIX, Type::STREAM, None)?;
         let io = stream_io::connect(socket, &addr).await?;
         Ok(UnixStream { io })
     }
@@ -113,7 +114,7 @@ impl UnixStream {
     /// }).unwrap();
     /// ```
     pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
-        let (a, b) = Socket::pair(Domain::UNIX, Type::STREAM.nonblocking().cloexec(), None)?;
+        let (a, b) = sock::pair(Domain::UNIX, Type::STREAM)?;
         Ok((
             Self::from_nonblocking(a.into())?,
             Self::from_nonblocking(b.into())?,
@@ -149,6 +150,7 @@ impl UnixStream {
     /// ```
     pub fn from_std(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
         stream.set_nonblocking(true)?;
+        sock::prepare_stream(&stream)?;
         Self::from_nonblocking(stream)
     }
 
