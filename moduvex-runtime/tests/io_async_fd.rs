@@ -1,7 +1,7 @@
 //! `io::unix::AsyncFd` as tokio's: readiness guards over any pollable
 //! descriptor (here a non-blocking pipe), `clear_ready` / `try_io`, the
 //! descriptor given back by `into_inner` without being closed, and the OS
-//! error for descriptors the kernel refuses.
+//! error for descriptors epoll refuses.
 
 mod ready_common;
 
@@ -236,9 +236,6 @@ fn registering_twice_is_already_exists() {
     .unwrap();
 }
 
-/// epoll refuses regular files (`EPERM`); kqueue accepts them (a regular
-/// file is always readable and writable), as mio and tokio do there.
-#[cfg(target_os = "linux")]
 #[test]
 fn a_regular_file_is_refused_with_the_os_error() {
     let file = File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml")).unwrap();
@@ -255,7 +252,7 @@ fn a_closed_descriptor_is_an_error_not_a_panic() {
     };
     // SAFETY: `lim` is a writable rlimit.
     assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) }, 0);
-    let closed = lim.rlim_cur.min((i32::MAX - 1) as libc::rlim_t) as RawFd + 1;
+    let closed = lim.rlim_cur.min(i32::MAX as libc::rlim_t - 1) as RawFd + 1;
     struct Closed(RawFd);
     impl AsRawFd for Closed {
         fn as_raw_fd(&self) -> RawFd {
@@ -266,7 +263,7 @@ fn a_closed_descriptor_is_an_error_not_a_panic() {
     assert_eq!(err.raw_os_error(), Some(libc::EBADF), "{err}");
 }
 
-/// Priority interest is epoll's `EPOLLPRI`: Linux only, as in tokio.
+// `Interest::PRIORITY` (`EPOLLPRI`) is Linux's, as in tokio.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 #[test]
 fn priority_readiness_for_out_of_band_data() {

@@ -27,20 +27,30 @@ fn rt(flavor: Flavor) -> Runtime {
     b.build().unwrap()
 }
 
-fn fd_count() -> usize {
-    #[cfg(target_os = "linux")]
-    let n = std::fs::read_dir("/proc/self/fd").unwrap().count();
-    // No /proc: probe every number below the descriptor limit.
-    #[cfg(not(target_os = "linux"))]
-    let n = {
-        // SAFETY: getdtablesize takes no arguments.
-        let limit = unsafe { libc::getdtablesize() }.min(1 << 16);
-        (0..limit)
-            // SAFETY: F_GETFD only reads a descriptor's flags (or fails with EBADF).
-            .filter(|&fd| unsafe { libc::fcntl(fd, libc::F_GETFD) } != -1)
-            .count()
+/// The descriptors open in this process: `/proc/self/fd` on Linux; other
+/// Unixes are probed with `fcntl(F_GETFD)` up to the soft limit.
+fn open_fds() -> Vec<i32> {
+    if cfg!(target_os = "linux") {
+        return std::fs::read_dir("/proc/self/fd")
+            .expect("/proc/self/fd")
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+            .collect();
+    }
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
     };
-    n
+    // SAFETY: getrlimit writes into the live struct we pass.
+    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) }, 0);
+    let max = lim.rlim_cur.min(1 << 20) as i32;
+    // SAFETY: F_GETFD on any number only reads that descriptor's flags (or fails).
+    (0..max)
+        .filter(|&fd| unsafe { libc::fcntl(fd, libc::F_GETFD) } != -1)
+        .collect()
+}
+
+fn fd_count() -> usize {
+    open_fds().len()
 }
 
 /// Runs `body` on its own thread and fails the test if it has not finished

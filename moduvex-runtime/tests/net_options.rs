@@ -59,8 +59,8 @@ fn tcp_socket_options_round_trip() -> io::Result<()> {
     Ok(())
 }
 
-/// `SO_BINDTODEVICE` is Linux's.
-#[cfg(any(target_os = "linux", target_os = "android"))]
+// `SO_BINDTODEVICE` is Linux's.
+#[cfg(target_os = "linux")]
 #[test]
 fn bind_device_names_an_interface_or_says_why_not() {
     let s = TcpSocket::new_v4().unwrap();
@@ -136,27 +136,25 @@ fn try_from_std_sockets_sets_non_blocking_and_registers() {
         a.send(b"d").await?;
         assert_eq!(b.recv(&mut buf).await?, 1);
 
-        let name = format!("moduvex-tryfrom-{}", std::process::id());
+        // A path elsewhere; Linux also tries an abstract name.
+        let dir = std::env::temp_dir().join(format!("moduvex-tryfrom-{}", std::process::id()));
+        let _ = std::fs::remove_file(&dir);
         #[cfg(target_os = "linux")]
-        let addr = UnixAddr::from_abstract_name(name.as_bytes())?;
-        // Abstract names are Linux's: elsewhere a path.
+        let addr = UnixAddr::from_abstract_name(dir.file_name().unwrap().as_encoded_bytes())?;
         #[cfg(not(target_os = "linux"))]
-        let addr = {
-            let path = std::env::temp_dir().join(&name);
-            let _ = std::fs::remove_file(&path);
-            UnixAddr::from_pathname(&path)?
-        };
+        let addr = UnixAddr::from_pathname(&dir)?;
         let l = std::os::unix::net::UnixListener::bind_addr(&addr)?;
         let l = UnixListener::try_from(l)?;
         assert!(is_nonblocking(&l));
         let _c = UnixStream::connect_addr(&addr).await?;
         l.accept().await?;
+        let _ = std::fs::remove_file(&dir);
         Ok::<_, io::Error>(())
     })
     .unwrap();
 }
 
-/// Abstract names are Linux's.
+// Abstract socket names are Linux's.
 #[cfg(target_os = "linux")]
 #[test]
 fn bind_addr_and_connect_addr_with_an_abstract_name() {

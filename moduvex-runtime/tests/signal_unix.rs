@@ -13,29 +13,6 @@ use std::task::Poll;
 use moduvex_runtime::signal::ctrl_c;
 use moduvex_runtime::signal::unix::{signal, SignalKind};
 
-/// A signal no other test here uses, whose default action is harmless
-/// (a real-time signal on Linux; `SIGINFO`, ignored by default, elsewhere).
-fn spare_signal() -> i32 {
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    let sig = libc::SIGRTMIN() + 2;
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    let sig = libc::SIGINFO;
-    sig
-}
-
-/// The first number above the system's largest signal.
-fn first_invalid_signal() -> i32 {
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    let n = libc::SIGRTMAX() + 1;
-    // FreeBSD's SIGRTMAX is 126.
-    #[cfg(target_os = "freebsd")]
-    let n = 127;
-    // NSIG.
-    #[cfg(any(target_os = "macos", target_os = "ios"))]
-    let n = 32;
-    n
-}
-
 /// Sends `sig` to this process.
 fn raise(sig: i32) {
     // SAFETY: raise(3) sends a signal to the calling thread; the callers installed a listener (so a handler) for `sig` first.
@@ -118,7 +95,12 @@ async fn a_burst_completes_recv_and_a_later_delivery_completes_it_again() {
 
 #[moduvex_runtime::test]
 async fn a_listener_made_after_a_delivery_waits_for_the_next_one() {
-    let rt = spare_signal();
+    // A signal no other test here raises, whose default action would be
+    // harmless: a real-time one on Linux, SIGURG (ignored) elsewhere.
+    #[cfg(target_os = "linux")]
+    let rt = libc::SIGRTMIN() + 2;
+    #[cfg(not(target_os = "linux"))]
+    let rt = libc::SIGURG;
     let mut early = signal(SignalKind::from_raw(rt)).unwrap();
     raise(rt);
     early.recv().await;
@@ -143,6 +125,21 @@ async fn ctrl_c_completes_on_sigint() {
     ctrl_c.await.unwrap();
 }
 
+/// The largest signal number: real-time signals end at SIGRTMAX on Linux
+/// and at 126 on FreeBSD; macOS has none (NSIG is 32).
+#[cfg(target_os = "linux")]
+fn max_signal() -> i32 {
+    libc::SIGRTMAX()
+}
+#[cfg(target_os = "freebsd")]
+fn max_signal() -> i32 {
+    126
+}
+#[cfg(target_vendor = "apple")]
+fn max_signal() -> i32 {
+    31
+}
+
 #[test]
 fn uncatchable_faulting_and_out_of_range_signals_are_invalid_input() {
     let cases = [
@@ -154,7 +151,7 @@ fn uncatchable_faulting_and_out_of_range_signals_are_invalid_input() {
         (libc::SIGBUS, "SIGBUS"),
         (0, "0"),
         (-1, "-1"),
-        (first_invalid_signal(), &first_invalid_signal().to_string()),
+        (max_signal() + 1, &(max_signal() + 1).to_string()),
         (i32::MAX, &i32::MAX.to_string()),
     ];
     for (signum, name) in cases {

@@ -7,8 +7,9 @@
 //! so no window exists where a concurrent `fork` + `exec` could inherit the
 //! socket. Apple systems have neither: there the socket is created, then
 //! made non-blocking (`socket2` sets close-on-exec and `SO_NOSIGPIPE` right
-//! after creating it). `MSG_NOSIGNAL` does not exist there either: stream
-//! sockets carry `SO_NOSIGPIPE` instead, and writes pass no flag.
+//! after creating it). Nor can `MSG_NOSIGNAL` be relied on there (older
+//! releases do not know it): stream sockets carry `SO_NOSIGPIPE` instead,
+//! and writes pass no flag.
 
 use std::io;
 use std::os::fd::AsFd;

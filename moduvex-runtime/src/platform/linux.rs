@@ -1,10 +1,6 @@
-//! Linux system layer: epoll's event record and its decoding, epoll
-//! interest bits, the eventfd that unparks a reactor, and timer slack; the
-//! rest is the shared Unix layer (`unix.rs`), re-exported here.
-//!
-//! Every descriptor created here is non-blocking and close-on-exec from the
-//! syscall that creates it, so no window exists where a concurrent `fork` +
-//! `exec` could inherit it.
+//! Linux system layer: epoll event records, the eventfd that unparks an
+//! epoll wait, and the thread timer slack. The rest is shared with every
+//! Unix (`unix.rs`) and every OS (`interest.rs`).
 //!
 //! ```
 //! use moduvex_runtime::platform::sys::{create_pipe, events_with_capacity, Interest};
@@ -20,9 +16,11 @@
 use std::io;
 use std::os::fd::RawFd;
 
+pub use super::readiness::{Event, Interest};
 pub use super::unix::*;
+pub(crate) use super::unix::{syscall, syscall_retry};
 
-/// The kernel's event record, as `epoll_wait` fills it.
+/// The kernel's record of one event, as `epoll_wait` fills it.
 pub(crate) type RawEvent = libc::epoll_event;
 
 impl Interest {
@@ -41,24 +39,23 @@ impl Interest {
     }
 }
 
-impl Event {
-    pub(crate) fn from_raw(raw: &RawEvent) -> Event {
-        let bits = raw.events;
-        let has = |flag: libc::c_int| bits & flag as u32 != 0;
-        let error = has(libc::EPOLLERR);
-        let hup = has(libc::EPOLLHUP);
-        let rdhup = has(libc::EPOLLRDHUP);
-        Event {
-            token: raw.u64 as usize,
-            // HUP and ERR wake both directions: the next read or write will
-            // not block, it will report EOF or the error.
-            readable: has(libc::EPOLLIN) || has(libc::EPOLLPRI) || hup || rdhup || error,
-            writable: has(libc::EPOLLOUT) || hup || error,
-            read_closed: hup || rdhup,
-            write_closed: hup,
-            error,
-            priority: has(libc::EPOLLPRI),
-        }
+/// Decodes one `epoll_event`.
+pub(crate) fn decode(raw: &libc::epoll_event) -> Event {
+    let bits = raw.events;
+    let has = |flag: libc::c_int| bits & flag as u32 != 0;
+    let error = has(libc::EPOLLERR);
+    let hup = has(libc::EPOLLHUP);
+    let rdhup = has(libc::EPOLLRDHUP);
+    Event {
+        token: raw.u64 as usize,
+        // HUP and ERR wake both directions: the next read or write will
+        // not block, it will report EOF or the error.
+        readable: has(libc::EPOLLIN) || has(libc::EPOLLPRI) || hup || rdhup || error,
+        writable: has(libc::EPOLLOUT) || hup || error,
+        read_closed: hup || rdhup,
+        write_closed: hup,
+        error,
+        priority: has(libc::EPOLLPRI),
     }
 }
 

@@ -1,10 +1,14 @@
 //! Platform layer: the only place (with the reactor backends and the raw
 //! task) where the runtime talks to the operating system through `unsafe`.
 //!
-//! `sys` is chosen at compile time by one `cfg` chain: Linux (epoll), the
-//! BSDs and Apple systems (kqueue); any other target refuses to build rather
-//! than pretend. On Unix, what every system shares lives in `unix.rs` and is
-//! re-exported by each system's module.
+//! `sys` is chosen at compile time, one module per OS, in one `cfg` chain
+//! that refuses to build anywhere else rather than pretend: Linux (epoll),
+//! macOS and FreeBSD (kqueue). Everything above it — the executor, timers,
+//! sync, the sockets' public types — compiles unchanged on each.
+//!
+//! [`Interest`](sys::Interest) and [`Event`](sys::Event) are shared by every
+//! system, and what every Unix shares (descriptors, pipes, the event
+//! buffer) is written once.
 //!
 //! ```
 //! use moduvex_runtime::platform::sys::{Interest, RawSource};
@@ -14,6 +18,7 @@
 //! # let _ = fd;
 //! ```
 
+mod readiness;
 #[cfg(unix)]
 mod unix;
 
@@ -21,27 +26,12 @@ mod unix;
 #[path = "linux.rs"]
 pub mod sys;
 
-#[cfg(any(
-    target_os = "macos",
-    target_os = "ios",
-    target_os = "freebsd",
-    target_os = "dragonfly",
-    target_os = "netbsd",
-    target_os = "openbsd",
-))]
+#[cfg(any(target_os = "macos", target_os = "freebsd"))]
 #[path = "bsd.rs"]
 pub mod sys;
 
-#[cfg(not(any(
-    target_os = "linux",
-    target_os = "macos",
-    target_os = "ios",
-    target_os = "freebsd",
-    target_os = "dragonfly",
-    target_os = "netbsd",
-    target_os = "openbsd",
-    windows,
-)))]
+#[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "freebsd")))]
 compile_error!(
-    "moduvex-runtime supports Linux (epoll), macOS, iOS and the BSDs (kqueue), and Windows (IOCP) only"
+    "moduvex-runtime supports Linux (epoll), macOS and FreeBSD (kqueue); \
+     no backend exists for this target"
 );

@@ -1,151 +1,110 @@
-//! The BSD and Apple backend: one kqueue, with a user event to unpark it.
+//! The macOS and FreeBSD backend: one kqueue.
 //!
 //! # Edge-triggered, registered once
 //!
-//! As with epoll (see `epoll.rs`), a source is registered once for the
-//! directions it wants, here as one `EVFILT_READ` and/or one
-//! `EVFILT_WRITE` filter with `EV_CLEAR` (edge-triggered). Readiness is
-//! cached in the source and cleared only when an operation returns
-//! `WouldBlock`, so nothing is re-armed per wait. All filters of one call
-//! are submitted in one `kevent` call, each with `EV_RECEIPT`, so every
-//! change reports its own error.
+//! As with epoll (see `epoll.rs`), a source is registered once for every
+//! direction it wants, with `EV_CLEAR`: an `EVFILT_READ` and/or an
+//! `EVFILT_WRITE` filter that report each new edge once. Readiness is kept
+//! in the source and cleared by a `WouldBlock`, so no wait re-arms
+//! anything. `EV_EOF` on the read filter means the peer closed its write
+//! side; on the write filter, that this side can no longer write.
 //!
-//! # Registering twice, deregistering unknowns
+//! # Unpark
 //!
-//! kqueue's `EV_ADD` silently updates an existing filter (and its token),
-//! where epoll refuses a second `EPOLL_CTL_ADD` with `EEXIST`. The backend
-//! keeps the set of registered descriptors, so a second registration is
-//! `AlreadyExists` and removing an unknown descriptor is `NotFound`, as on
-//! Linux. A descriptor closed without being deregistered (a broken
-//! contract: the kernel drops its filters on close) does not block the next
-//! descriptor of that number: an entry the kernel no longer knows is
-//! forgotten when found.
+//! A user event (`EVFILT_USER`, ident 0, `EV_CLEAR`) is added when the
+//! queue is made; `NOTE_TRIGGER` fires it from any thread, and the wait
+//! reports it under [`UNPARK_TOKEN`]. No descriptor is needed for it.
 //!
-//! # Unpark and timeouts
+//! # Registering twice
 //!
-//! An `EVFILT_USER` event (ident 0, `EV_CLEAR`) is registered with the
-//! [`UNPARK_TOKEN`]; [`unpark`](ReactorBackend::unpark) fires it with
-//! `NOTE_TRIGGER` and the next (or current) wait returns it once. `kevent`
-//! takes a `timespec`, so timeouts keep their nanoseconds.
-//!
-//! # Nesting
-//!
-//! A kqueue descriptor is itself readable (`EVFILT_READ`) while it has
-//! pending events, so the foster thread nests a reactor's kqueue in its own
-//! exactly as it nests epoll descriptors on Linux.
+//! kqueue's `EV_ADD` on a descriptor it already watches silently updates
+//! the filter, where epoll says `EEXIST`. The backend keeps the set of
+//! registered descriptors, so registering one twice is an `AlreadyExists`
+//! error and removing an unknown one `NotFound`, on every OS alike.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::io;
+use std::os::fd::RawFd;
+use std::ptr;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use super::{ReactorBackend, UNPARK_TOKEN};
-use crate::platform::sys::{
-    kevent_for, set_cloexec, syscall, syscall_retry, Events, Interest, RawSource,
-};
-
-/// The ident of the unpark user event (user events have their own ident
-/// space: it never collides with descriptor 0).
-const UNPARK_IDENT: usize = 0;
+use crate::platform::sys::{set_cloexec, syscall, Events, Interest, RawSource};
 
 /// An owned kqueue and the descriptors registered with it.
 #[derive(Debug)]
 pub struct KqueueReactor {
-    kq: RawSource,
-    /// Each registered descriptor with its token and interest.
-    ///
-    /// # Invariant
-    /// An entry exists from a successful `register` until `deregister`;
-    /// the kernel has exactly the filters [`filters`] names for the entry's
-    /// interest (unless the descriptor was closed without deregistering,
-    /// which drops them). No code runs under the lock but map operations and
-    /// `kevent` change calls, which never block.
-    registered: Mutex<HashMap<RawSource, (usize, Interest)>>,
+    kq: RawFd,
+    /// Every descriptor added and not yet removed (see the module docs).
+    registered: Mutex<HashSet<RawFd>>,
 }
 
-/// Which filters an interest needs: `(read, write)`. kqueue has no
-/// error-only or priority filter: both are served by the read filter
-/// (a socket's pending error and hang-up are reported there as `EV_EOF`).
-fn filters(interest: Interest) -> (bool, bool) {
-    let write = interest.is_writable();
-    let read = interest.is_readable() || interest.is_priority() || !write;
-    (read, write)
+/// A change record for `fd`'s `filter`.
+fn change(fd: RawFd, filter: i16, flags: u16, token: usize) -> libc::kevent {
+    // SAFETY: kevent is plain old data; all-zero is a valid value that the
+    // fields set below complete.
+    let mut ev: libc::kevent = unsafe { std::mem::zeroed() };
+    ev.ident = fd as libc::uintptr_t;
+    ev.filter = filter as _;
+    ev.flags = flags as _;
+    ev.udata = token as _;
+    ev
 }
 
-/// `filters`' kevent changes for `fd` with `flags`, at most two.
-fn changes(fd: RawSource, token: usize, interest: Interest, flags: u16) -> Vec<libc::kevent> {
-    let (read, write) = filters(interest);
-    let mut list = Vec::with_capacity(2);
-    if read {
-        list.push(kevent_for(fd as usize, libc::EVFILT_READ, flags, 0, token));
+/// `kevent`'s timeout for `d`, saturating.
+fn timespec(d: Duration) -> libc::timespec {
+    libc::timespec {
+        tv_sec: d.as_secs().min(libc::time_t::MAX as u64) as libc::time_t,
+        tv_nsec: d.subsec_nanos() as _,
     }
-    if write {
-        list.push(kevent_for(fd as usize, libc::EVFILT_WRITE, flags, 0, token));
-    }
-    list
-}
-
-/// The error a change receipt reports, if any (`data` holds the errno).
-fn receipt_error(receipt: &libc::kevent) -> Option<i32> {
-    let flags = receipt.flags;
-    let data = receipt.data;
-    (flags & libc::EV_ERROR != 0 && data != 0).then_some(data as i32)
 }
 
 impl KqueueReactor {
-    /// The kqueue descriptor itself (readable while events are pending, so
-    /// another kqueue can watch it).
+    /// The kqueue descriptor itself (pollable: another kqueue can watch it
+    /// with `EVFILT_READ`, which is how the foster thread nests reactors).
     pub(crate) fn raw(&self) -> RawSource {
         self.kq
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<RawSource, (usize, Interest)>> {
+    fn lock(&self) -> MutexGuard<'_, HashSet<RawFd>> {
+        // Only set operations run under this lock.
         self.registered.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Submits `list` in one `kevent` call, each change with `EV_RECEIPT`,
-    /// and returns each change's errno (0 for success), in order.
-    fn apply(&self, list: &mut [libc::kevent]) -> io::Result<Vec<i32>> {
-        for ev in list.iter_mut() {
+    /// Applies `changes` and returns the first error other than one listed
+    /// in `ignore` (`EV_RECEIPT`: every change reports its own result).
+    fn apply(&self, changes: &mut [libc::kevent], ignore: &[i32]) -> io::Result<()> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        for ev in changes.iter_mut() {
             ev.flags |= libc::EV_RECEIPT;
         }
-        let n = list.len() as libc::c_int;
-        let zero = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        let ptr = list.as_mut_ptr();
-        // SAFETY: `ptr` points to `n` live kevent records used as both the
-        // change list and the receipt list (kevent(2) allows one array for
-        // both); `zero` is a live timespec. With EV_RECEIPT every change
-        // yields one receipt and no other event is returned, so a retry
-        // after EINTR applies no change twice.
-        let got = syscall_retry!(kevent(self.kq, ptr.cast_const(), n, ptr, n, &zero))?;
-        Ok(list[..got as usize]
-            .iter()
-            .map(|r| receipt_error(r).unwrap_or(0))
-            .collect())
-    }
-
-    /// Submits `list` and turns the first failed change into an error;
-    /// `ENOENT` is ignored when `allow_missing` (deleting a filter the
-    /// kernel already dropped).
-    fn apply_checked(&self, list: &mut [libc::kevent], allow_missing: bool) -> io::Result<()> {
-        for errno in self.apply(list)? {
-            if errno != 0 && !(allow_missing && errno == libc::ENOENT) {
-                return Err(io::Error::from_raw_os_error(errno));
+        let n = changes.len() as libc::c_int;
+        let ptr = changes.as_mut_ptr();
+        // SAFETY: `ptr` points to `n` initialised records, used both as the
+        // change list and as the receipt buffer (kevent reads all changes
+        // before writing receipts); a zero timeout never blocks.
+        let got = syscall!(kevent(self.kq, ptr, n, ptr, n, &timespec(Duration::ZERO)))?;
+        for ev in &changes[..got as usize] {
+            let (flags, data) = (ev.flags, ev.data);
+            if flags & libc::EV_ERROR != 0 && data != 0 {
+                let errno = data as i32;
+                if !ignore.contains(&errno) {
+                    return Err(io::Error::from_raw_os_error(errno));
+                }
             }
         }
         Ok(())
     }
 
-    /// Whether the kernel still has the read or write filter of an entry:
-    /// a no-op change (the same token, `EV_ENABLE` on an enabled filter)
-    /// fails with `ENOENT` if the descriptor was closed meanwhile.
-    fn still_registered(&self, fd: RawSource, token: usize, interest: Interest) -> bool {
-        let mut probe = changes(fd, token, interest, libc::EV_ENABLE);
-        probe.truncate(1);
-        matches!(self.apply(&mut probe).as_deref(), Ok([0]))
+    /// The filters `interest` needs: errors and priority data are reported
+    /// with the read filter, so an interest in those alone watches it.
+    fn filters(interest: Interest) -> (bool, bool) {
+        let write = interest.is_writable();
+        let read = interest.is_readable() || !write;
+        (read, write)
     }
 }
 
@@ -153,143 +112,113 @@ impl ReactorBackend for KqueueReactor {
     fn new() -> io::Result<Self> {
         // SAFETY: kqueue takes no arguments.
         let kq = syscall!(kqueue())?;
-        // Owned from here: a failure below closes it through Drop.
+        // Owned from here: a failure below closes `kq` through Drop.
         let reactor = KqueueReactor {
             kq,
-            registered: Mutex::new(HashMap::new()),
+            registered: Mutex::new(HashSet::new()),
         };
         set_cloexec(kq)?;
-        let mut user = [kevent_for(
-            UNPARK_IDENT,
-            libc::EVFILT_USER,
-            libc::EV_ADD | libc::EV_CLEAR,
-            0,
-            UNPARK_TOKEN,
-        )];
-        reactor.apply_checked(&mut user, false)?;
+        let flags = libc::EV_ADD | libc::EV_CLEAR;
+        reactor.apply(
+            &mut [change(0, libc::EVFILT_USER, flags, UNPARK_TOKEN)],
+            &[],
+        )?;
         Ok(reactor)
     }
 
     fn register(&self, source: RawSource, token: usize, interest: Interest) -> io::Result<()> {
-        let mut map = self.lock();
-        if let Some(&(old_token, old_interest)) = map.get(&source) {
-            if self.still_registered(source, old_token, old_interest) {
-                // EEXIST, as epoll reports it: `AlreadyExists`.
-                return Err(io::Error::from_raw_os_error(libc::EEXIST));
-            }
-            map.remove(&source);
+        let mut registered = self.lock();
+        if registered.contains(&source) {
+            return Err(io::Error::from_raw_os_error(libc::EEXIST));
         }
-        let mut list = changes(source, token, interest, libc::EV_ADD | libc::EV_CLEAR);
-        let errnos = self.apply(&mut list)?;
-        if let Some(&errno) = errnos.iter().find(|&&e| e != 0) {
-            // Undo the filters that were added, so a failed registration
-            // leaves nothing behind.
-            let mut undo: Vec<libc::kevent> = list
-                .iter()
-                .zip(&errnos)
-                .filter(|(_, e)| **e == 0)
-                .map(|(ev, _)| {
-                    let filter = ev.filter;
-                    kevent_for(source as usize, filter, libc::EV_DELETE, 0, token)
-                })
-                .collect();
-            if !undo.is_empty() {
-                let _ = self.apply(&mut undo);
-            }
-            return Err(io::Error::from_raw_os_error(errno));
+        let (read, write) = Self::filters(interest);
+        let flags = libc::EV_ADD | libc::EV_CLEAR;
+        let mut changes = Vec::with_capacity(2);
+        if read {
+            changes.push(change(source, libc::EVFILT_READ, flags, token));
         }
-        map.insert(source, (token, interest));
+        if write {
+            changes.push(change(source, libc::EVFILT_WRITE, flags, token));
+        }
+        if let Err(e) = self.apply(&mut changes, &[]) {
+            // Undo a half-made registration (the read filter was added).
+            let mut undo = [
+                change(source, libc::EVFILT_READ, libc::EV_DELETE, 0),
+                change(source, libc::EVFILT_WRITE, libc::EV_DELETE, 0),
+            ];
+            let _ = self.apply(&mut undo, &[libc::ENOENT]);
+            return Err(e);
+        }
+        registered.insert(source);
         Ok(())
     }
 
     fn reregister(&self, source: RawSource, token: usize, interest: Interest) -> io::Result<()> {
-        let mut map = self.lock();
-        let Some(&(_, old_interest)) = map.get(&source) else {
+        let registered = self.lock();
+        if !registered.contains(&source) {
             return Err(io::Error::from_raw_os_error(libc::ENOENT));
-        };
-        let (old_read, old_write) = filters(old_interest);
-        let (read, write) = filters(interest);
-        let mut list = changes(source, token, interest, libc::EV_ADD | libc::EV_CLEAR);
-        if old_read && !read {
-            list.push(kevent_for(
-                source as usize,
+        }
+        let (read, write) = Self::filters(interest);
+        let add = libc::EV_ADD | libc::EV_CLEAR;
+        let del = libc::EV_DELETE;
+        let mut changes = [
+            change(
+                source,
                 libc::EVFILT_READ,
-                libc::EV_DELETE,
-                0,
+                if read { add } else { del },
                 token,
-            ));
-        }
-        if old_write && !write {
-            list.push(kevent_for(
-                source as usize,
+            ),
+            change(
+                source,
                 libc::EVFILT_WRITE,
-                libc::EV_DELETE,
-                0,
+                if write { add } else { del },
                 token,
-            ));
-        }
-        self.apply_checked(&mut list, false)?;
-        map.insert(source, (token, interest));
-        Ok(())
+            ),
+        ];
+        // Deleting a filter that was not there is what was asked for.
+        self.apply(&mut changes, &[libc::ENOENT])
     }
 
     fn deregister(&self, source: RawSource) -> io::Result<()> {
-        let mut map = self.lock();
-        let Some((token, interest)) = map.remove(&source) else {
+        let mut registered = self.lock();
+        if !registered.remove(&source) {
             return Err(io::Error::from_raw_os_error(libc::ENOENT));
-        };
-        let mut list = changes(source, token, interest, libc::EV_DELETE);
-        self.apply_checked(&mut list, true)
+        }
+        let del = libc::EV_DELETE;
+        let mut changes = [
+            change(source, libc::EVFILT_READ, del, 0),
+            change(source, libc::EVFILT_WRITE, del, 0),
+        ];
+        self.apply(&mut changes, &[libc::ENOENT])
     }
 
     fn poll(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<usize> {
-        let ts;
-        let ts_ptr = match timeout {
-            None => std::ptr::null(),
-            Some(d) => {
-                ts = libc::timespec {
-                    tv_sec: d.as_secs().min(libc::time_t::MAX as u64) as libc::time_t,
-                    tv_nsec: d.subsec_nanos() as _,
-                };
-                &ts as *const libc::timespec
-            }
-        };
         let (buf, cap) = events.spare();
-        // SAFETY: no changes are passed; `buf` has room for `cap` events;
-        // `ts_ptr` is null (no limit) or points to `ts`, alive until the
-        // call returns.
-        let n = match syscall!(kevent(self.kq, std::ptr::null(), 0, buf, cap, ts_ptr)) {
+        let ts = timeout.map(timespec);
+        let ts_ptr = ts
+            .as_ref()
+            .map_or(ptr::null(), |t| t as *const libc::timespec);
+        // SAFETY: `buf` has room for `cap` records, `ts_ptr` is null (wait
+        // without limit) or points to a live timespec, and no changes are
+        // passed.
+        let n = match syscall!(kevent(self.kq, ptr::null(), 0, buf, cap, ts_ptr)) {
             Ok(n) => n as usize,
             // A signal interrupted the wait: report no events; the caller
             // recomputes its timeout and polls again.
             Err(e) if e.kind() == io::ErrorKind::Interrupted => 0,
             Err(e) => return Err(e),
         };
-        // SAFETY: the kernel initialised the first `n` (≤ cap) entries.
+        // SAFETY: the kernel initialised the first `n` (≤ cap) records.
         unsafe { events.set_len(n) };
         Ok(n)
     }
 
     fn unpark(&self) {
-        let mut trigger = [kevent_for(
-            UNPARK_IDENT,
-            libc::EVFILT_USER,
-            0,
-            libc::NOTE_TRIGGER,
-            UNPARK_TOKEN,
-        )];
-        let ptr = trigger.as_mut_ptr();
-        // SAFETY: one live change record, no event list; triggering a user
-        // event never blocks. It fails only if the kqueue is broken, and
-        // then no poll can return anyway.
-        let _ = syscall!(kevent(
-            self.kq,
-            ptr.cast_const(),
-            1,
-            std::ptr::null_mut(),
-            0,
-            std::ptr::null()
-        ));
+        let mut ev = change(0, libc::EVFILT_USER, 0, UNPARK_TOKEN);
+        ev.fflags = libc::NOTE_TRIGGER;
+        // Fails only on a closed kqueue, which cannot happen while `self`
+        // lives; there is no one to report it to.
+        let _ = self.apply(&mut [ev], &[]);
     }
 }
 
@@ -301,4 +230,106 @@ impl Drop for KqueueReactor {
 }
 
 #[cfg(test)]
-mod tests;
+mod tests {
+    use std::io::{Read, Write};
+    use std::os::fd::AsRawFd;
+    use std::os::unix::net::UnixStream;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::platform::sys::events_with_capacity;
+
+    fn pair() -> (UnixStream, UnixStream) {
+        let (a, b) = UnixStream::pair().unwrap();
+        a.set_nonblocking(true).unwrap();
+        b.set_nonblocking(true).unwrap();
+        (a, b)
+    }
+
+    fn wait(kq: &KqueueReactor) -> Vec<crate::platform::sys::Event> {
+        let mut events = events_with_capacity(16);
+        kq.poll(&mut events, Some(Duration::from_secs(5))).unwrap();
+        events.iter().collect()
+    }
+
+    #[test]
+    fn reports_readable_then_eof() {
+        let kq = KqueueReactor::new().unwrap();
+        let (a, mut b) = pair();
+        kq.register(a.as_raw_fd(), 7, Interest::READABLE).unwrap();
+        b.write_all(b"x").unwrap();
+        let evs = wait(&kq);
+        assert!(evs
+            .iter()
+            .any(|e| e.token == 7 && e.readable && !e.read_closed));
+        let mut buf = [0; 1];
+        (&a).read_exact(&mut buf).unwrap();
+        drop(b);
+        let evs = wait(&kq);
+        assert!(evs
+            .iter()
+            .any(|e| e.token == 7 && e.readable && e.read_closed));
+        kq.deregister(a.as_raw_fd()).unwrap();
+    }
+
+    #[test]
+    fn edge_triggered_reports_once() {
+        let kq = KqueueReactor::new().unwrap();
+        let (a, mut b) = pair();
+        kq.register(a.as_raw_fd(), 1, Interest::READABLE).unwrap();
+        b.write_all(b"x").unwrap();
+        assert!(!wait(&kq).is_empty());
+        let mut events = events_with_capacity(4);
+        // Not read: EV_CLEAR does not report the same edge again.
+        assert_eq!(kq.poll(&mut events, Some(Duration::ZERO)).unwrap(), 0);
+    }
+
+    #[test]
+    fn registers_once_and_removes_once() {
+        let kq = KqueueReactor::new().unwrap();
+        let (a, _b) = pair();
+        let fd = a.as_raw_fd();
+        kq.register(fd, 1, Interest::BOTH).unwrap();
+        let again = kq.register(fd, 2, Interest::BOTH).unwrap_err();
+        assert_eq!(again.kind(), io::ErrorKind::AlreadyExists);
+        kq.reregister(fd, 3, Interest::READABLE).unwrap();
+        kq.deregister(fd).unwrap();
+        let gone = kq.deregister(fd).unwrap_err();
+        assert_eq!(gone.kind(), io::ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn unpark_from_another_thread_ends_a_blocking_wait() {
+        let kq = Arc::new(KqueueReactor::new().unwrap());
+        let other = kq.clone();
+        let t = std::thread::spawn(move || other.unpark());
+        let mut events = events_with_capacity(4);
+        // No timeout: only the unpark can end it.
+        kq.poll(&mut events, None).unwrap();
+        assert!(events.iter().any(|e| e.token == UNPARK_TOKEN));
+        t.join().unwrap();
+    }
+
+    #[test]
+    fn a_timeout_returns_no_events() {
+        let kq = KqueueReactor::new().unwrap();
+        let mut events = events_with_capacity(4);
+        let n = kq
+            .poll(&mut events, Some(Duration::from_micros(200)))
+            .unwrap();
+        assert_eq!(n, 0);
+    }
+
+    #[test]
+    fn writable_at_once_and_closed_with_the_peer() {
+        let kq = KqueueReactor::new().unwrap();
+        let (a, b) = pair();
+        kq.register(a.as_raw_fd(), 5, Interest::WRITABLE).unwrap();
+        assert!(wait(&kq).iter().any(|e| e.token == 5 && e.writable));
+        drop(b);
+        assert!(wait(&kq).iter().any(|e| e.token == 5 && e.write_closed));
+    }
+}
+
+#[cfg(test)]
+mod more_tests;

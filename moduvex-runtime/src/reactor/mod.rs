@@ -56,34 +56,12 @@ mod epoll;
 pub use epoll::EpollReactor;
 #[cfg(target_os = "linux")]
 use epoll::EpollReactor as PlatformReactor;
-
-#[cfg(any(
-    target_os = "macos",
-    target_os = "ios",
-    target_os = "freebsd",
-    target_os = "dragonfly",
-    target_os = "netbsd",
-    target_os = "openbsd",
-))]
+#[cfg(any(target_os = "macos", target_os = "freebsd"))]
 mod kqueue;
-#[cfg(any(
-    target_os = "macos",
-    target_os = "ios",
-    target_os = "freebsd",
-    target_os = "dragonfly",
-    target_os = "netbsd",
-    target_os = "openbsd",
-))]
+#[cfg(any(target_os = "macos", target_os = "freebsd"))]
 #[doc(hidden)]
 pub use kqueue::KqueueReactor;
-#[cfg(any(
-    target_os = "macos",
-    target_os = "ios",
-    target_os = "freebsd",
-    target_os = "dragonfly",
-    target_os = "netbsd",
-    target_os = "openbsd",
-))]
+#[cfg(any(target_os = "macos", target_os = "freebsd"))]
 use kqueue::KqueueReactor as PlatformReactor;
 
 mod foster;

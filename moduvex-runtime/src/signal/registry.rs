@@ -61,7 +61,7 @@ impl Slot {
 
 /// Everything the handlers and the dispatcher share.
 struct Globals {
-    /// One slot per signal number, `0..=max_signal()` (slot 0 is unused).
+    /// One slot per signal number, `0..=SIGRTMAX` (slot 0 is unused).
     slots: Box<[Slot]>,
     /// Read end of the self-pipe (non-blocking, close-on-exec).
     read_fd: RawFd,
@@ -108,22 +108,24 @@ fn globals() -> io::Result<&'static Globals> {
     Ok(g)
 }
 
-/// The largest valid signal number on this system (`SIGRTMAX` where the
-/// system has real-time signals, else `NSIG - 1`).
+/// The largest valid signal number on this system.
+#[cfg(target_os = "linux")]
 pub(crate) fn max_signal() -> i32 {
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    let max = libc::SIGRTMAX();
-    // <sys/signal.h>: SIGRTMAX, which libc does not export.
-    #[cfg(target_os = "freebsd")]
-    let max = 126;
-    // <sys/signal.h>: NSIG 32 (Apple), 64 (DragonFly, NetBSD), 33 (OpenBSD).
-    #[cfg(any(target_os = "macos", target_os = "ios"))]
-    let max = 31;
-    #[cfg(any(target_os = "dragonfly", target_os = "netbsd"))]
-    let max = 63;
-    #[cfg(target_os = "openbsd")]
-    let max = 32;
-    max
+    libc::SIGRTMAX()
+}
+
+/// The largest valid signal number on this system (FreeBSD's real-time
+/// signals end at 126: `_SIG_MAXSIG - 2`).
+#[cfg(target_os = "freebsd")]
+pub(crate) fn max_signal() -> i32 {
+    126
+}
+
+/// The largest valid signal number on this system (macOS has no real-time
+/// signals: `NSIG - 1`).
+#[cfg(target_vendor = "apple")]
+pub(crate) fn max_signal() -> i32 {
+    31
 }
 
 /// Makes sure `signal` has our handler and the dispatcher runs, and

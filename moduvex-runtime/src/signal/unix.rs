@@ -31,16 +31,14 @@ use super::registry::{self, Listener};
 pub struct SignalKind(libc::c_int);
 
 impl SignalKind {
-    /// Any signal by number, such as a real-time one (`SIGRTMIN() + n` on
-    /// Linux). Whether it may be listened for is checked by [`signal`].
+    /// Any signal by number, such as a real-time one (`SIGRTMIN() + n`).
+    /// Whether it may be listened for is checked by [`signal`].
     ///
     /// ```
     /// use moduvex_runtime::signal::unix::SignalKind;
     ///
-    /// # #[cfg(target_os = "linux")] {
     /// let rt = SignalKind::from_raw(libc::SIGRTMIN() + 1);
     /// assert_eq!(rt.as_raw_value(), libc::SIGRTMIN() + 1);
-    /// # }
     /// assert_eq!(SignalKind::from_raw(libc::SIGINT), SignalKind::interrupt());
     /// ```
     pub const fn from_raw(signum: i32) -> SignalKind {
@@ -185,9 +183,7 @@ impl SignalKind {
     /// use moduvex_runtime::signal::unix::SignalKind;
     ///
     /// assert_eq!(SignalKind::hangup().name(), Some("SIGHUP"));
-    /// # #[cfg(target_os = "linux")]
     /// assert_eq!(SignalKind::from_raw(libc::SIGRTMIN()).name(), None);
-    /// assert_eq!(SignalKind::from_raw(0).name(), None);
     /// ```
     pub fn name(&self) -> Option<&'static str> {
         let name = match self.0 {
@@ -219,16 +215,8 @@ impl SignalKind {
             libc::SIGPROF => "SIGPROF",
             libc::SIGWINCH => "SIGWINCH",
             libc::SIGIO => "SIGIO",
-            #[cfg(any(target_os = "linux", target_os = "android"))]
+            #[cfg(target_os = "linux")]
             libc::SIGPWR => "SIGPWR",
-            #[cfg(not(any(target_os = "linux", target_os = "android")))]
-            libc::SIGEMT => "SIGEMT",
-            #[cfg(not(any(target_os = "linux", target_os = "android")))]
-            libc::SIGINFO => "SIGINFO",
-            #[cfg(target_os = "freebsd")]
-            libc::SIGTHR => "SIGTHR",
-            #[cfg(target_os = "freebsd")]
-            libc::SIGLIBRT => "SIGLIBRT",
             libc::SIGSYS => "SIGSYS",
             _ => return None,
         };
