@@ -3,6 +3,9 @@
 //! descriptor given back by `into_inner` without being closed, and the OS
 //! error for descriptors epoll refuses.
 
+// Unix only: `io::unix::AsyncFd` and pipes.
+#![cfg(unix)]
+
 mod ready_common;
 
 use std::fs::File;

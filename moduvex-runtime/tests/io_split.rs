@@ -1,5 +1,8 @@
 //! `io` helpers on moduvex streams: generic split, copy, buffered reading.
 
+// Unix only: every test splits a `UnixStream`.
+#![cfg(unix)]
+
 use moduvex_runtime::io::{self, AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use moduvex_runtime::net::UnixStream;
 use moduvex_runtime::{block_on, spawn};

@@ -27,6 +27,7 @@ fn rt(flavor: Flavor) -> Runtime {
     b.build().unwrap()
 }
 
+#[cfg(unix)]
 /// The descriptors open in this process: `/proc/self/fd` on Linux; other
 /// Unixes are probed with `fcntl(F_GETFD)` up to the soft limit.
 fn open_fds() -> Vec<i32> {
@@ -49,6 +50,7 @@ fn open_fds() -> Vec<i32> {
         .collect()
 }
 
+#[cfg(unix)]
 fn fd_count() -> usize {
     open_fds().len()
 }
@@ -189,6 +191,7 @@ fn readiness_that_arrives_between_two_block_ons_is_kept() {
     });
 }
 
+#[cfg(unix)]
 #[test]
 fn a_dead_threads_reactor_closes_its_fds_with_its_last_socket() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());

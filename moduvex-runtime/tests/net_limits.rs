@@ -5,6 +5,9 @@
 //! the process: `RLIMIT_NOFILE`, the open descriptor count, the SIGPIPE
 //! disposition. Other tests running in parallel threads would disturb it.
 
+// Unix only: `RLIMIT_NOFILE`, descriptor counts and SIGPIPE.
+#![cfg(unix)]
+
 use std::io::ErrorKind;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};

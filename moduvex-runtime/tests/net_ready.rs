@@ -4,16 +4,22 @@
 //! sleeps until the kernel reports a new edge; readiness waits spend no
 //! cooperative budget.
 
+// The Unix-only tests below are `cfg(unix)`; what only they use is unused elsewhere.
+#![cfg_attr(not(unix), allow(unused_imports, dead_code))]
+
 mod ready_common;
 
 use std::future::poll_fn;
 use std::io::{IoSlice, IoSliceMut, Write};
+#[cfg(unix)]
 use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use moduvex_runtime::io::{AsyncReadExt, Interest};
-use moduvex_runtime::net::{TcpListener, TcpStream, UnixStream};
+#[cfg(unix)]
+use moduvex_runtime::net::UnixStream;
+use moduvex_runtime::net::{TcpListener, TcpStream};
 use moduvex_runtime::spawn;
 use ready_common::{poll_once, run};
 
@@ -23,6 +29,7 @@ fn would_block<T: std::fmt::Debug>(res: Result<T>) -> bool {
     matches!(&res, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
 }
 
+#[cfg(unix)]
 /// Clears the optimistic readiness of a fresh stream: a read that finds
 /// nothing, so the next `readable()` truly waits for the kernel's edge.
 fn drain_optimism(s: &UnixStream) {
@@ -30,6 +37,7 @@ fn drain_optimism(s: &UnixStream) {
     assert!(would_block(s.try_read(&mut buf)), "nothing was written yet");
 }
 
+#[cfg(unix)]
 async fn partial_reads(a: UnixStream, b: UnixStream) -> Result {
     drain_optimism(&b);
     (&a).write_all_now(b"0123456789")?;
@@ -65,6 +73,8 @@ trait WriteNow {
     fn write_all_now(self, bytes: &[u8]) -> Result;
 }
 
+#[cfg(unix)]
+#[cfg(unix)]
 impl WriteNow for &UnixStream {
     fn write_all_now(self, bytes: &[u8]) -> Result {
         assert_eq!(self.try_write(bytes)?, bytes.len());
@@ -72,6 +82,7 @@ impl WriteNow for &UnixStream {
     }
 }
 
+#[cfg(unix)]
 #[test]
 fn try_read_reads_partially_then_would_block_then_readable_waits_for_the_next_write() {
     run("partial reads", async {
@@ -110,6 +121,7 @@ fn partial_reads_on_tcp() {
     .unwrap();
 }
 
+#[cfg(unix)]
 #[test]
 fn try_write_until_would_block_then_writable_waits_for_room() {
     run("try_write until full", async {
@@ -145,6 +157,7 @@ fn try_write_until_would_block_then_writable_waits_for_room() {
     .unwrap();
 }
 
+#[cfg(unix)]
 #[test]
 fn ready_reports_both_directions_and_a_closed_peer() {
     run("ready both", async {
@@ -166,6 +179,7 @@ fn ready_reports_both_directions_and_a_closed_peer() {
     .unwrap();
 }
 
+#[cfg(unix)]
 #[test]
 fn vectored_and_buf_reads_and_writes() {
     run("vectored", async {
@@ -192,6 +206,7 @@ fn vectored_and_buf_reads_and_writes() {
     .unwrap();
 }
 
+#[cfg(unix)]
 #[test]
 fn try_io_runs_a_raw_syscall_and_a_would_block_clears_readiness() {
     run("try_io", async {
@@ -230,6 +245,7 @@ fn try_io_runs_a_raw_syscall_and_a_would_block_clears_readiness() {
     .unwrap();
 }
 
+#[cfg(unix)]
 #[test]
 fn poll_read_ready_and_poll_write_ready() {
     run("poll ready", async {
@@ -247,6 +263,7 @@ fn poll_read_ready_and_poll_write_ready() {
     .unwrap();
 }
 
+#[cfg(unix)]
 /// tokio's rule: a readiness wait that is ready at once spends no budget,
 /// so a task may await `writable()` any number of times without being
 /// made to yield. (An operation, such as a read, would be.)
@@ -289,6 +306,7 @@ fn a_bad_interest_combination_is_never_empty() {
     assert!(i.is_error() && i.is_readable() && !i.is_writable());
 }
 
+#[cfg(unix)]
 #[test]
 fn ready_and_write_from_std_stay_consistent() {
     // Data written by a std peer is seen through `ready`.
@@ -307,6 +325,7 @@ fn ready_and_write_from_std_stay_consistent() {
     .unwrap();
 }
 
+#[cfg(unix)]
 /// The readiness futures can be awaited in spawned (`Send`) tasks.
 #[test]
 fn readiness_futures_are_send() {
@@ -328,6 +347,7 @@ fn readiness_futures_are_send() {
     .unwrap();
 }
 
+#[cfg(unix)]
 /// Split halves carry the readiness API of their direction (tokio's).
 #[test]
 fn split_halves_wait_and_try_in_their_direction() {

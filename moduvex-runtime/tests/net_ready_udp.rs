@@ -7,7 +7,9 @@ mod ready_common;
 use std::future::poll_fn;
 
 use moduvex_runtime::io::Interest;
-use moduvex_runtime::net::{UdpSocket, UnixDatagram};
+use moduvex_runtime::net::UdpSocket;
+#[cfg(unix)]
+use moduvex_runtime::net::UnixDatagram;
 use ready_common::{poll_once, run};
 
 type Result<T = ()> = std::io::Result<T>;
@@ -122,6 +124,7 @@ fn udp_try_io_runs_only_when_ready() {
     .unwrap();
 }
 
+#[cfg(unix)]
 #[test]
 fn unix_datagram_try_send_to_and_try_recv_from() {
     run("unix datagram", async {

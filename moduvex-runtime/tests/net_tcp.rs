@@ -1,6 +1,9 @@
 //! TCP behaviour: round trips, bulk transfer, half-close, resets, refused
 //! connects, bad addresses, full duplex, bursts and spurious wake-ups.
 
+// The Unix-only tests below are `cfg(unix)`; what only they use is unused elsewhere.
+#![cfg_attr(not(unix), allow(unused_imports, dead_code))]
+
 use std::future::poll_fn;
 use std::io::{ErrorKind, IoSlice, IoSliceMut, Read, Write};
 use std::net::{Shutdown, SocketAddr};
@@ -105,6 +108,10 @@ fn half_close_peer_sees_eof_and_other_direction_still_flows() -> Result {
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "Wine 8.0 closes a zero-linger socket with a FIN, not a reset: the peer reads EOF"
+)]
 fn peer_reset_is_an_error_not_a_hang() -> Result {
     block_on(async {
         let (mut c, s) = pair().await?;
@@ -419,6 +426,8 @@ fn socket_options_and_std_conversions() -> Result {
     })
 }
 
+// SO_REUSEPORT exists on Unix only.
+#[cfg(unix)]
 #[test]
 fn tcp_socket_builder_reuseport_and_connect() -> Result {
     block_on(async {
@@ -447,7 +456,7 @@ fn tcp_socket_builder_reuseport_and_connect() -> Result {
 #[test]
 fn a_thousand_concurrent_connections_on_one_thread() -> Result {
     const N: usize = 1000;
-    raise_fd_limit(2 * N as libc::rlim_t + 256);
+    raise_fd_limit((2 * N + 256) as _);
     block_on(async {
         let l = TcpListener::bind("127.0.0.1:0").await?;
         let addr = l.local_addr()?;
@@ -488,7 +497,12 @@ fn a_thousand_concurrent_connections_on_one_thread() -> Result {
     })
 }
 
+/// Windows has no per-process descriptor limit to raise.
+#[cfg(windows)]
+fn raise_fd_limit(_want: u64) {}
+
 /// Raises the soft descriptor limit to at least `want` (up to the hard one).
+#[cfg(unix)]
 fn raise_fd_limit(want: libc::rlim_t) {
     let mut lim = libc::rlimit {
         rlim_cur: 0,

@@ -1,5 +1,8 @@
 //! Unix-domain behaviour: stream listener and pairs, datagrams.
 
+// Unix only: Unix-domain sockets.
+#![cfg(unix)]
+
 use std::io::ErrorKind;
 use std::net::Shutdown;
 use std::path::PathBuf;

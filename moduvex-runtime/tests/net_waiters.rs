@@ -9,7 +9,9 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
-use moduvex_runtime::net::{TcpListener, TcpStream, UdpSocket, UnixDatagram};
+#[cfg(unix)]
+use moduvex_runtime::net::UnixDatagram;
+use moduvex_runtime::net::{TcpListener, TcpStream, UdpSocket};
 use moduvex_runtime::sync::mpsc;
 use moduvex_runtime::{block_on, spawn, Flavor, Runtime};
 
@@ -139,6 +141,7 @@ fn two_readers_of_one_udp_socket_both_get_a_datagram() -> Result {
     })
 }
 
+#[cfg(unix)]
 #[test]
 fn two_readers_of_one_unix_datagram_socket_both_get_a_datagram() -> Result {
     hang_guard("two UnixDatagram readers", || {

@@ -432,6 +432,7 @@ fn a_wake_from_another_thread_reaches_a_parked_block_on() {
     }
 }
 
+#[cfg(unix)]
 #[test]
 fn a_socket_pair_exchanges_bytes_through_the_reactor() {
     // `IoSource` over a socketpair used through plain `read`/`write`,

@@ -4,7 +4,10 @@
 
 use std::future::poll_fn;
 use std::io::{Read, Write};
-use std::os::unix::net::UnixStream;
+#[cfg(windows)]
+use std::net::TcpStream as PairStream;
+#[cfg(unix)]
+use std::os::unix::net::UnixStream as PairStream;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Poll, Waker};
@@ -24,6 +27,7 @@ fn rt(flavor: Flavor, workers: usize) -> Runtime {
 
 const MULTI: [Flavor; 2] = [Flavor::ThreadPerCore, Flavor::WorkStealing];
 
+#[cfg(unix)]
 fn fd_count() -> usize {
     std::fs::read_dir("/proc/self/fd").unwrap().count()
 }
@@ -198,7 +202,7 @@ fn io_registered_on_one_thread_wakes_a_task_on_another() {
         let rt = rt(flavor, 2);
         rt.block_on(async {
             for _ in 0..50 {
-                let (a, b) = UnixStream::pair().unwrap();
+                let (a, b) = stream_pair();
                 a.set_nonblocking(true).unwrap();
                 // Registered on the block_on thread's reactor ...
                 let src = IoSource::new(a).unwrap();
@@ -225,7 +229,7 @@ fn an_always_ready_reader_cannot_starve_a_timer_on_its_worker() {
     for flavor in [Flavor::CurrentThread, Flavor::ThreadPerCore] {
         let rt = rt(flavor, 1);
         let reads = rt.block_on(async {
-            let (a, b) = UnixStream::pair().unwrap();
+            let (a, b) = stream_pair();
             a.set_nonblocking(true).unwrap();
             b.set_nonblocking(true).unwrap();
             let stop = Arc::new(AtomicBool::new(false));
@@ -271,12 +275,13 @@ impl Drop for DropCount {
     }
 }
 
+#[cfg(unix)]
 #[test]
 fn shutdown_drops_every_waiting_task_once_and_closes_fds() {
     // Start the process's one foster thread (one epoll fd, kept for the
     // process's life) before counting: a socket registered outside any
     // runtime is handed to it, then taken back when dropped.
-    let (warm, _peer) = UnixStream::pair().unwrap();
+    let (warm, _peer) = stream_pair();
     warm.set_nonblocking(true).unwrap();
     drop(IoSource::new(warm).unwrap());
     for flavor in [
@@ -300,7 +305,7 @@ fn shutdown_drops_every_waiting_task_once_and_closes_fds() {
                         // Waiting on I/O.
                         0 => drop(spawn(async move {
                             let _g = guard;
-                            let (a, _b) = UnixStream::pair().unwrap();
+                            let (a, _b) = stream_pair();
                             a.set_nonblocking(true).unwrap();
                             let src = IoSource::new(a).unwrap();
                             let _ = src.read_with(|s| (&*s).read(&mut [0u8; 1])).await;
@@ -705,7 +710,7 @@ fn a_foreign_waker_panicking_on_a_worker_loses_no_task_and_never_hangs_shutdown(
                             std::future::pending::<()>().await;
                         }
                         Socket => {
-                            let (a, b) = UnixStream::pair().unwrap();
+                            let (a, b) = stream_pair();
                             a.set_nonblocking(true).unwrap();
                             let src = IoSource::new(a).unwrap();
                             let mut buf = [0u8; 8];
@@ -802,4 +807,21 @@ fn a_panicking_thread_stop_hook_does_not_hang_the_drop() {
                 .is_cancelled());
         });
     }
+}
+
+/// A connected stream pair: Unix-domain on Unix, loopback TCP on Windows
+/// (which has no socketpair).
+#[cfg(unix)]
+fn stream_pair() -> (PairStream, PairStream) {
+    PairStream::pair().unwrap()
+}
+
+/// A connected stream pair: Unix-domain on Unix, loopback TCP on Windows
+/// (which has no socketpair).
+#[cfg(windows)]
+fn stream_pair() -> (PairStream, PairStream) {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let a = PairStream::connect(l.local_addr().unwrap()).unwrap();
+    let (b, _) = l.accept().unwrap();
+    (a, b)
 }

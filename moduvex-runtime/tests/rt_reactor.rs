@@ -2,13 +2,22 @@
 //! wake-ups delivered to tasks.
 
 use std::io::{self, Read, Write};
+#[cfg(windows)]
+use std::net::TcpStream as PairStream;
+#[cfg(unix)]
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::os::unix::net::UnixStream;
+#[cfg(unix)]
+use std::os::unix::net::UnixStream as PairStream;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
-use moduvex_runtime::platform::sys::{create_pipe, events_with_capacity, Interest};
+#[cfg(unix)]
+use moduvex_runtime::platform::sys::create_pipe;
+use moduvex_runtime::platform::sys::events_with_capacity;
+#[cfg(unix)]
+use moduvex_runtime::platform::sys::Interest;
+use moduvex_runtime::platform::AsRawSource;
 use moduvex_runtime::reactor::{with_reactor, Direction, IoSource, Reactor};
 use moduvex_runtime::{block_on, spawn};
 
@@ -24,6 +33,7 @@ fn counting() -> (Arc<CountingWaker>, Waker) {
     (c.clone(), Waker::from(c))
 }
 
+#[cfg(unix)]
 fn pipe() -> (std::fs::File, std::fs::File) {
     let (r, w) = create_pipe().unwrap();
     // SAFETY: create_pipe returns two fresh descriptors we now own.
@@ -35,13 +45,30 @@ fn pipe() -> (std::fs::File, std::fs::File) {
     }
 }
 
+/// A connected stream pair: Unix-domain on Unix, loopback TCP on Windows
+/// (which has no socketpair).
+#[cfg(unix)]
+fn stream_pair() -> (PairStream, PairStream) {
+    PairStream::pair().unwrap()
+}
+
+/// A connected stream pair: Unix-domain on Unix, loopback TCP on Windows
+/// (which has no socketpair).
+#[cfg(windows)]
+fn stream_pair() -> (PairStream, PairStream) {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let a = PairStream::connect(l.local_addr().unwrap()).unwrap();
+    let (b, _) = l.accept().unwrap();
+    (a, b)
+}
+
 fn drive(reactor: &Reactor) {
     let mut events = events_with_capacity(64);
     reactor.poll(&mut events, Some(0)).unwrap();
 }
 
 /// Whether `src` has recorded write readiness (without waiting for it).
-fn writable<T: AsRawFd>(src: &IoSource<T>) -> bool {
+fn writable<T: AsRawSource>(src: &IoSource<T>) -> bool {
     src.try_io(Direction::Write, |_| Ok(())).is_ok()
 }
 
@@ -61,6 +88,7 @@ fn drive_until(reactor: &Reactor, what: &str, done: impl Fn() -> bool) {
     }
 }
 
+#[cfg(unix)]
 #[test]
 fn register_deregister_round_trips() {
     let (r, _w) = pipe();
@@ -85,6 +113,7 @@ fn register_deregister_round_trips() {
     with_reactor(|reactor| assert_eq!(reactor.wakers().len(), 0));
 }
 
+#[cfg(unix)]
 #[test]
 fn io_source_registering_a_registered_fd_is_an_error() {
     let (r, _w) = pipe();
@@ -102,6 +131,7 @@ fn io_source_registering_a_registered_fd_is_an_error() {
     assert_eq!(err.unwrap_err().kind(), io::ErrorKind::AlreadyExists);
 }
 
+#[cfg(unix)]
 #[test]
 fn pipe_readiness_wakes_exactly_the_right_direction() {
     let (r, w) = pipe();
@@ -148,7 +178,7 @@ fn pipe_readiness_wakes_exactly_the_right_direction() {
 
 #[test]
 fn arming_write_keeps_a_pending_read() {
-    let (a, b) = UnixStream::pair().unwrap();
+    let (a, b) = stream_pair();
     a.set_nonblocking(true).unwrap();
     b.set_nonblocking(true).unwrap();
     let src = IoSource::new(a).unwrap();
@@ -170,7 +200,7 @@ fn arming_write_keeps_a_pending_read() {
 
 #[test]
 fn hangup_wakes_both_directions() {
-    let (a, b) = UnixStream::pair().unwrap();
+    let (a, b) = stream_pair();
     a.set_nonblocking(true).unwrap();
     let src = IoSource::new(a).unwrap();
     let reactor = with_reactor(Reactor::clone);
@@ -216,7 +246,7 @@ fn hangup_wakes_both_directions() {
 
 #[test]
 fn wouldblock_clears_readiness_and_task_waits_for_data() {
-    let (a, b) = UnixStream::pair().unwrap();
+    let (a, b) = stream_pair();
     a.set_nonblocking(true).unwrap();
     let got = block_on(async move {
         let src = IoSource::new(a).unwrap();
@@ -236,6 +266,7 @@ fn wouldblock_clears_readiness_and_task_waits_for_data() {
     assert_eq!(got, b"ping");
 }
 
+#[cfg(unix)]
 #[test]
 fn io_source_dropped_on_another_thread_deregisters_from_its_reactor() {
     let (r, mut w) = pipe();
@@ -251,7 +282,7 @@ fn io_source_dropped_on_another_thread_deregisters_from_its_reactor() {
 
 #[test]
 fn readiness_wakes_a_task_in_block_on() {
-    let (a, b) = UnixStream::pair().unwrap();
+    let (a, b) = stream_pair();
     a.set_nonblocking(true).unwrap();
     b.set_nonblocking(true).unwrap();
     let total = block_on(async move {

@@ -5,6 +5,9 @@
 //! The child is this test binary itself, re-executed with an environment
 //! variable that makes `graceful_child` run the example's `serve`.
 
+// Unix only: SIGTERM to a child process.
+#![cfg(unix)]
+
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};

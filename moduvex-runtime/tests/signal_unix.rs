@@ -5,6 +5,9 @@
 //! raising it (the default action of most signals ends the process).
 //! Dispositions are process-wide, so these tests live in one binary.
 
+// Unix only: Unix signals.
+#![cfg(unix)]
+
 use std::future::{poll_fn, Future};
 use std::io::ErrorKind;
 use std::pin::pin;

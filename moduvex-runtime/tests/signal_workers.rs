@@ -1,5 +1,8 @@
 //! Signals reach listeners running on multi-thread runtime workers.
 
+// Unix only: `signal::unix`.
+#![cfg(unix)]
+
 use moduvex_runtime::signal::unix::{signal, SignalKind};
 use moduvex_runtime::sync::mpsc;
 use moduvex_runtime::task::JoinSet;

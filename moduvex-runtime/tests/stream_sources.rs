@@ -5,6 +5,9 @@
 //!
 //! Every scenario runs on a helper thread under a hang guard (20 s): a lost
 //! wake-up would otherwise hang the test. Nothing asserts on elapsed time.
+
+// The Unix-only tests below are `cfg(unix)`; what only they use is unused elsewhere.
+#![cfg_attr(not(unix), allow(unused_imports, dead_code))]
 #![cfg(not(loom))]
 
 use std::io::{Read, Write};
@@ -14,11 +17,14 @@ use std::time::Duration;
 use futures_lite::future::poll_once;
 use futures_lite::StreamExt;
 use moduvex_runtime::io::{AsyncReadExt, AsyncWriteExt};
-use moduvex_runtime::net::{TcpListener, TcpStream, UnixListener, UnixStream};
+use moduvex_runtime::net::{TcpListener, TcpStream};
+#[cfg(unix)]
+use moduvex_runtime::net::{UnixListener, UnixStream};
+#[cfg(unix)]
 use moduvex_runtime::signal::unix::{signal, SignalKind};
-use moduvex_runtime::stream::{
-    IntervalStream, SignalStream, Stream, TcpListenerStream, UnixListenerStream,
-};
+use moduvex_runtime::stream::{IntervalStream, Stream, TcpListenerStream};
+#[cfg(unix)]
+use moduvex_runtime::stream::{SignalStream, UnixListenerStream};
 use moduvex_runtime::sync::oneshot;
 use moduvex_runtime::task::JoinSet;
 use moduvex_runtime::time::{self, Instant, MissedTickBehavior};
@@ -92,6 +98,7 @@ fn interval_stream_wrapper_forwards_to_the_interval() {
     );
 }
 
+#[cfg(unix)]
 /// Raises `signum` in this process.
 fn raise(signum: i32) {
     // SAFETY: raise(3) only sends the signal to this process, which has a handler installed for it (the test listens first).
@@ -99,6 +106,7 @@ fn raise(signum: i32) {
     assert_eq!(rc, 0, "raise({signum}) failed");
 }
 
+#[cfg(unix)]
 #[test]
 fn signal_streams_yield_one_item_per_delivery() {
     guarded("Signal stream", || {
@@ -241,6 +249,7 @@ fn tcp_listener_stream_owns_its_listener() {
     });
 }
 
+#[cfg(unix)]
 #[test]
 fn unix_incoming_and_listener_stream_accept() {
     guarded("UnixListener::incoming", || {

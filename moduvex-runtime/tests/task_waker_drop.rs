@@ -65,6 +65,7 @@ fn cancellation_token_drops_a_replaced_waker_unlocked() {
     });
 }
 
+#[cfg(unix)]
 #[test]
 fn signal_listener_drops_a_replaced_waker_unlocked() {
     within_bound("signal listener", || {

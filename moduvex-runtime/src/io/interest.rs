@@ -161,6 +161,8 @@ impl Interest {
     }
 
     /// The kernel registration for this interest.
+    // Used by `io::unix::AsyncFd` only.
+    #[cfg_attr(not(unix), allow(dead_code))]
     pub(crate) fn to_registration(self) -> sys::Interest {
         let mut reg = sys::Interest::ERROR;
         if self.is_readable() {
@@ -368,6 +370,8 @@ impl Ready {
     }
 
     /// This readiness as the reactor's word bits.
+    // Used by `io::unix::AsyncFd` only.
+    #[cfg_attr(not(unix), allow(dead_code))]
     pub(crate) fn to_mask(self) -> usize {
         let pairs = [
             (word::READABLE, R_READABLE),

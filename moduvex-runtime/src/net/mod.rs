@@ -1,5 +1,9 @@
 //! Sockets: TCP, UDP and Unix-domain, driven by this thread's reactor.
 //!
+//! TCP and UDP exist everywhere; Unix-domain sockets ([`unix`],
+//! `UnixStream`, `UnixListener`, `UnixDatagram`) only on Unix
+//! (`cfg(unix)`), as in std and tokio.
+//!
 //! The one idea: **every socket is an [`IoSource`] over the std type, and
 //! every operation is "try the syscall, and wait for readiness only when the
 //! kernel says `WouldBlock`".** Readiness is cached per direction and cleared
@@ -8,11 +12,9 @@
 //! filled), so an edge is never lost and an idle socket costs no syscalls.
 //!
 //! Descriptors are non-blocking and close-on-exec from the syscall that
-//! creates them (`socket(SOCK_NONBLOCK | SOCK_CLOEXEC)`, `accept4`; on
-//! Apple systems, which lack both, right after it). Stream writes use
-//! `send`/`sendmsg` with `MSG_NOSIGNAL` (on Apple systems stream sockets
-//! carry `SO_NOSIGPIPE`), so writing to a closed peer is a `BrokenPipe`
-//! error, never a `SIGPIPE`. Socket options go
+//! creates them (`socket(SOCK_NONBLOCK | SOCK_CLOEXEC)`, `accept4`). Stream
+//! writes use `send`/`sendmsg` with `MSG_NOSIGNAL`, so writing to a closed
+//! peer is a `BrokenPipe` error, never a `SIGPIPE`. Socket options go
 //! through `socket2`.
 //!
 //! Beside the futures, every socket has tokio's readiness API:
@@ -48,14 +50,16 @@
 //! ```
 
 mod addr;
-mod sock;
+pub(crate) mod os;
 pub mod split;
 mod stream_io;
 pub mod tcp;
 mod udp;
+#[cfg(unix)]
 pub mod unix;
 
 pub use addr::{lookup_host, ToSocketAddrs};
 pub use tcp::{TcpListener, TcpSocket, TcpStream};
 pub use udp::UdpSocket;
+#[cfg(unix)]
 pub use unix::{UnixDatagram, UnixListener, UnixStream};

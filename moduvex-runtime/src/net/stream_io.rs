@@ -9,12 +9,12 @@
 
 use std::future::poll_fn;
 use std::io::{self, IoSlice, IoSliceMut, Read};
-use std::os::fd::{AsFd, AsRawFd};
 use std::task::{ready, Context, Poll};
 
 use socket2::{SockAddr, SockRef, Socket};
 
-use crate::net::sock;
+use super::os::{self, AsSock};
+use crate::platform::AsRawSource;
 use crate::reactor::{Direction, IoSource};
 
 /// Retries `op` while it fails with `EINTR`.
@@ -30,7 +30,7 @@ pub(crate) fn retry_eintr<R>(mut op: impl FnMut() -> io::Result<R>) -> io::Resul
 /// Runs a byte-moving `op` of `want` bytes once `src` is ready in `dir`.
 ///
 /// `WouldBlock` and short transfers clear the observed readiness.
-fn poll_transfer<T: AsRawFd>(
+fn poll_transfer<T: AsRawSource>(
     src: &IoSource<T>,
     cx: &mut Context<'_>,
     dir: Direction,
@@ -59,7 +59,7 @@ pub(crate) fn poll_read<T>(
     buf: &mut [u8],
 ) -> Poll<io::Result<usize>>
 where
-    T: AsRawFd,
+    T: AsRawSource,
     for<'a> &'a T: Read,
 {
     if buf.is_empty() {
@@ -73,7 +73,7 @@ where
 /// kernel: the uninitialised spare room is neither read nor zeroed first.
 /// A full `buf` reads nothing and returns at once.
 #[cfg(feature = "tokio-io")]
-pub(crate) fn poll_read_buf<T: AsRawFd + AsFd>(
+pub(crate) fn poll_read_buf<T: AsSock>(
     src: &IoSource<T>,
     cx: &mut Context<'_>,
     buf: &mut tokio::io::ReadBuf<'_>,
@@ -100,7 +100,7 @@ pub(crate) fn poll_read_vectored<T>(
     bufs: &mut [IoSliceMut<'_>],
 ) -> Poll<io::Result<usize>>
 where
-    T: AsRawFd,
+    T: AsRawSource,
     for<'a> &'a T: Read,
 {
     let want: usize = bufs.iter().map(|b| b.len()).sum();
@@ -114,7 +114,7 @@ where
 
 /// Writes from `buf` with `send(MSG_NOSIGNAL)`: a closed peer is a
 /// `BrokenPipe` error, never a `SIGPIPE`.
-pub(crate) fn poll_write<T: AsRawFd + AsFd>(
+pub(crate) fn poll_write<T: AsSock>(
     src: &IoSource<T>,
     cx: &mut Context<'_>,
     buf: &[u8],
@@ -123,12 +123,12 @@ pub(crate) fn poll_write<T: AsRawFd + AsFd>(
         return Poll::Ready(Ok(0));
     }
     poll_transfer(src, cx, Direction::Write, buf.len(), |io| {
-        SockRef::from(io).send_with_flags(buf, sock::SEND_FLAGS)
+        SockRef::from(io).send_with_flags(buf, os::SEND_FLAGS)
     })
 }
 
 /// Writes from several buffers with `sendmsg(MSG_NOSIGNAL)`.
-pub(crate) fn poll_write_vectored<T: AsRawFd + AsFd>(
+pub(crate) fn poll_write_vectored<T: AsSock>(
     src: &IoSource<T>,
     cx: &mut Context<'_>,
     bufs: &[IoSlice<'_>],
@@ -138,14 +138,14 @@ pub(crate) fn poll_write_vectored<T: AsRawFd + AsFd>(
         return Poll::Ready(Ok(0));
     }
     poll_transfer(src, cx, Direction::Write, want, |io| {
-        SockRef::from(io).send_vectored_with_flags(bufs, sock::SEND_FLAGS)
+        SockRef::from(io).send_vectored_with_flags(bufs, os::SEND_FLAGS)
     })
 }
 
 /// Reads now if the source may be readable, else `WouldBlock`.
 pub(crate) fn try_read<T>(src: &IoSource<T>, buf: &mut [u8]) -> io::Result<usize>
 where
-    T: AsRawFd,
+    T: AsRawSource,
     for<'a> &'a T: Read,
 {
     if buf.is_empty() {
@@ -160,7 +160,7 @@ pub(crate) fn try_read_vectored<T>(
     bufs: &mut [IoSliceMut<'_>],
 ) -> io::Result<usize>
 where
-    T: AsRawFd,
+    T: AsRawSource,
     for<'a> &'a T: Read,
 {
     src.try_io(Direction::Read, |mut io| {
@@ -169,22 +169,22 @@ where
 }
 
 /// Writes now if the source may be writable, else `WouldBlock`.
-pub(crate) fn try_write<T: AsRawFd + AsFd>(src: &IoSource<T>, buf: &[u8]) -> io::Result<usize> {
+pub(crate) fn try_write<T: AsSock>(src: &IoSource<T>, buf: &[u8]) -> io::Result<usize> {
     if buf.is_empty() {
         return Ok(0);
     }
     src.try_io(Direction::Write, |io| {
-        retry_eintr(|| SockRef::from(io).send_with_flags(buf, sock::SEND_FLAGS))
+        retry_eintr(|| SockRef::from(io).send_with_flags(buf, os::SEND_FLAGS))
     })
 }
 
 /// Vectored [`try_write`].
-pub(crate) fn try_write_vectored<T: AsRawFd + AsFd>(
+pub(crate) fn try_write_vectored<T: AsSock>(
     src: &IoSource<T>,
     bufs: &[IoSlice<'_>],
 ) -> io::Result<usize> {
     src.try_io(Direction::Write, |io| {
-        retry_eintr(|| SockRef::from(io).send_vectored_with_flags(bufs, sock::SEND_FLAGS))
+        retry_eintr(|| SockRef::from(io).send_vectored_with_flags(bufs, os::SEND_FLAGS))
     })
 }
 
@@ -195,7 +195,7 @@ pub(crate) fn try_write_vectored<T: AsRawFd + AsFd>(
 /// of it is read, or zeroed first.
 pub(crate) fn try_recv_buf<T, B>(src: &IoSource<T>, buf: &mut B) -> io::Result<usize>
 where
-    T: AsRawFd + AsFd,
+    T: AsSock,
     B: bytes::BufMut + ?Sized,
 {
     src.try_io(Direction::Read, |io| recv_buf(io, buf))
@@ -204,7 +204,7 @@ where
 /// One `recv` into `buf`'s spare capacity, advancing it.
 pub(crate) fn recv_buf<T, B>(io: &T, buf: &mut B) -> io::Result<usize>
 where
-    T: AsFd,
+    T: AsSock,
     B: bytes::BufMut + ?Sized,
 {
     let dst = buf.chunk_mut();
@@ -218,7 +218,7 @@ where
 
 /// Waits for any readiness of `interest` (spending no budget) and returns
 /// what was found.
-pub(crate) async fn ready<T: AsRawFd>(
+pub(crate) async fn ready<T: AsRawSource>(
     src: &IoSource<T>,
     interest: crate::io::Interest,
 ) -> io::Result<crate::io::Ready> {
@@ -228,7 +228,7 @@ pub(crate) async fn ready<T: AsRawFd>(
 
 /// Polls for readiness in `dir` (the `poll_*_ready` methods): spends one
 /// unit of budget when ready, as tokio's do.
-pub(crate) fn poll_ready<T: AsRawFd>(
+pub(crate) fn poll_ready<T: AsRawSource>(
     src: &IoSource<T>,
     cx: &mut Context<'_>,
     dir: Direction,
@@ -244,11 +244,11 @@ pub(crate) fn poll_ready<T: AsRawFd>(
 /// the socket still unconnected (`ENOTCONN`) re-arms and waits again.
 pub(crate) async fn connect<T>(socket: Socket, addr: &SockAddr) -> io::Result<IoSource<T>>
 where
-    T: From<Socket> + AsRawFd + AsFd,
+    T: From<Socket> + AsSock,
 {
     let in_progress = match socket.connect(addr) {
         Ok(()) => false,
-        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => true,
+        Err(e) if os::connect_in_progress(&e) => true,
         // Interrupted by a signal: the connect goes on asynchronously.
         Err(e) if e.kind() == io::ErrorKind::Interrupted => true,
         Err(e) => return Err(e),
@@ -260,10 +260,7 @@ where
     Ok(src)
 }
 
-fn poll_connected<T: AsRawFd + AsFd>(
-    src: &IoSource<T>,
-    cx: &mut Context<'_>,
-) -> Poll<io::Result<()>> {
+fn poll_connected<T: AsSock>(src: &IoSource<T>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
     loop {
         let ev = ready!(src.poll_ready(cx, Direction::Write));
         let sock = SockRef::from(src.get_ref());
@@ -273,7 +270,7 @@ fn poll_connected<T: AsRawFd + AsFd>(
         }
         match sock.peer_addr() {
             Ok(_) => return Poll::Ready(Ok(())),
-            Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => src.clear_ready(ev),
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => src.clear_ready(ev),
             Err(e) => return Poll::Ready(Err(e)),
         }
     }
@@ -710,15 +707,31 @@ macro_rules! stream_common {
         $crate::net::stream_io::tokio_rw!($ty);
         $crate::net::stream_io::tokio_rw!(&$ty);
 
+        #[cfg(unix)]
         impl std::os::fd::AsRawFd for $ty {
             fn as_raw_fd(&self) -> std::os::fd::RawFd {
                 std::os::fd::AsRawFd::as_raw_fd(self.io.get_ref())
             }
         }
 
+        #[cfg(unix)]
         impl std::os::fd::AsFd for $ty {
             fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
                 std::os::fd::AsFd::as_fd(self.io.get_ref())
+            }
+        }
+
+        #[cfg(windows)]
+        impl std::os::windows::io::AsRawSocket for $ty {
+            fn as_raw_socket(&self) -> std::os::windows::io::RawSocket {
+                std::os::windows::io::AsRawSocket::as_raw_socket(self.io.get_ref())
+            }
+        }
+
+        #[cfg(windows)]
+        impl std::os::windows::io::AsSocket for $ty {
+            fn as_socket(&self) -> std::os::windows::io::BorrowedSocket<'_> {
+                std::os::windows::io::AsSocket::as_socket(self.io.get_ref())
             }
         }
 

@@ -6,6 +6,7 @@
 
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+#[cfg(unix)]
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::task::{Context, Poll};
 
@@ -14,7 +15,6 @@ use socket2::{Domain, Protocol, SockAddr, SockRef, Type};
 use super::addr::{each_addr, resolve, ToSocketAddrs};
 use super::stream_io::{self, retry_eintr};
 use crate::io::{Interest, Ready};
-use crate::net::sock;
 use crate::reactor::{Direction, IoSource};
 
 /// A UDP socket.
@@ -67,7 +67,11 @@ impl UdpSocket {
     }
 
     fn bind_addr(addr: SocketAddr) -> io::Result<UdpSocket> {
-        let socket = sock::socket(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
+        let socket = crate::net::os::new_socket(
+            Domain::for_address(addr),
+            Type::DGRAM,
+            Some(Protocol::UDP),
+        )?;
         socket.bind(&addr.into())?;
         Ok(UdpSocket {
             io: IoSource::new(socket.into())?,
@@ -1044,12 +1048,14 @@ impl TryFrom<std::net::UdpSocket> for UdpSocket {
     }
 }
 
+#[cfg(unix)]
 impl AsRawFd for UdpSocket {
     fn as_raw_fd(&self) -> RawFd {
         self.io.get_ref().as_raw_fd()
     }
 }
 
+#[cfg(unix)]
 impl AsFd for UdpSocket {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.io.get_ref().as_fd()
@@ -1059,5 +1065,19 @@ impl AsFd for UdpSocket {
 impl std::fmt::Debug for UdpSocket {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.io.get_ref().fmt(f)
+    }
+}
+
+#[cfg(windows)]
+impl std::os::windows::io::AsRawSocket for UdpSocket {
+    fn as_raw_socket(&self) -> std::os::windows::io::RawSocket {
+        std::os::windows::io::AsRawSocket::as_raw_socket(self.io.get_ref())
+    }
+}
+
+#[cfg(windows)]
+impl std::os::windows::io::AsSocket for UdpSocket {
+    fn as_socket(&self) -> std::os::windows::io::BorrowedSocket<'_> {
+        std::os::windows::io::AsSocket::as_socket(self.io.get_ref())
     }
 }

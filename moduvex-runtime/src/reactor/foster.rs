@@ -16,17 +16,36 @@
 //! only waits in its own poll otherwise. A reactor leaves foster care when
 //! its own thread drives it again (the next `block_on`) or when its last
 //! source is dropped, so a dead thread's descriptors are closed then.
+//!
+//! # Windows
+//!
+//! A completion port cannot be watched by another port, so nothing can be
+//! nested there. Instead each fostered reactor gets a driving thread of its
+//! own, which blocks in that reactor's poll and wakes the tasks its events
+//! satisfy. Releasing the reactor sets the thread's `released` flag and
+//! then unparks the reactor: the thread's poll returns (an unpark is never
+//! lost), it sees the flag and exits, posting one more unpark so that a
+//! wake-up it may have taken reaches the reactor's next poll. The owner's
+//! own poll waits for the port while the driving thread still holds it,
+//! for the moment that thread needs to see the unpark. The foster thread
+//! proper turns only the fallback timers, blocking in its timer reactor's
+//! poll.
 
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::task::Waker;
+#[cfg(unix)]
 use std::time::Duration;
 
 use slab::Slab;
 
-use super::{PlatformReactor, Reactor, ReactorBackend};
-use crate::platform::sys::{events_with_capacity, Interest};
+#[cfg(unix)]
+use super::PlatformReactor;
+use super::{Reactor, ReactorBackend};
+use crate::platform::sys::events_with_capacity;
+#[cfg(unix)]
+use crate::platform::sys::Interest;
 
 /// Events taken from a fostered reactor per poll.
 const EVENTS_PER_POLL: usize = 256;
@@ -50,7 +69,25 @@ impl FosterState {
     }
 }
 
+/// A fostered reactor on Windows, and the flag that ends its driving thread.
+#[cfg(windows)]
+struct Child {
+    reactor: Reactor,
+    released: std::sync::Arc<AtomicBool>,
+}
+
+#[cfg(windows)]
+impl Drop for Child {
+    fn drop(&mut self) {
+        // Set before the unpark: the driving thread's poll returns after
+        // the unpark and then sees the flag.
+        self.released.store(true, Ordering::SeqCst);
+        self.reactor.inner.backend.unpark();
+    }
+}
+
 /// The foster thread's epoll instance and the reactors nested in it.
+#[cfg(unix)]
 struct Foster {
     backend: PlatformReactor,
     /// Fostered reactors; the slab key is their token in `backend`.
@@ -63,10 +100,16 @@ struct Foster {
     children: Mutex<Slab<Reactor>>,
 }
 
+/// The reactors fostered on Windows, each driven by a thread of its own.
+#[cfg(windows)]
+struct Foster {
+    children: Mutex<Slab<Child>>,
+}
+
 static FOSTER: OnceLock<io::Result<Foster>> = OnceLock::new();
 static STARTED: OnceLock<io::Result<()>> = OnceLock::new();
 
-fn lock(children: &Mutex<Slab<Reactor>>) -> MutexGuard<'_, Slab<Reactor>> {
+fn lock<T>(children: &Mutex<Slab<T>>) -> MutexGuard<'_, Slab<T>> {
     // No code runs under this lock but slab operations.
     children.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -79,6 +122,7 @@ fn copy_err(e: &io::Error) -> io::Error {
 }
 
 /// The foster, its thread started on first use.
+#[cfg(unix)]
 fn foster() -> io::Result<&'static Foster> {
     let foster = FOSTER
         .get_or_init(|| {
@@ -116,7 +160,101 @@ pub(crate) fn start() -> io::Result<()> {
     foster().map(drop)
 }
 
+/// The foster, its timer thread started on first use.
+#[cfg(windows)]
+fn foster() -> io::Result<&'static Foster> {
+    let foster = FOSTER
+        .get_or_init(|| {
+            Ok(Foster {
+                children: Mutex::new(Slab::new()),
+            })
+        })
+        .as_ref()
+        .map_err(copy_err)?;
+    STARTED
+        .get_or_init(|| {
+            let timers = Reactor::new()?;
+            std::thread::Builder::new()
+                .name("moduvex-foster".into())
+                .spawn(move || timer_loop(timers))
+                .map(drop)
+        })
+        .as_ref()
+        .map_err(copy_err)?;
+    Ok(foster)
+}
+
+/// The Windows foster thread: it turns the fallback timers, for the life
+/// of the process. Its reactor has no sources; the timer driver unparks it
+/// when a timer is filed earlier than the current wait.
+#[cfg(windows)]
+fn timer_loop(timers: Reactor) {
+    let mut events = events_with_capacity(4);
+    let mut wakers: Vec<Waker> = Vec::new();
+    crate::time::driver::foster::start(timers.unparker());
+    loop {
+        let timeout = crate::time::driver::foster::begin_wait();
+        if timers
+            .poll_collect(&mut events, timeout, &mut wakers)
+            .is_err()
+        {
+            // Only a broken completion port fails here; stop rather than spin.
+            return;
+        }
+        crate::time::driver::foster::turn(&mut wakers);
+        crate::executor::park::wake_all(&mut wakers);
+    }
+}
+
+/// A fostered reactor's driving thread on Windows (see the module docs).
+#[cfg(windows)]
+fn drive_child(reactor: Reactor, released: std::sync::Arc<AtomicBool>) {
+    let mut events = events_with_capacity(EVENTS_PER_POLL);
+    let mut wakers: Vec<Waker> = Vec::new();
+    while !released.load(Ordering::SeqCst) {
+        if reactor
+            .poll_collect(&mut events, None, &mut wakers)
+            .is_err()
+        {
+            break;
+        }
+        crate::executor::park::wake_all(&mut wakers);
+    }
+    // Its poll may have taken an unpark meant for the owner's next poll.
+    reactor.inner.backend.unpark();
+}
+
+/// Hands `reactor` to a driving thread of its own, unless it is fostered
+/// already.
+#[cfg(windows)]
+pub(super) fn adopt(reactor: &Reactor) -> io::Result<()> {
+    let foster = foster()?;
+    {
+        let mut children = lock(&foster.children);
+        let mut slot = reactor.inner.foster.lock();
+        if slot.is_some() {
+            return Ok(());
+        }
+        let released = std::sync::Arc::new(AtomicBool::new(false));
+        let (driven, flag) = (reactor.clone(), released.clone());
+        // Started under the lock, so a release cannot run before the
+        // child is recorded; the thread takes no lock of ours.
+        std::thread::Builder::new()
+            .name("moduvex-foster-child".into())
+            .spawn(move || drive_child(driven, flag))?;
+        let key = children.insert(Child {
+            reactor: reactor.clone(),
+            released,
+        });
+        *slot = Some(key);
+        reactor.inner.foster.fostered.store(true, Ordering::SeqCst);
+    }
+    release_if_idle(reactor);
+    Ok(())
+}
+
 /// Hands `reactor` to the foster thread, unless it is fostered already.
+#[cfg(unix)]
 pub(super) fn adopt(reactor: &Reactor) -> io::Result<()> {
     let foster = foster()?;
     {
@@ -171,7 +309,9 @@ fn release_when(reactor: &Reactor, cond: impl FnOnce() -> bool) {
             return;
         };
         reactor.inner.foster.fostered.store(false, Ordering::SeqCst);
+        #[cfg(unix)]
         let _ = foster.backend.deregister(reactor.inner.backend.raw());
+        // On Windows, dropping the child ends its driving thread.
         children.try_remove(key)
     };
     // Dropped outside the locks: this may be the reactor's last handle
@@ -181,6 +321,7 @@ fn release_when(reactor: &Reactor, cond: impl FnOnce() -> bool) {
 
 /// The foster's token for its own timer reactor (slab keys never reach it,
 /// and it differs from the foster backend's own unpark token).
+#[cfg(unix)]
 const TIMER_TOKEN: usize = super::UNPARK_TOKEN - 1;
 
 /// The foster thread: wait until a child has events or a fallback timer is
@@ -190,6 +331,7 @@ const TIMER_TOKEN: usize = super::UNPARK_TOKEN - 1;
 /// The fallback shard's driver is a reactor of the foster's own, nested
 /// like a child: its eventfd, written when a timer is filed earlier than
 /// the current wait, ends the wait.
+#[cfg(unix)]
 fn foster_loop(foster: &'static Foster, timers: io::Result<Reactor>) {
     let mut events = events_with_capacity(64);
     let mut child_events = events_with_capacity(EVENTS_PER_POLL);

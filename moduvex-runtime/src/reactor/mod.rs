@@ -64,6 +64,14 @@ pub use kqueue::KqueueReactor;
 #[cfg(any(target_os = "macos", target_os = "freebsd"))]
 use kqueue::KqueueReactor as PlatformReactor;
 
+#[cfg(windows)]
+mod iocp;
+#[cfg(windows)]
+#[doc(hidden)]
+pub use iocp::IocpReactor;
+#[cfg(windows)]
+use iocp::IocpReactor as PlatformReactor;
+
 mod foster;
 mod loom_facade;
 #[cfg(loom)]
@@ -124,6 +132,20 @@ pub trait ReactorBackend: Sized {
     /// posted completion on IOCP). Never blocks; an unpark is never lost
     /// while the backend lives.
     fn unpark(&self);
+
+    /// Whether [`rearm`](Self::rearm) does anything: `false` for backends
+    /// whose edge-triggered registrations never need re-arming (epoll,
+    /// kqueue), so the call and its arguments compile away.
+    const REARMS: bool = false;
+
+    /// The source under `token` cleared its cached readiness in `cleared`
+    /// (an operation returned `WouldBlock`): a backend that emulates edge
+    /// triggering on one-shot polls (IOCP) arms those directions again.
+    #[inline]
+    fn rearm(&self, source: RawSource, token: usize, cleared: Interest) -> io::Result<()> {
+        let _ = (source, token, cleared);
+        Ok(())
+    }
 }
 
 // ── Reactor ───────────────────────────────────────────────────────────────────
@@ -264,6 +286,26 @@ impl Reactor {
     #[inline]
     pub fn deregister(&self, source: RawSource) -> io::Result<()> {
         self.inner.backend.deregister(source)
+    }
+
+    /// The source under `token` forgot the readiness `event` reported (a
+    /// `WouldBlock`): backends that emulate edge triggering arm its
+    /// directions again. Nothing at all on epoll (`REARMS` is `false`).
+    #[inline]
+    pub(crate) fn rearm(
+        &self,
+        source: impl FnOnce() -> RawSource,
+        token: usize,
+        event: ReadyEvent,
+    ) {
+        if !PlatformReactor::REARMS {
+            return;
+        }
+        if let Some(cleared) = event.directions() {
+            // A failed re-arm means the socket is gone or broken: its next
+            // operation reports that itself.
+            let _ = self.inner.backend.rearm(source(), token, cleared);
+        }
     }
 
     /// Removes a source and drops its waker slots (the `IoSource` path).
@@ -582,7 +624,9 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::platform::sys::{create_pipe, events_with_capacity};
+    #[cfg(unix)]
+    use crate::platform::sys::create_pipe;
+    use crate::platform::sys::events_with_capacity;
 
     #[test]
     fn reactor_initialises_via_thread_local() {
@@ -620,11 +664,12 @@ mod tests {
 #[cfg(test)]
 mod more_tests {
     use super::*;
-    use crate::platform::sys::{create_pipe, events_with_capacity};
+    use crate::platform::sys::events_with_capacity;
 
+    #[cfg(unix)]
     #[test]
     fn register_twice_and_unknown_deregister_are_errors() {
-        let (r, w) = create_pipe().unwrap();
+        let (r, w) = crate::platform::sys::create_pipe().unwrap();
         with_reactor(|reactor| {
             reactor.register(r, 1, Interest::READABLE).unwrap();
             let err = reactor.register(r, 2, Interest::READABLE).unwrap_err();
@@ -643,6 +688,27 @@ mod more_tests {
     }
 
     #[test]
+    fn a_socket_registers_once_and_deregisters_once() {
+        use crate::platform::AsRawSource;
+        let a = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let b = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        a.set_nonblocking(true).unwrap();
+        let reactor = Reactor::new().unwrap();
+        reactor
+            .register(a.as_raw_source(), 1, Interest::READABLE)
+            .unwrap();
+        let err = reactor
+            .register(a.as_raw_source(), 2, Interest::READABLE)
+            .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+        reactor.deregister(a.as_raw_source()).unwrap();
+        let err = reactor.deregister(a.as_raw_source()).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        let err = reactor.deregister(b.as_raw_source()).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+    }
+
+    #[test]
     fn unparker_interrupts_a_blocking_poll() {
         let reactor = Reactor::new().unwrap();
         let unparker = reactor.unparker();
@@ -655,7 +721,7 @@ mod more_tests {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod token_tests {
     use std::os::fd::AsRawFd;
     use std::os::unix::net::UnixStream;

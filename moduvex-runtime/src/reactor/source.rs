@@ -34,14 +34,14 @@
 use std::cell::UnsafeCell;
 use std::future::poll_fn;
 use std::io;
-use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use super::waker_registry::Waiter;
 use super::{is_driving_here, with_reactor, Direction, Reactor, ReadyEvent, ScheduledIo};
-use crate::platform::sys::Interest;
+use crate::platform::sys::{Interest, RawSource};
+use crate::platform::AsRawSource;
 
 /// Not polled yet: the registration may still move.
 const FRESH: u8 = 0;
@@ -60,11 +60,7 @@ struct Registration {
 
 impl Registration {
     /// Registers `fd` with `reactor` for `interest`.
-    fn new(
-        fd: std::os::fd::RawFd,
-        reactor: Reactor,
-        interest: Interest,
-    ) -> io::Result<Registration> {
+    fn new(fd: RawSource, reactor: Reactor, interest: Interest) -> io::Result<Registration> {
         let (token, sched) = reactor.wakers().insert()?;
         if let Err(e) = reactor.register(fd, token, interest) {
             reactor.wakers().remove_token(token);
@@ -114,7 +110,7 @@ impl Registration {
 ///     Ok::<_, std::io::Error>(())
 /// }).unwrap();
 /// ```
-pub struct IoSource<T: AsRawFd> {
+pub struct IoSource<T: AsRawSource> {
     /// `None` only after `into_inner` took it.
     io: Option<T>,
     /// Written only by the first poll, while `state` is `MOVING` (see the
@@ -127,9 +123,9 @@ pub struct IoSource<T: AsRawFd> {
 // FRESH to MOVING, and read by others only after they saw SETTLED with
 // Acquire (which the writer publishes with Release); everything else in
 // the source is `Sync` when `T` is.
-unsafe impl<T: AsRawFd + Sync> Sync for IoSource<T> {}
+unsafe impl<T: AsRawSource + Sync> Sync for IoSource<T> {}
 
-impl<T: AsRawFd> IoSource<T> {
+impl<T: AsRawSource> IoSource<T> {
     /// Registers `io` with this thread's reactor.
     ///
     /// `io` should already be non-blocking. Fails if the descriptor is
@@ -185,7 +181,7 @@ impl<T: AsRawFd> IoSource<T> {
     /// ```
     pub fn with_interest(io: T, interest: Interest) -> io::Result<Self> {
         let reactor = with_reactor(Reactor::clone);
-        let reg = Registration::new(io.as_raw_fd(), reactor, interest)?;
+        let reg = Registration::new(io.as_raw_source(), reactor, interest)?;
         let mut source = IoSource {
             io: Some(io),
             reg: UnsafeCell::new(reg),
@@ -259,7 +255,7 @@ impl<T: AsRawFd> IoSource<T> {
         if here.same_as(&reg.reactor) {
             return;
         }
-        let fd = self.get_ref().as_raw_fd();
+        let fd = self.get_ref().as_raw_source();
         let Ok(moved) = Registration::new(fd, here, reg.interest) else {
             return;
         };
@@ -335,17 +331,21 @@ impl<T: AsRawFd> IoSource<T> {
         let io = self.io.take().expect("IoSource used after into_inner");
         let reg = self.reg_mut();
         reg.reactor
-            .deregister_with_token(io.as_raw_fd(), reg.token)?;
+            .deregister_with_token(io.as_raw_source(), reg.token)?;
         Ok(io)
     }
 
     /// Deregisters and returns the object whatever the deregistration
     /// says: a descriptor closed behind the source's back (`EBADF`) still
     /// gives its owner back (`AsyncFd::into_inner`).
+    // Used by `io::unix::AsyncFd` only.
+    #[cfg_attr(not(unix), allow(dead_code))]
     pub(crate) fn into_inner_always(mut self) -> T {
         let io = self.io.take().expect("IoSource used after into_inner");
         let reg = self.reg_mut();
-        let _ = reg.reactor.deregister_with_token(io.as_raw_fd(), reg.token);
+        let _ = reg
+            .reactor
+            .deregister_with_token(io.as_raw_source(), reg.token);
         io
     }
 
@@ -434,7 +434,14 @@ impl<T: AsRawFd> IoSource<T> {
     /// }).unwrap();
     /// ```
     pub fn clear_ready(&self, event: ReadyEvent) {
-        self.reg().sched.clear_readiness(event)
+        let reg = self.reg();
+        reg.sched.clear_readiness(event);
+        // Where readiness comes from one-shot polls (IOCP), the cleared
+        // directions are polled for again; a poll armed while the socket
+        // is already ready completes at once, so no edge is lost. Nothing
+        // happens on epoll.
+        reg.reactor
+            .rearm(|| self.get_ref().as_raw_source(), reg.token, event);
     }
 
     /// Waits until the source may be readable. Spends no budget (see
@@ -516,6 +523,8 @@ impl<T: AsRawFd> IoSource<T> {
     }
 
     /// The readiness within `mask` now, without waiting or spending budget.
+    // Used by `io::unix::AsyncFd` only.
+    #[cfg_attr(not(unix), allow(dead_code))]
     pub(crate) fn peek_mask(&self, mask: usize) -> Option<ReadyEvent> {
         self.reg().sched.peek_mask(mask)
     }
@@ -694,20 +703,22 @@ impl<T: AsRawFd> IoSource<T> {
     }
 }
 
-impl<T: AsRawFd> Drop for IoSource<T> {
+impl<T: AsRawSource> Drop for IoSource<T> {
     fn drop(&mut self) {
         if let Some(io) = self.io.take() {
             // Deregister first, then close the descriptor by dropping `io`:
             // a closed descriptor number can be reused at once by another
             // thread, and must not inherit this registration.
             let reg = self.reg.get_mut();
-            let _ = reg.reactor.deregister_with_token(io.as_raw_fd(), reg.token);
+            let _ = reg
+                .reactor
+                .deregister_with_token(io.as_raw_source(), reg.token);
             drop(io);
         }
     }
 }
 
-impl<T: AsRawFd + std::fmt::Debug> std::fmt::Debug for IoSource<T> {
+impl<T: AsRawSource + std::fmt::Debug> std::fmt::Debug for IoSource<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("IoSource")
             .field("io", &self.io)
@@ -716,7 +727,7 @@ impl<T: AsRawFd + std::fmt::Debug> std::fmt::Debug for IoSource<T> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use std::os::unix::net::UnixStream;
     use std::task::Waker;

@@ -217,10 +217,27 @@ impl ReadyEvent {
     }
 
     /// The same observation, narrowed to `bits`: what a clear of it forgets.
+    // Used by `io::unix::AsyncFd` only.
+    #[cfg_attr(not(unix), allow(dead_code))]
     pub(crate) fn with_bits(self, bits: usize) -> ReadyEvent {
         ReadyEvent {
             tick: self.tick,
             ready: self.ready & bits,
+        }
+    }
+
+    /// The directions a clear of this observation forgets readiness in
+    /// (`None` if it holds only final states such as a hang-up): what a
+    /// backend emulating edge triggering arms again.
+    pub(crate) fn directions(&self) -> Option<crate::platform::sys::Interest> {
+        use crate::platform::sys::Interest;
+        let read = self.ready & (READABLE | PRIORITY | ERROR) != 0;
+        let write = self.ready & (WRITABLE | ERROR) != 0;
+        match (read, write) {
+            (true, true) => Some(Interest::BOTH),
+            (true, false) => Some(Interest::READABLE),
+            (false, true) => Some(Interest::WRITABLE),
+            (false, false) => None,
         }
     }
 

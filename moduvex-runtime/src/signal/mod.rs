@@ -1,5 +1,11 @@
 //! Signals as async events: [`ctrl_c`] and [`unix::signal`].
 //!
+//! `unix` (and the machinery below) exists on Unix only (`cfg(unix)`), as
+//! tokio's does. On Windows, [`ctrl_c`] listens through the console control
+//! handler (`SetConsoleCtrlHandler`) instead: the handler runs on a thread
+//! the system starts for it, bumps a generation and wakes the listeners
+//! itself (their wakers are taken under a lock and woken after it).
+//!
 //! The one idea: **a signal handler may only bump an atomic and write a
 //! byte; everything else happens on a dispatcher thread.** The handler
 //! (installed through `signal-hook-registry`, which chains any handler
@@ -43,10 +49,15 @@
 
 use std::io;
 
+#[cfg(unix)]
 mod registry;
+#[cfg(unix)]
 pub mod unix;
+#[cfg(windows)]
+mod windows;
 
-/// Completes on the next `SIGINT` (Ctrl-C in a terminal).
+/// Completes on the next `SIGINT` (Ctrl-C in a terminal; on Windows, the
+/// console's `CTRL_C_EVENT`).
 ///
 /// The listener is registered when the future is first polled, so poll
 /// (or `.await`) it before Ctrl-C can matter; after that the process no
@@ -63,7 +74,14 @@ pub mod unix;
 /// An OS error if the handler, the self-pipe or the dispatcher thread
 /// cannot be set up.
 pub async fn ctrl_c() -> io::Result<()> {
-    let mut interrupts = unix::signal(unix::SignalKind::interrupt())?;
-    interrupts.recv().await;
-    Ok(())
+    #[cfg(unix)]
+    {
+        let mut interrupts = unix::signal(unix::SignalKind::interrupt())?;
+        interrupts.recv().await;
+        Ok(())
+    }
+    #[cfg(windows)]
+    {
+        windows::ctrl_c().await
+    }
 }

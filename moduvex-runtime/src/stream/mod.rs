@@ -11,7 +11,8 @@
 //! `incoming()` streams implement [`Stream`] themselves; this module holds
 //! tokio-stream's wrapper types under their names, for the channels that
 //! need one ([`BroadcastStream`], [`WatchStream`]) and for code written
-//! against tokio-stream's `wrappers`. There is no `StreamExt` here: bring
+//! against tokio-stream's `wrappers` (`SignalStream` and
+//! `UnixListenerStream` on Unix only, as the types they wrap). There is no `StreamExt` here: bring
 //! futures-lite's or futures' (`next`, `map`, `take`, ...).
 //!
 //! ```
@@ -36,7 +37,9 @@ mod wrappers;
 
 pub use channels::{BroadcastStream, ReceiverStream, UnboundedReceiverStream, WatchStream};
 pub use futures_core::Stream;
-pub use wrappers::{IntervalStream, SignalStream, TcpListenerStream, UnixListenerStream};
+pub use wrappers::{IntervalStream, TcpListenerStream};
+#[cfg(unix)]
+pub use wrappers::{SignalStream, UnixListenerStream};
 
 /// The errors of this module's streams (tokio-stream's
 /// `wrappers::errors`).

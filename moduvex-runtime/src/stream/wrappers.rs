@@ -7,7 +7,10 @@ use std::task::{Context, Poll};
 
 use futures_core::Stream;
 
-use crate::net::{TcpListener, TcpStream, UnixListener, UnixStream};
+use crate::net::{TcpListener, TcpStream};
+#[cfg(unix)]
+use crate::net::{UnixListener, UnixStream};
+#[cfg(unix)]
 use crate::signal::unix::Signal;
 use crate::time::{Instant, Interval};
 
@@ -115,11 +118,13 @@ impl Stream for IntervalStream {
 ///     Ok::<(), std::io::Error>(())
 /// }).unwrap();
 /// ```
+#[cfg(unix)]
 #[derive(Debug)]
 pub struct SignalStream {
     inner: Signal,
 }
 
+#[cfg(unix)]
 wrapper_common!(
     SignalStream,
     Signal,
@@ -135,6 +140,7 @@ moduvex_runtime::block_on(async {
 ```"
 );
 
+#[cfg(unix)]
 impl Stream for SignalStream {
     type Item = ();
 
@@ -223,11 +229,13 @@ impl Stream for TcpListenerStream {
 ///     Ok::<_, std::io::Error>(())
 /// }).unwrap();
 /// ```
+#[cfg(unix)]
 #[derive(Debug)]
 pub struct UnixListenerStream {
     inner: UnixListener,
 }
 
+#[cfg(unix)]
 wrapper_common!(
     UnixListenerStream,
     UnixListener,
@@ -250,6 +258,7 @@ moduvex_runtime::block_on(async {
 ```"
 );
 
+#[cfg(unix)]
 impl Stream for UnixListenerStream {
     type Item = io::Result<UnixStream>;
 

@@ -75,16 +75,17 @@ pub(crate) fn assert_in_runtime() {
     );
 }
 
+#[cfg(target_os = "linux")]
 thread_local! {
     static SLACK_SET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// This thread's reactor waits now end at timer deadlines: do not let the
 /// kernel stretch them by its default 50 µs slack (one syscall per thread).
-/// Timer slack is Linux's (`PR_SET_TIMERSLACK`); elsewhere nothing is set.
+/// Linux only: other systems have no per-thread slack to set.
 fn set_timer_slack_once() {
+    #[cfg(target_os = "linux")]
     if !SLACK_SET.with(|s| s.replace(true)) {
-        #[cfg(target_os = "linux")]
         let _ = crate::platform::sys::set_timer_slack(1);
     }
 }

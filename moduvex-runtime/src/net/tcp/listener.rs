@@ -9,7 +9,6 @@ use socket2::{Domain, Protocol, Type};
 
 use super::TcpStream;
 use crate::net::addr::{each_addr, resolve, ToSocketAddrs};
-use crate::net::sock;
 use crate::net::stream_io::retry_eintr;
 use crate::reactor::{Direction, IoSource, Waiter};
 
@@ -80,7 +79,8 @@ impl TcpListener {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     ///
-    /// Fails with `InvalidInput` if `count` is zero.
+    /// Fails with `InvalidInput` if `count` is zero. Windows has no
+    /// `SO_REUSEPORT`: there a `count` above 1 fails with `Unsupported`.
     pub fn bind_reuseport(
         addr: SocketAddr,
         count: usize,
@@ -94,10 +94,22 @@ impl TcpListener {
         let mut addr = addr;
         let mut listeners = Vec::with_capacity(count);
         for _ in 0..count {
-            let socket =
-                sock::socket(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+            let socket = crate::net::os::new_socket(
+                Domain::for_address(addr),
+                Type::STREAM,
+                Some(Protocol::TCP),
+            )?;
             socket.set_reuse_address(true)?;
+            #[cfg(unix)]
             socket.set_reuse_port(true)?;
+            #[cfg(windows)]
+            if count > 1 {
+                return Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "bind_reuseport: Windows has no SO_REUSEPORT; bind one listener \
+                     (count 1) and share it between the workers instead",
+                ));
+            }
             socket.bind(&addr.into())?;
             socket.listen(DEFAULT_BACKLOG)?;
             let listener: std::net::TcpListener = socket.into();
@@ -129,7 +141,14 @@ impl TcpListener {
     }
 
     fn bind_addr(addr: SocketAddr) -> io::Result<TcpListener> {
-        let socket = sock::socket(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+        let socket = crate::net::os::new_socket(
+            Domain::for_address(addr),
+            Type::STREAM,
+            Some(Protocol::TCP),
+        )?;
+        // As std: SO_REUSEADDR on Unix only (on Windows it would let
+        // another socket take over the bound port).
+        #[cfg(unix)]
         socket.set_reuse_address(true)?;
         socket.bind(&addr.into())?;
         socket.listen(DEFAULT_BACKLOG)?;
@@ -239,7 +258,7 @@ impl TcpListener {
             let res = self
                 .io
                 .poll_io_with(cx, Direction::Read, waiter.as_deref_mut(), |l| {
-                    retry_eintr(|| sock::accept(l))
+                    retry_eintr(|| crate::net::os::accept(l))
                 });
             let (socket, addr) = match res {
                 Poll::Pending => return Poll::Pending,
@@ -422,15 +441,31 @@ impl TryFrom<std::net::TcpListener> for TcpListener {
     }
 }
 
+#[cfg(unix)]
 impl std::os::fd::AsRawFd for TcpListener {
     fn as_raw_fd(&self) -> std::os::fd::RawFd {
         self.io.get_ref().as_raw_fd()
     }
 }
 
+#[cfg(unix)]
 impl std::os::fd::AsFd for TcpListener {
     fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
         self.io.get_ref().as_fd()
+    }
+}
+
+#[cfg(windows)]
+impl std::os::windows::io::AsRawSocket for TcpListener {
+    fn as_raw_socket(&self) -> std::os::windows::io::RawSocket {
+        std::os::windows::io::AsRawSocket::as_raw_socket(self.io.get_ref())
+    }
+}
+
+#[cfg(windows)]
+impl std::os::windows::io::AsSocket for TcpListener {
+    fn as_socket(&self) -> std::os::windows::io::BorrowedSocket<'_> {
+        std::os::windows::io::AsSocket::as_socket(self.io.get_ref())
     }
 }
 

@@ -23,6 +23,7 @@ mod listener;
 mod socket;
 mod stream;
 
+#[cfg(unix)]
 pub(crate) use listener::DEFAULT_BACKLOG;
 pub use listener::{Incoming, TcpListener};
 pub use socket::TcpSocket;

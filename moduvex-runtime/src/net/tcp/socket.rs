@@ -8,7 +8,6 @@ use std::time::Duration;
 use socket2::{Domain, Protocol, Socket, Type};
 
 use super::{TcpListener, TcpStream};
-use crate::net::sock;
 
 /// A TCP socket being configured; becomes a [`TcpListener`] with
 /// [`listen`](Self::listen) or a [`TcpStream`] with
@@ -34,7 +33,7 @@ pub struct TcpSocket {
 
 impl TcpSocket {
     fn new(domain: Domain) -> io::Result<TcpSocket> {
-        let inner = sock::socket(domain, Type::STREAM, Some(Protocol::TCP))?;
+        let inner = crate::net::os::new_socket(domain, Type::STREAM, Some(Protocol::TCP))?;
         Ok(TcpSocket { inner })
     }
 
@@ -97,7 +96,8 @@ impl TcpSocket {
     }
 
     /// Sets `SO_REUSEPORT`: several sockets may bind the same address and
-    /// the kernel spreads connections across them.
+    /// the kernel spreads connections across them. Unix only (Windows has
+    /// no such option), as tokio's.
     ///
     /// ```
     /// use moduvex_runtime::net::TcpSocket;
@@ -107,6 +107,7 @@ impl TcpSocket {
     /// assert!(socket.reuseport()?);
     /// # Ok::<_, std::io::Error>(())
     /// ```
+    #[cfg(unix)]
     pub fn set_reuseport(&self, reuse: bool) -> io::Result<()> {
         self.inner.set_reuse_port(reuse)
     }
@@ -121,6 +122,7 @@ impl TcpSocket {
     /// assert!(socket.reuseport()?);
     /// # Ok::<_, std::io::Error>(())
     /// ```
+    #[cfg(unix)]
     pub fn reuseport(&self) -> io::Result<bool> {
         self.inner.reuse_port()
     }
@@ -382,7 +384,8 @@ impl TcpSocket {
         let inner = Socket::from(stream);
         // Cannot fail on a valid descriptor; a bad one fails its next use.
         let _ = inner.set_nonblocking(true);
-        let _ = sock::prepare_stream(&inner);
+        #[cfg(unix)]
+        let _ = crate::net::os::prepare_stream(&inner);
         TcpSocket { inner }
     }
 
@@ -457,14 +460,30 @@ impl TcpSocket {
     }
 }
 
+#[cfg(unix)]
 impl std::os::fd::AsRawFd for TcpSocket {
     fn as_raw_fd(&self) -> std::os::fd::RawFd {
         self.inner.as_raw_fd()
     }
 }
 
+#[cfg(unix)]
 impl std::os::fd::AsFd for TcpSocket {
     fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
         self.inner.as_fd()
+    }
+}
+
+#[cfg(windows)]
+impl std::os::windows::io::AsRawSocket for TcpSocket {
+    fn as_raw_socket(&self) -> std::os::windows::io::RawSocket {
+        std::os::windows::io::AsRawSocket::as_raw_socket(&self.inner)
+    }
+}
+
+#[cfg(windows)]
+impl std::os::windows::io::AsSocket for TcpSocket {
+    fn as_socket(&self) -> std::os::windows::io::BorrowedSocket<'_> {
+        std::os::windows::io::AsSocket::as_socket(&self.inner)
     }
 }

@@ -7,7 +7,6 @@ use std::time::Duration;
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 
 use crate::net::addr::{each_addr, resolve, ToSocketAddrs};
-use crate::net::sock;
 use crate::net::stream_io;
 use crate::reactor::IoSource;
 
@@ -70,7 +69,11 @@ impl TcpStream {
 
     /// Connects a fresh socket to one address.
     pub(crate) async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
-        let socket = sock::socket(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+        let socket = crate::net::os::new_socket(
+            Domain::for_address(addr),
+            Type::STREAM,
+            Some(Protocol::TCP),
+        )?;
         Self::connect_socket(socket, addr).await
     }
 
@@ -109,7 +112,8 @@ impl TcpStream {
     /// ```
     pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
         stream.set_nonblocking(true)?;
-        sock::prepare_stream(&stream)?;
+        #[cfg(unix)]
+        crate::net::os::prepare_stream(&stream)?;
         Self::from_nonblocking(stream)
     }
 
