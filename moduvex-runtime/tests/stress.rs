@@ -611,8 +611,14 @@ fn many_tasks_accept_on_one_listener() {
 struct CallbackWaker(Mutex<Option<Box<dyn FnOnce() + Send>>>);
 
 impl Wake for CallbackWaker {
-    fn wake(self: Arc<Self>) {}
-    fn wake_by_ref(self: &Arc<Self>) {}
+    // Waking only drops this handle: the type exists for its counted
+    // handles and its `Drop`, which `Waker::noop` has not.
+    fn wake(self: Arc<Self>) {
+        drop(self);
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        let _ = self;
+    }
 }
 
 impl Drop for CallbackWaker {

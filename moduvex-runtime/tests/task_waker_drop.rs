@@ -26,7 +26,11 @@ fn within_bound(what: &str, f: impl FnOnce() + Send + 'static) {
 struct OnDrop(Mutex<Option<Box<dyn FnOnce() + Send>>>);
 
 impl Wake for OnDrop {
-    fn wake(self: Arc<Self>) {}
+    // Waking only drops this handle: the type exists for its counted
+    // handles and its `Drop`, which `Waker::noop` has not.
+    fn wake(self: Arc<Self>) {
+        drop(self);
+    }
 }
 
 impl Drop for OnDrop {

@@ -3,10 +3,11 @@
 //! connect's "in progress" error, and the trait a socket type is named by.
 //!
 //! Linux and FreeBSD do it all in the creating syscall (`SOCK_NONBLOCK |
-//! SOCK_CLOEXEC`, `accept4`), and send with `MSG_NOSIGNAL`. macOS has
-//! none of those: socket2 makes its sockets close-on-exec and
-//! `SO_NOSIGPIPE` (so a closed peer is `EPIPE` there too), and they are
-//! made non-blocking right after. On Windows
+//! SOCK_CLOEXEC`, `accept4`), and send with `MSG_NOSIGNAL`. Apple systems
+//! have neither flag nor `accept4`: socket2 sets close-on-exec and
+//! `SO_NOSIGPIPE` right after creating a socket, it is made non-blocking
+//! then, and sends pass no flag (`MSG_NOSIGNAL` is unknown to older
+//! releases); a stream from std gets `SO_NOSIGPIPE` too. On Windows
 //! socket2 creates sockets not inheritable (`WSA_FLAG_NO_HANDLE_INHERIT`),
 //! they are made non-blocking right after, and there is no `SIGPIPE` to
 //! suppress.
@@ -33,9 +34,10 @@ impl<T: AsRawSource + std::os::windows::io::AsSocket + ?Sized> AsSock for T {}
 
 /// Flags of every stream `send`: a closed peer is an `EPIPE` error, not a
 /// `SIGPIPE` that kills the process.
-#[cfg(any(target_os = "linux", target_os = "freebsd"))]
+#[cfg(all(unix, not(target_vendor = "apple")))]
 pub(crate) const SEND_FLAGS: libc::c_int = libc::MSG_NOSIGNAL;
-/// Flags of every stream `send` (macOS sockets carry `SO_NOSIGPIPE`).
+/// Flags of every stream `send` (Apple: `SO_NOSIGPIPE` is set on every
+/// stream socket instead).
 #[cfg(target_vendor = "apple")]
 pub(crate) const SEND_FLAGS: libc::c_int = 0;
 /// Flags of every stream `send` (Windows raises no signal on a closed peer).
@@ -48,60 +50,30 @@ pub(crate) fn new_socket(
     ty: Type,
     protocol: Option<Protocol>,
 ) -> io::Result<Socket> {
-    #[cfg(any(target_os = "linux", target_os = "freebsd"))]
+    #[cfg(all(unix, not(target_vendor = "apple")))]
     {
         Socket::new(domain, ty.nonblocking().cloexec(), protocol)
     }
-    #[cfg(target_vendor = "apple")]
-    {
-        // socket2 sets FD_CLOEXEC and SO_NOSIGPIPE here.
-        let socket = Socket::new(domain, ty, protocol)?;
-        socket.set_nonblocking(true)?;
-        Ok(socket)
-    }
-    #[cfg(windows)]
+    #[cfg(any(windows, target_vendor = "apple"))]
     {
         let socket = Socket::new(domain, ty, protocol)?;
         socket.set_nonblocking(true)?;
         Ok(socket)
-    }
-}
-
-/// A connected pair of Unix sockets, non-blocking and close-on-exec.
-#[cfg(unix)]
-pub(crate) fn pair(ty: Type) -> io::Result<(Socket, Socket)> {
-    #[cfg(any(target_os = "linux", target_os = "freebsd"))]
-    {
-        Socket::pair(Domain::UNIX, ty.nonblocking().cloexec(), None)
-    }
-    #[cfg(target_vendor = "apple")]
-    {
-        // socket2 sets FD_CLOEXEC and SO_NOSIGPIPE on both.
-        let (a, b) = Socket::pair(Domain::UNIX, ty, None)?;
-        a.set_nonblocking(true)?;
-        b.set_nonblocking(true)?;
-        Ok((a, b))
     }
 }
 
 /// Accepts one connection from the listener `l`, non-blocking and not
 /// inherited.
 pub(crate) fn accept(l: &impl AsSock) -> io::Result<(Socket, SockAddr)> {
-    #[cfg(any(target_os = "linux", target_os = "freebsd"))]
+    #[cfg(all(unix, not(target_vendor = "apple")))]
     {
         SockRef::from(l).accept4(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC)
     }
-    #[cfg(target_vendor = "apple")]
-    {
-        // socket2 sets FD_CLOEXEC and SO_NOSIGPIPE on the accepted socket.
-        let (socket, addr) = SockRef::from(l).accept()?;
-        socket.set_nonblocking(true)?;
-        Ok((socket, addr))
-    }
-    #[cfg(windows)]
+    #[cfg(any(windows, target_vendor = "apple"))]
     {
         // Accepted sockets inherit the listener's non-blocking mode on
-        // Windows; set it anyway, as the listener may have come from std.
+        // Windows and the BSDs; set it anyway, as the listener may have
+        // come from std.
         let (socket, addr) = SockRef::from(l).accept()?;
         socket.set_nonblocking(true)?;
         Ok((socket, addr))
@@ -118,5 +90,37 @@ pub(crate) fn connect_in_progress(e: &io::Error) -> bool {
     #[cfg(windows)]
     {
         e.kind() == io::ErrorKind::WouldBlock
+    }
+}
+
+/// A connected pair of Unix sockets, non-blocking and close-on-exec.
+#[cfg(unix)]
+pub(crate) fn pair(domain: Domain, ty: Type) -> io::Result<(Socket, Socket)> {
+    #[cfg(not(target_vendor = "apple"))]
+    {
+        Socket::pair(domain, ty.nonblocking().cloexec(), None)
+    }
+    #[cfg(target_vendor = "apple")]
+    {
+        let (a, b) = Socket::pair(domain, ty, None)?;
+        a.set_nonblocking(true)?;
+        b.set_nonblocking(true)?;
+        Ok((a, b))
+    }
+}
+
+/// Makes a stream socket made elsewhere (std, a raw descriptor) safe to
+/// write to a closed peer: `SO_NOSIGPIPE` on Apple systems; elsewhere every
+/// send passes [`SEND_FLAGS`] and nothing is needed.
+#[cfg(unix)]
+pub(crate) fn prepare_stream(stream: &impl AsSock) -> io::Result<()> {
+    #[cfg(target_vendor = "apple")]
+    {
+        SockRef::from(stream).set_nosigpipe(true)
+    }
+    #[cfg(not(target_vendor = "apple"))]
+    {
+        let _ = stream;
+        Ok(())
     }
 }

@@ -7,12 +7,13 @@
 //! it registered are still alive — a listener bound in one `block_on` and
 //! handed to a runtime's workers, a socket made on a thread that then
 //! exits — those sources would never be woken again. Instead the reactor is
-//! *fostered*: its epoll descriptor is added to the foster thread's own
-//! epoll instance (epoll descriptors are pollable), and whenever it has
-//! events the foster thread polls it and wakes the tasks, wherever they run.
+//! *fostered*: its epoll (or kqueue) descriptor is added to the foster
+//! thread's own instance (both are pollable: readable while they have
+//! events), and whenever it has events the foster thread polls it and wakes
+//! the tasks, wherever they run.
 //!
 //! The foster thread is started the first time a reactor needs it, and
-//! only waits in `epoll_wait` otherwise. A reactor leaves foster care when
+//! only waits in its own poll otherwise. A reactor leaves foster care when
 //! its own thread drives it again (the next `block_on`) or when its last
 //! source is dropped, so a dead thread's descriptors are closed then.
 //!

@@ -330,3 +330,6 @@ mod tests {
         assert!(wait(&kq).iter().any(|e| e.token == 5 && e.write_closed));
     }
 }
+
+#[cfg(test)]
+mod more_tests;

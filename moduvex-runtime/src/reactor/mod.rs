@@ -1,9 +1,10 @@
 //! Reactor — the I/O readiness event loop.
 //!
-//! The reactor multiplexes OS readiness events (epoll on Linux) onto async
-//! tasks. Each thread owns exactly one reactor, created lazily in the
-//! thread-local `REACTOR` and reached through [`with_reactor`]. Platform
-//! dispatch happens at compile time through `cfg`: no vtable.
+//! The reactor multiplexes OS readiness events (epoll on Linux, kqueue on
+//! the BSDs and Apple systems) onto async tasks. Each thread owns exactly
+//! one reactor, created lazily in the thread-local `REACTOR` and reached
+//! through [`with_reactor`]. Platform dispatch happens at compile time
+//! through `cfg`: no vtable.
 //!
 //! The one idea: **readiness is state, wakers are notifications.** A poll
 //! records each event in the source's `ScheduledIo` and collects the
@@ -518,7 +519,7 @@ fn thread_reactor(cell: &OnceCell<Reactor>) -> &Reactor {
     cell.get_or_init(|| {
         Reactor::new().expect(
             "moduvex-runtime: failed to create this thread's reactor (epoll_create1 or \
-             eventfd failed; is the process out of file descriptors?)",
+             eventfd, or kqueue, failed; is the process out of file descriptors?)",
         )
     })
 }

@@ -199,7 +199,11 @@ mod tests {
 
     struct Noop;
     impl Wake for Noop {
-        fn wake(self: Arc<Self>) {}
+        // Waking only drops this handle: the type exists for its counted
+        // handles, which `Waker::noop` has not.
+        fn wake(self: Arc<Self>) {
+            drop(self);
+        }
     }
 
     fn waker() -> (Arc<Noop>, Waker) {

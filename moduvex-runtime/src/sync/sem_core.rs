@@ -366,7 +366,11 @@ mod tests {
     }
 
     impl Wake for ReleaseOnDrop {
-        fn wake(self: Arc<Self>) {}
+        // Waking only drops this handle: the type exists for its counted
+        // handles and its `Drop`, which `Waker::noop` has not.
+        fn wake(self: Arc<Self>) {
+            drop(self);
+        }
     }
 
     impl Drop for ReleaseOnDrop {

@@ -105,7 +105,11 @@ struct DropHook {
 }
 
 impl Wake for DropHook {
-    fn wake(self: Arc<Self>) {}
+    // Waking only drops this handle: the type exists for its counted
+    // handles and its `Drop`, which `Waker::noop` has not.
+    fn wake(self: Arc<Self>) {
+        drop(self);
+    }
 }
 
 impl Drop for DropHook {

@@ -384,6 +384,8 @@ impl TcpSocket {
         let inner = Socket::from(stream);
         // Cannot fail on a valid descriptor; a bad one fails its next use.
         let _ = inner.set_nonblocking(true);
+        #[cfg(unix)]
+        let _ = crate::net::os::prepare_stream(&inner);
         TcpSocket { inner }
     }
 

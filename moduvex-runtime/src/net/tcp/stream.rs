@@ -112,6 +112,8 @@ impl TcpStream {
     /// ```
     pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
         stream.set_nonblocking(true)?;
+        #[cfg(unix)]
+        crate::net::os::prepare_stream(&stream)?;
         Self::from_nonblocking(stream)
     }
 

@@ -9,6 +9,7 @@ use socket2::{Domain, SockAddr, Socket, Type};
 
 use super::SocketAddr;
 use crate::io::{Interest, Ready};
+use crate::net::os;
 use crate::net::stream_io::{self, retry_eintr};
 use crate::reactor::{Direction, IoSource};
 use std::task::{Context, Poll};
@@ -34,7 +35,7 @@ pub struct UnixDatagram {
 
 impl UnixDatagram {
     fn socket() -> io::Result<Socket> {
-        crate::net::os::new_socket(Domain::UNIX, Type::DGRAM, None)
+        os::new_socket(Domain::UNIX, Type::DGRAM, None)
     }
 
     fn from_nonblocking(socket: std::os::unix::net::UnixDatagram) -> io::Result<UnixDatagram> {
@@ -100,7 +101,7 @@ impl UnixDatagram {
     /// }).unwrap();
     /// ```
     pub fn pair() -> io::Result<(UnixDatagram, UnixDatagram)> {
-        let (a, b) = crate::net::os::pair(Type::DGRAM)?;
+        let (a, b) = os::pair(Domain::UNIX, Type::DGRAM)?;
         Ok((
             Self::from_nonblocking(a.into())?,
             Self::from_nonblocking(b.into())?,

@@ -9,6 +9,7 @@ use std::task::{Context, Poll};
 use socket2::{Domain, SockAddr, Type};
 
 use super::{SocketAddr, UnixStream};
+use crate::net::os;
 use crate::net::stream_io::retry_eintr;
 use crate::net::tcp::DEFAULT_BACKLOG;
 use crate::reactor::{Direction, IoSource, Waiter};
@@ -80,7 +81,7 @@ impl UnixListener {
     }
 
     fn bind_sock_addr(addr: &SockAddr) -> io::Result<UnixListener> {
-        let socket = crate::net::os::new_socket(Domain::UNIX, Type::STREAM, None)?;
+        let socket = os::new_socket(Domain::UNIX, Type::STREAM, None)?;
         socket.bind(addr)?;
         socket.listen(DEFAULT_BACKLOG)?;
         Ok(UnixListener {
@@ -199,7 +200,7 @@ impl UnixListener {
             let res = self
                 .io
                 .poll_io_with(cx, Direction::Read, waiter.as_deref_mut(), |l| {
-                    retry_eintr(|| crate::net::os::accept(l))
+                    retry_eintr(|| os::accept(l))
                 });
             let socket = match res {
                 Poll::Pending => return Poll::Pending,

@@ -7,6 +7,7 @@ use std::path::Path;
 use socket2::{Domain, SockAddr, Type};
 
 use super::SocketAddr;
+use crate::net::os;
 use crate::net::stream_io;
 use crate::reactor::IoSource;
 
@@ -91,7 +92,7 @@ impl UnixStream {
     }
 
     async fn connect_sock_addr(addr: SockAddr) -> io::Result<UnixStream> {
-        let socket = crate::net::os::new_socket(Domain::UNIX, Type::STREAM, None)?;
+        let socket = os::new_socket(Domain::UNIX, Type::STREAM, None)?;
         let io = stream_io::connect(socket, &addr).await?;
         Ok(UnixStream { io })
     }
@@ -113,7 +114,7 @@ impl UnixStream {
     /// }).unwrap();
     /// ```
     pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
-        let (a, b) = crate::net::os::pair(Type::STREAM)?;
+        let (a, b) = os::pair(Domain::UNIX, Type::STREAM)?;
         Ok((
             Self::from_nonblocking(a.into())?,
             Self::from_nonblocking(b.into())?,
@@ -149,6 +150,7 @@ impl UnixStream {
     /// ```
     pub fn from_std(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
         stream.set_nonblocking(true)?;
+        os::prepare_stream(&stream)?;
         Self::from_nonblocking(stream)
     }
 

@@ -307,7 +307,11 @@ struct CallsBack {
 }
 
 impl Wake for CallsBack {
-    fn wake(self: Arc<Self>) {}
+    // Waking only drops this handle: the type exists for its counted
+    // handles and its `Drop`, which `Waker::noop` has not.
+    fn wake(self: Arc<Self>) {
+        drop(self);
+    }
 }
 
 impl Drop for CallsBack {
