@@ -21,12 +21,9 @@ use ready_common::{poll_once, run};
 
 /// A non-blocking, close-on-exec pipe: `(read end, write end)`.
 fn pipe() -> (File, File) {
-    let mut fds = [0 as RawFd; 2];
-    // SAFETY: `fds` is a writable array of two descriptors.
-    let rc = unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) };
-    assert_eq!(rc, 0, "pipe2: {}", io::Error::last_os_error());
+    let (r, w) = moduvex_runtime::platform::sys::create_pipe().expect("pipe");
     // SAFETY: both descriptors were just created and are owned by nobody else.
-    unsafe { (File::from_raw_fd(fds[0]), File::from_raw_fd(fds[1])) }
+    unsafe { (File::from_raw_fd(r), File::from_raw_fd(w)) }
 }
 
 fn would_block<T: std::fmt::Debug>(res: io::Result<T>) -> bool {
