@@ -15,19 +15,31 @@
 //! The first line on stdout is `listening on ADDR`; the rest is a log.
 //! `--addr` defaults to `127.0.0.1:7000` (use port 0 for any free port).
 
+#[cfg(unix)]
 use std::future::poll_fn;
+#[cfg(unix)]
 use std::io;
+#[cfg(unix)]
 use std::net::SocketAddr;
+#[cfg(unix)]
 use std::os::fd::AsFd;
+#[cfg(unix)]
 use std::task::Poll;
+#[cfg(unix)]
 use std::time::Duration;
 
+#[cfg(unix)]
 use moduvex_runtime::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+#[cfg(unix)]
 use moduvex_runtime::net::{TcpListener, TcpStream};
+#[cfg(unix)]
 use moduvex_runtime::signal::unix::{signal, Signal, SignalKind};
+#[cfg(unix)]
 use moduvex_runtime::task::{CancellationToken, JoinSet};
+#[cfg(unix)]
 use moduvex_runtime::{select, time};
 
+#[cfg(unix)]
 /// What the command line chose.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -37,6 +49,7 @@ pub struct Config {
     pub grace: Duration,
 }
 
+#[cfg(unix)]
 /// Parses `--addr ADDR` and `--grace SECS`.
 pub fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Config, String> {
     let mut config = Config {
@@ -64,6 +77,7 @@ pub fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Config, Stri
     Ok(config)
 }
 
+#[cfg(unix)]
 #[moduvex_runtime::main(flavor = "current_thread")]
 async fn main() {
     let config = parse_args(std::env::args().skip(1)).unwrap_or_else(|msg| {
@@ -76,6 +90,7 @@ async fn main() {
     }
 }
 
+#[cfg(unix)]
 /// The first of `signals` to fire, by name.
 fn poll_signals(
     signals: &mut [(&'static str, Signal)],
@@ -89,12 +104,14 @@ fn poll_signals(
     Poll::Pending
 }
 
+#[cfg(unix)]
 /// Waits for the first of `signals` (cancel-safe: no delivery is lost if
 /// the future is dropped).
 async fn next_signal(signals: &mut [(&'static str, Signal)]) -> &'static str {
     poll_fn(|cx| poll_signals(signals, cx)).await
 }
 
+#[cfg(unix)]
 /// Runs the server until a signal, then shuts it down gracefully.
 pub async fn serve(config: Config) -> io::Result<()> {
     // Listen for signals before anyone can learn our address and send one.
@@ -174,6 +191,7 @@ pub async fn serve(config: Config) -> io::Result<()> {
     Ok(())
 }
 
+#[cfg(unix)]
 fn report(done: Result<io::Result<()>, moduvex_runtime::JoinError>) {
     match done {
         Ok(Ok(())) => {}
@@ -182,6 +200,7 @@ fn report(done: Result<io::Result<()>, moduvex_runtime::JoinError>) {
     }
 }
 
+#[cfg(unix)]
 /// Echoes lines until the client closes, or until shutdown finds the
 /// connection between two requests.
 async fn serve_connection(
@@ -225,6 +244,7 @@ async fn serve_connection(
     }
 }
 
+#[cfg(unix)]
 /// Whether the client has sent bytes not read yet, asked of the kernel: a
 /// request that arrived just before the shutdown may not have reached the
 /// runtime's readiness yet. (Peeks through a duplicate of the descriptor;
@@ -234,4 +254,10 @@ fn request_waiting(stream: &TcpStream) -> bool {
         return false;
     };
     matches!(std::net::TcpStream::from(fd).peek(&mut [0]), Ok(n) if n > 0)
+}
+
+/// The example waits for SIGTERM and SIGHUP, which Windows does not have.
+#[cfg(not(unix))]
+fn main() {
+    eprintln!("the graceful example uses Unix signals (SIGTERM, SIGHUP): run it on Unix");
 }

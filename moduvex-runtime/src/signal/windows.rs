@@ -56,7 +56,7 @@ fn install() -> io::Result<()> {
             Ok(())
         }
     });
-    res.map_err(|code| io::Error::from_raw_os_error(code))
+    res.map_err(io::Error::from_raw_os_error)
 }
 
 /// Removes a listener's slot when its future is dropped.
