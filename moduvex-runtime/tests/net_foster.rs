@@ -44,10 +44,11 @@ fn open_fds() -> Vec<i32> {
     // SAFETY: getrlimit writes into the live struct we pass.
     assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) }, 0);
     let max = lim.rlim_cur.min(1 << 20) as i32;
-    // SAFETY: F_GETFD on any number only reads that descriptor's flags (or fails).
-    (0..max)
-        .filter(|&fd| unsafe { libc::fcntl(fd, libc::F_GETFD) } != -1)
-        .collect()
+    let is_open = |fd: i32| {
+        // SAFETY: F_GETFD on any number only reads that descriptor's flags (or fails).
+        unsafe { libc::fcntl(fd, libc::F_GETFD) != -1 }
+    };
+    (0..max).filter(|&fd| is_open(fd)).collect()
 }
 
 #[cfg(unix)]

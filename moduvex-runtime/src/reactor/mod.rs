@@ -690,8 +690,15 @@ mod more_tests {
     #[test]
     fn a_socket_registers_once_and_deregisters_once() {
         use crate::platform::AsRawSource;
-        let a = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let b = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        // A socket pair where there is one (Miri emulates socketpair, not
+        // TCP); two listeners on Windows.
+        #[cfg(unix)]
+        let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
+        #[cfg(windows)]
+        let (a, b) = (
+            std::net::TcpListener::bind("127.0.0.1:0").unwrap(),
+            std::net::TcpListener::bind("127.0.0.1:0").unwrap(),
+        );
         a.set_nonblocking(true).unwrap();
         let reactor = Reactor::new().unwrap();
         reactor
